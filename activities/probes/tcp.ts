@@ -1,0 +1,39 @@
+import net from 'node:net';
+import type { TcpCheck } from '../../domain/config-schema.js';
+import { ProbeError, errorMessage, hostPort, networkError, timed, withDeadline } from './common.js';
+import type { Probe } from './types.js';
+
+/** Opens a TCP connection to `host:port` and closes it again. */
+export const tcpProbe: Probe<TcpCheck> = {
+  kind: 'tcp',
+  run: (check, ctx) => {
+    const where = hostPort(check.host, check.port);
+    return timed(() =>
+      withDeadline(
+        ctx,
+        (limit) => `no answer from ${where} within ${limit} (a firewall may be dropping packets, or the host is down)`,
+        (signal) =>
+          new Promise<string>((resolve, reject) => {
+            const socket = net.connect({ host: check.host, port: check.port });
+            const onAbort = (): void => {
+              socket.destroy();
+            };
+            signal.addEventListener('abort', onAbort, { once: true });
+            socket.once('connect', () => {
+              signal.removeEventListener('abort', onAbort);
+              socket.destroy();
+              resolve(`TCP connection to ${where} accepted`);
+            });
+            socket.once('error', (err) => {
+              signal.removeEventListener('abort', onAbort);
+              socket.destroy();
+              reject(
+                networkError(err, check.host, check.port) ??
+                  new ProbeError('network', `connecting to ${where} failed: ${errorMessage(err)}`),
+              );
+            });
+          }),
+      ),
+    );
+  },
+};

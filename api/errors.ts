@@ -1,0 +1,47 @@
+/**
+ * The one place that turns failures into HTTP answers: a typed error carrying status and code, and
+ * the mapping from Temporal's errors (not found → 404, closed → 409, unavailable → 503).
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, isGrpcServiceError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { rejection } from '../workflows/definitions.js';
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+
+const unavailableCodes = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */, 1 /* CANCELLED */]);
+
+/** True when the error means Temporal could not be reached (the API answers 503 and recovers later). */
+export function isUnavailable(e: unknown): boolean {
+  if (isGrpcServiceError(e)) return unavailableCodes.has(e.code);
+  const cause = (e as { cause?: unknown })?.cause;
+  if (cause && cause !== e && isUnavailable(cause)) return true;
+  const msg = (e as Error)?.message ?? '';
+  return /UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED|Failed to connect|deadline/i.test(msg);
+}
+
+export function fromTemporal(e: unknown, what: string): HttpError {
+  if (e instanceof HttpError) return e;
+  if (e instanceof WorkflowNotFoundError) return notFound(what);
+  if (isGrpcServiceError(e) && e.code === 5 /* NOT_FOUND */) return notFound(what);
+  if (e instanceof WorkflowUpdateFailedError) {
+    const cause = e.cause;
+    if (cause instanceof ApplicationFailure) {
+      if (cause.type === rejection.closed) return new HttpError(409, 'incident_closed', cause.message);
+      if (cause.type === rejection.invalid) return new HttpError(400, 'invalid_request', cause.message);
+    }
+    return new HttpError(409, 'rejected', cause?.message ?? e.message);
+  }
+  if (isUnavailable(e)) return new HttpError(503, 'temporal_unavailable', 'Temporal is not reachable; try again shortly');
+  return new HttpError(500, 'internal', 'internal error');
+}

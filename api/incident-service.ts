@@ -1,0 +1,210 @@
+/**
+ * The API's view of incidents: every Temporal call the routes make goes through here, with a deadline
+ * so an unreachable server becomes a 503 instead of a hung request.
+ */
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, type Client, type Connection, type WorkflowHandle } from '@temporalio/client';
+import type { Config, Severity } from '../domain/config-schema.js';
+import type { IncidentState, IncidentView, StatusState } from '../domain/incident.js';
+import { buildIncidentInput, serviceById } from '../domain/model.js';
+import {
+  acknowledgeUpdate,
+  incidentId,
+  incidentServiceKey,
+  incidentSeverityKey,
+  incidentStateKey,
+  incidentWorkflowId,
+  noteUpdate,
+  parseIncidentId,
+  publishStatusUpdate,
+  reportUpdate,
+  resolveUpdate,
+  viewQuery,
+  type ReportResult,
+} from '../workflows/definitions.js';
+import type { incidentWorkflow } from '../workflows/incident.js';
+import { fromTemporal, HttpError, notFound } from './errors.js';
+
+export interface IncidentSummary {
+  id: string;
+  service: string;
+  severity: string;
+  state: string;
+  openedAt: string;
+  closedAt?: string;
+  running: boolean;
+}
+
+export interface DeclareRequest {
+  service: string;
+  reason: string;
+  severity?: Severity;
+  skipVerify?: boolean;
+  eventId?: string;
+  actor: string;
+}
+
+export interface IncidentServiceOptions {
+  client: Client;
+  /** The client's connection, for the readiness check. */
+  connection: Connection;
+  config: Config;
+  taskQueue: string;
+  publicBaseUrl: string;
+  /** Milliseconds each Temporal call may take before the API gives up with 503. */
+  callTimeoutMs?: number;
+}
+
+export function createIncidentService(o: IncidentServiceOptions) {
+  const timeout = o.callTimeoutMs ?? 8000;
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await o.client.withDeadline(Date.now() + timeout, fn);
+    } catch (e) {
+      throw fromTemporal(e, what);
+    }
+  };
+
+  const handleFor = (id: string): WorkflowHandle<typeof incidentWorkflow> => {
+    const parsed = parseIncidentId(id);
+    if (!parsed) throw notFound(`incident "${id}"`);
+    return o.client.workflow.getHandle(parsed.workflowId, parsed.runId);
+  };
+
+  /** An update on a finished run is "not found" to Temporal; to the caller it is a closed incident. */
+  const update = async <A>(id: string, run: (h: WorkflowHandle<typeof incidentWorkflow>) => Promise<A>) => {
+    const h = handleFor(id);
+    try {
+      return await call(`incident "${id}"`, () => run(h));
+    } catch (e) {
+      if (e instanceof HttpError && e.statusCode === 404) {
+        const closed = await call(`incident "${id}"`, async () => {
+          const d = await h.describe();
+          return d.status.name !== 'RUNNING' ? d : undefined;
+        }).catch(() => undefined);
+        if (closed) {
+          const state = closed.typedSearchAttributes.get(incidentStateKey) ?? 'closed';
+          throw new HttpError(409, 'incident_closed', `incident ${id} is already ${state}`);
+        }
+      }
+      throw e;
+    }
+  };
+
+  return {
+    async declare(req: DeclareRequest): Promise<ReportResult & { view: IncidentView }> {
+      const service = serviceById(o.config, req.service);
+      if (!service) throw new HttpError(400, 'invalid_request', `service: unknown service "${req.service}"`);
+      const detection = {
+        eventId: req.eventId ?? randomUUID(),
+        source: 'api' as const,
+        actor: req.actor,
+        reason: req.reason,
+        severity: req.severity,
+        skipVerify: req.skipVerify,
+      };
+      const input = buildIncidentInput(o.config, service.id, detection, { publicBaseUrl: o.publicBaseUrl });
+      const workflowId = incidentWorkflowId(service.id);
+      const op = new WithStartWorkflowOperation('incidentWorkflow', {
+        workflowId,
+        taskQueue: o.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: [
+          { key: incidentServiceKey, value: service.id },
+          { key: incidentSeverityKey, value: input.severity },
+          { key: incidentStateKey, value: 'verifying' },
+        ],
+      });
+      const result = await call(`service "${service.id}"`, () =>
+        o.client.workflow.executeUpdateWithStart(reportUpdate, {
+          args: [detection],
+          updateId: detection.eventId,
+          startWorkflowOperation: op,
+        }),
+      );
+      const view = await this.get(result.id);
+      return { ...result, view };
+    },
+
+    async get(id: string): Promise<IncidentView> {
+      const h = handleFor(id);
+      return call(`incident "${id}"`, () => h.query(viewQuery));
+    },
+
+    async list(filter: { service?: string; severity?: string; state?: string; open?: boolean; limit: number }) {
+      const clauses = ["WorkflowType = 'incidentWorkflow'"];
+      const quote = (v: string) => `'${v.replace(/'/g, '')}'`;
+      if (filter.service) clauses.push(`IncidentService = ${quote(filter.service)}`);
+      if (filter.severity) clauses.push(`IncidentSeverity = ${quote(filter.severity)}`);
+      if (filter.state) clauses.push(`IncidentState = ${quote(filter.state)}`);
+      if (filter.open) clauses.push("ExecutionStatus = 'Running'");
+      const query = clauses.join(' AND ');
+      return call('incidents', async () => {
+        const out: IncidentSummary[] = [];
+        for await (const w of o.client.workflow.list({ query, pageSize: filter.limit })) {
+          const service = w.typedSearchAttributes.get(incidentServiceKey) ?? w.workflowId.replace(/^incident-/, '');
+          out.push({
+            id: incidentId(service, w.runId),
+            service,
+            severity: w.typedSearchAttributes.get(incidentSeverityKey) ?? '',
+            state: (w.typedSearchAttributes.get(incidentStateKey) as IncidentState | undefined) ?? 'verifying',
+            openedAt: w.startTime.toISOString(),
+            closedAt: w.closeTime?.toISOString(),
+            running: w.status.name === 'RUNNING',
+          });
+          if (out.length >= filter.limit) break;
+        }
+        return out;
+      });
+    },
+
+    acknowledge: (id: string, actor: string) => update(id, (h) => h.executeUpdate(acknowledgeUpdate, { args: [{ actor }] })),
+    resolve: (id: string, actor: string, note?: string) =>
+      update(id, (h) => h.executeUpdate(resolveUpdate, { args: [{ actor, note }] })),
+    note: (id: string, actor: string, text: string) => update(id, (h) => h.executeUpdate(noteUpdate, { args: [{ actor, text }] })),
+    publishStatus: (id: string, actor: string, state: StatusState, message?: string) =>
+      update(id, (h) => h.executeUpdate(publishStatusUpdate, { args: [{ actor, state, message }] })),
+
+    /** Open incidents with their public status messages, per public component. */
+    async status() {
+      const open = await this.list({ open: true, limit: 200 });
+      const views = await Promise.all(open.map((s) => this.get(s.id).catch(() => undefined)));
+      const components = o.config.services
+        .filter((s) => s.component)
+        .map((s) => {
+          const affecting = views.filter(
+            (v): v is IncidentView =>
+              !!v && v.status.length > 0 && v.affected.some((a) => a.id === s.id),
+          );
+          return {
+            service: s.id,
+            component: s.component!,
+            status: affecting.length === 0 ? 'operational' : affecting.some((v) => v.severity === 'P0' || v.severity === 'P1') ? 'major_outage' : 'degraded',
+            incidents: affecting.map((v) => v.id),
+          };
+        });
+      const incidents = views
+        .filter((v): v is IncidentView => !!v && v.status.length > 0)
+        .map((v) => ({
+          id: v.id,
+          component: v.service.component ?? v.service.name,
+          severity: v.severity,
+          state: v.status[v.status.length - 1]!.state,
+          messages: v.status,
+        }));
+      return { generatedAt: new Date().toISOString(), components, incidents };
+    },
+
+    async ready(): Promise<boolean> {
+      try {
+        await o.connection.withDeadline(Date.now() + 2000, () => o.connection.healthService.check({}));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+export type IncidentService = ReturnType<typeof createIncidentService>;

@@ -1,0 +1,143 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Config } from '../../domain/config-schema.js';
+import { incidentStates, statusStates } from '../../domain/incident.js';
+import type { IncidentService } from '../incident-service.js';
+
+const ErrorBody = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  message: Type.String(),
+  field: Type.Optional(Type.String()),
+});
+// The view's shape is the IncidentView type in domain/incident.ts; it is not restated here.
+const View = Type.Object({ id: Type.String(), state: Type.String() }, { additionalProperties: true, description: 'IncidentView' });
+const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 120 }) });
+const Severity = Type.Union([Type.Literal('P0'), Type.Literal('P1'), Type.Literal('P2'), Type.Literal('P3')]);
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
+
+export const incidentRoutes: FastifyPluginAsyncTypebox<{ incidents: IncidentService; config: Config }> = async (app, o) => {
+  const staff = { preHandler: app.staff, schema: { security: [{ bearer: [] }] } } as const;
+
+  app.post(
+    '/api/incidents',
+    {
+      preHandler: app.staff,
+      schema: {
+        tags: ['incidents'],
+        summary: 'Declare an incident (or join the open one for the service)',
+        security: [{ bearer: [] }],
+        body: Type.Object(
+          {
+            service: Type.String({ minLength: 1, maxLength: 100 }),
+            reason: Type.String({ minLength: 1, maxLength: 2000 }),
+            severity: Type.Optional(Severity),
+            skipVerify: Type.Optional(Type.Boolean({ description: 'page without re-running the probes' })),
+            eventId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'idempotency key' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ opened: Type.Boolean(), incident: View }), 201: Type.Object({ opened: Type.Boolean(), incident: View }), ...errors },
+      },
+    },
+    async (req, reply) => {
+      const r = await o.incidents.declare({ ...req.body, actor: req.actor! });
+      return reply
+        .status(r.opened ? 201 : 200)
+        .header('location', `/api/incidents/${r.id}`)
+        .send({ opened: r.opened, incident: r.view });
+    },
+  );
+
+  app.get(
+    '/api/incidents',
+    {
+      preHandler: app.staff,
+      schema: {
+        tags: ['incidents'],
+        summary: 'Open and recent incidents (from Temporal visibility)',
+        security: [{ bearer: [] }],
+        querystring: Type.Object(
+          {
+            service: Type.Optional(Type.String({ maxLength: 100 })),
+            severity: Type.Optional(Severity),
+            state: Type.Optional(Type.Union(incidentStates.map((s) => Type.Literal(s)))),
+            open: Type.Optional(Type.Boolean()),
+            limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ incidents: Type.Array(Type.Object({}, { additionalProperties: true })) }), ...errors },
+      },
+    },
+    async (req) => ({ incidents: await o.incidents.list(req.query) }),
+  );
+
+  app.get(
+    '/api/incidents/:id',
+    { ...staff, schema: { ...staff.schema, tags: ['incidents'], params: Params, response: { 200: View, ...errors } } },
+    async (req) => o.incidents.get(req.params.id),
+  );
+
+  app.post(
+    '/api/incidents/:id/acknowledge',
+    {
+      ...staff,
+      schema: { ...staff.schema, tags: ['incidents'], summary: 'Acknowledge: stops escalation', params: Params, response: { 200: View, ...errors } },
+    },
+    async (req) => o.incidents.acknowledge(req.params.id, req.actor!),
+  );
+
+  app.post(
+    '/api/incidents/:id/resolve',
+    {
+      ...staff,
+      schema: {
+        ...staff.schema,
+        tags: ['incidents'],
+        summary: 'Ask to resolve: the incident resolves once the probes pass',
+        params: Params,
+        body: Type.Optional(Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
+        response: { 200: View, ...errors },
+      },
+    },
+    async (req) => o.incidents.resolve(req.params.id, req.actor!, req.body?.note),
+  );
+
+  app.post(
+    '/api/incidents/:id/notes',
+    {
+      ...staff,
+      schema: {
+        ...staff.schema,
+        tags: ['incidents'],
+        params: Params,
+        body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 5000 }) }, { additionalProperties: false }),
+        response: { 200: View, ...errors },
+      },
+    },
+    async (req) => o.incidents.note(req.params.id, req.actor!, req.body.text),
+  );
+
+  app.post(
+    '/api/incidents/:id/status',
+    {
+      ...staff,
+      schema: {
+        ...staff.schema,
+        tags: ['incidents'],
+        summary: 'Publish a public status message',
+        params: Params,
+        body: Type.Object(
+          {
+            state: Type.Union(statusStates.map((s) => Type.Literal(s))),
+            message: Type.Optional(Type.String({ minLength: 1, maxLength: 5000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: View, ...errors },
+      },
+    },
+    async (req) => o.incidents.publishStatus(req.params.id, req.actor!, req.body.state, req.body.message),
+  );
+};

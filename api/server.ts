@@ -1,0 +1,60 @@
+/**
+ * The API process: validates the configuration, holds one lazily-connected Temporal client (so the
+ * API starts and answers 503 while Temporal is down, and recovers when it returns), listens, and
+ * closes cleanly on SIGINT/SIGTERM.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { ConfigError, loadConfigFile } from '../config/load.js';
+import { runtimeSettings, temporalConnectConfig } from '../config/runtime.js';
+import { buildApp } from './app.js';
+import { createIncidentService } from './incident-service.js';
+
+async function main() {
+  const settings = runtimeSettings();
+  let config;
+  try {
+    config = loadConfigFile(settings.configPath);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const { connectionOptions, namespace } = temporalConnectConfig();
+  const connection = Connection.lazy(connectionOptions);
+  const client = new Client({ connection, namespace });
+  const incidents = createIncidentService({
+    client,
+    connection,
+    config,
+    taskQueue: settings.taskQueue,
+    publicBaseUrl: settings.publicBaseUrl,
+  });
+  const app = await buildApp({
+    config,
+    incidents,
+    staffTokens: settings.staffTokens,
+    logger: {
+      level: settings.logLevel,
+      // Never log credentials.
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+    },
+  });
+  if (settings.staffTokens.size === 0 && !config.contacts.some((c) => c.tokenSha256))
+    app.log.warn('no staff tokens configured (STAFF_TOKENS or contacts[].tokenSha256): staff endpoints will answer 401');
+  const close = async () => {
+    app.log.info('shutting down');
+    await app.close();
+    await connection.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void close());
+  process.once('SIGTERM', () => void close());
+  await app.listen({ host: settings.host, port: settings.port });
+}
+
+main().catch((e: unknown) => {
+  console.error('[api] fatal:', e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,267 @@
+/**
+ * Loads and validates the configuration file. Every problem is collected and reported with its path
+ * (`services[2].policy: unknown policy "oncall"`); a file with any error is rejected as a whole.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import Value from 'typebox/value';
+import { Config, probeKinds, type Check } from '../domain/config-schema.js';
+import { durationMs } from '../domain/duration.js';
+
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(
+      `${source}: ${issues.length} configuration error${issues.length === 1 ? '' : 's'}:\n` +
+        issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** `/services/2/policy` → `services[2].policy` */
+export function formatPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+}
+
+export function loadConfigFile(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, [{ path: '', message: `cannot read file: ${(e as Error).message}` }]);
+  }
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, source = 'config'): Config {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => ({
+        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
+        message: e.message.split('\n')[0] ?? e.message,
+      })),
+    );
+  }
+  return validateConfig(doc.toJS(), source);
+}
+
+/** Validates a parsed document: schema first, then every cross-reference. Throws ConfigError. */
+export function validateConfig(raw: unknown, source = 'config'): Config {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(source, [{ path: '', message: 'expected a mapping with contacts, policies, services, checks' }]);
+  const value = Value.Default(Config, structuredClone(raw)) as Record<string, unknown>;
+  const checks = Array.isArray(value.checks) ? (value.checks as unknown[]) : [];
+  // Checks are a union by kind: validate each against the kind it names, so every check's errors show.
+  const issues = schemaIssues(Config, { ...value, checks: [] }, '');
+  if (value.checks !== undefined && !Array.isArray(value.checks)) issues.push({ path: 'checks', message: 'must be a list' });
+  checks.forEach((check, i) => {
+    const kind = (check as { kind?: unknown } | null)?.kind;
+    const branch = Config.properties.checks.items.anyOf.find((b) => b.properties.kind.const === kind);
+    if (!branch) {
+      issues.push({
+        path: `checks[${i}].kind`,
+        message:
+          kind === undefined
+            ? `missing required field "kind" (one of ${probeKinds.join(', ')})`
+            : `unknown probe kind ${JSON.stringify(kind)} (one of ${probeKinds.join(', ')})`,
+      });
+      return;
+    }
+    checks[i] = Value.Default(branch, check);
+    issues.push(...schemaIssues(branch, checks[i], `checks[${i}]`));
+  });
+  value.checks = checks;
+  // Cross-references are checked even when the schema failed, so one run shows every error; a
+  // malformed part can make them throw, and then the schema errors already say what is wrong.
+  try {
+    const schemaPaths = new Set(issues.map((i) => i.path));
+    issues.push(...crossReferenceIssues(value as Config).filter((i) => !schemaPaths.has(i.path)));
+  } catch {
+    // see above
+  }
+  if (issues.length > 0) throw new ConfigError(source, dedupeIssues(issues));
+  return value as Config;
+}
+
+function schemaIssues(schema: Parameters<typeof Value.Errors>[0], value: unknown, prefix: string): ConfigIssue[] {
+  const byPath = new Map<string, { keyword: string; message: string; params: unknown }[]>();
+  for (const e of Value.Errors(schema, value)) {
+    if (e.keyword === 'boolean') continue;
+    const list = byPath.get(e.instancePath) ?? [];
+    list.push({ keyword: e.keyword, message: e.message, params: e.params });
+    byPath.set(e.instancePath, list);
+  }
+  const out: ConfigIssue[] = [];
+  for (const [pointer, errors] of byPath) {
+    const sub = formatPath(pointer);
+    const path = prefix ? (sub ? `${prefix}${sub.startsWith('[') ? '' : '.'}${sub}` : prefix) : sub;
+    if (errors.some((e) => e.keyword === 'anyOf')) {
+      const isDuration = errors.some((e) => e.message.includes('(ms|s|m|h|d)'));
+      out.push({
+        path,
+        message: isDuration
+          ? 'expected a duration: seconds as a number, or a string such as 30s, 15m, 2h, 1d'
+          : errors
+              .filter((e) => e.keyword !== 'anyOf')
+              .map((e) => e.message)
+              .join(' or '),
+      });
+      continue;
+    }
+    for (const e of errors) {
+      let message = e.message;
+      if (e.keyword === 'additionalProperties') {
+        const extra = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
+        message = `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((x) => `"${x}"`).join(', ')}`;
+      } else if (e.keyword === 'required') {
+        const req = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+        message = `missing required field${req.length > 1 ? 's' : ''} ${req.map((x) => `"${x}"`).join(', ')}`;
+      } else if (pointer.endsWith('/fingerprint') && e.keyword === 'pattern') {
+        message = 'malformed host-key fingerprint: expected SHA256:<43 base64 characters>, as `ssh-keygen -lf` prints it';
+      } else if (pointer.endsWith('/email') && e.keyword === 'format') {
+        message = 'not an email address';
+      }
+      out.push({ path, message });
+    }
+  }
+  return out;
+}
+
+function dedupeIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.path}\0${i.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function crossReferenceIssues(c: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+  const ids = (kind: string, list: { id: string }[]) => {
+    const seen = new Map<string, number>();
+    list.forEach((x, i) => {
+      if (seen.has(x.id)) add(`${kind}[${i}].id`, `duplicate id "${x.id}" (also ${kind}[${seen.get(x.id)}])`);
+      else seen.set(x.id, i);
+    });
+    return new Set(seen.keys());
+  };
+  const contacts = ids('contacts', c.contacts);
+  const teams = ids('teams', c.teams);
+  const policies = ids('policies', c.policies);
+  const services = ids('services', c.services);
+  ids('checks', c.checks);
+
+  c.teams.forEach((t, i) => {
+    t.members.forEach((m, j) => {
+      if (!contacts.has(m)) add(`teams[${i}].members[${j}]`, `unknown contact "${m}"`);
+    });
+    if (t.lead && !contacts.has(t.lead)) add(`teams[${i}].lead`, `unknown contact "${t.lead}"`);
+  });
+
+  const checkTargets = (path: string, targets: string[]) =>
+    targets.forEach((t, j) => {
+      if (t.startsWith('team:')) {
+        if (!teams.has(t.slice(5))) add(`${path}[${j}]`, `unknown team "${t.slice(5)}"`);
+      } else if (!contacts.has(t)) add(`${path}[${j}]`, `unknown contact "${t}"`);
+    });
+  const checkDuration = (path: string, d: unknown) => {
+    try {
+      durationMs(d as never);
+    } catch (e) {
+      add(path, (e as Error).message);
+    }
+  };
+
+  c.policies.forEach((p, i) => {
+    p.levels.forEach((l, j) => {
+      checkTargets(`policies[${i}].levels[${j}].notify`, l.notify);
+      checkDuration(`policies[${i}].levels[${j}].ackTimeout`, l.ackTimeout);
+    });
+    if (p.finalFallback) checkTargets(`policies[${i}].finalFallback.notify`, p.finalFallback.notify);
+    checkDuration(`policies[${i}].acknowledgementTimeout`, p.acknowledgementTimeout);
+  });
+
+  c.services.forEach((s, i) => {
+    if (!contacts.has(s.owner)) add(`services[${i}].owner`, `unknown contact "${s.owner}"`);
+    if (!policies.has(s.policy)) add(`services[${i}].policy`, `unknown policy "${s.policy}"`);
+    if (s.communicationsContact && !contacts.has(s.communicationsContact))
+      add(`services[${i}].communicationsContact`, `unknown contact "${s.communicationsContact}"`);
+    s.dependsOn.forEach((d, j) => {
+      if (d === s.id) add(`services[${i}].dependsOn[${j}]`, 'a service cannot depend on itself');
+      else if (!services.has(d)) add(`services[${i}].dependsOn[${j}]`, `unknown service "${d}"`);
+    });
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: s.timezone });
+    } catch {
+      add(`services[${i}].timezone`, `unknown time zone "${s.timezone}"`);
+    }
+  });
+  const cycle = findDependencyCycle(c);
+  if (cycle) add(`services[${c.services.findIndex((s) => s.id === cycle[0])}].dependsOn`, `dependency cycle: ${cycle.join(' → ')}`);
+
+  c.checks.forEach((k: Check, i) => {
+    if (!services.has(k.service)) add(`checks[${i}].service`, `unknown service "${k.service}"`);
+    if (k.interval !== undefined) checkDuration(`checks[${i}].interval`, k.interval);
+    if (k.timeout !== undefined) checkDuration(`checks[${i}].timeout`, k.timeout);
+    if (k.interval !== undefined) {
+      try {
+        const interval = durationMs(k.interval);
+        const timeout = k.timeout !== undefined ? durationMs(k.timeout) : 10_000;
+        if (interval < timeout)
+          add(`checks[${i}].interval`, `interval (${interval / 1000}s) is below the probe's timeout (${timeout / 1000}s)`);
+      } catch {
+        // reported above
+      }
+    }
+    if ('auth' in k && k.auth && !k.auth.privateKeyPath && !k.auth.privateKeyEnv && !k.auth.passwordEnv)
+      add(`checks[${i}].auth`, 'needs one of privateKeyPath, privateKeyEnv or passwordEnv');
+    if (k.kind === 'sftpFileAge') checkDuration(`checks[${i}].maxAge`, k.maxAge);
+  });
+
+  const inc = c.incidents;
+  if (inc.verifyInterval !== undefined) checkDuration('incidents.verifyInterval', inc.verifyInterval);
+  if (inc.recoveryInterval !== undefined) checkDuration('incidents.recoveryInterval', inc.recoveryInterval);
+  return issues;
+}
+
+function findDependencyCycle(c: Config): string[] | undefined {
+  const deps = new Map(c.services.map((s) => [s.id, s.dependsOn]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    if (state.get(id) === 'done') return undefined;
+    if (state.get(id) === 'visiting') return [...stack.slice(stack.indexOf(id)), id];
+    state.set(id, 'visiting');
+    stack.push(id);
+    for (const d of deps.get(id) ?? []) {
+      if (d === id || !deps.has(d)) continue;
+      const found = visit(d);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const s of c.services) {
+    const found = visit(s.id);
+    if (found) return found;
+  }
+  return undefined;
+}

@@ -1,0 +1,85 @@
+/**
+ * The process-level settings of worker and API, read once from the environment (see config/env.ts).
+ * Secrets are read here and passed on; they are never logged.
+ */
+import path from 'node:path';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { Connection } from '@temporalio/client';
+import { searchAttributeNames, taskQueueDefault } from '../workflows/definitions.js';
+
+export interface RuntimeSettings {
+  configPath: string;
+  dataDir: string;
+  outboxDir: string;
+  ledgerDir: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  taskQueue: string;
+  publicBaseUrl: string;
+  host: string;
+  port: number;
+  staffTokens: Map<string, string>;
+  logLevel: string;
+}
+
+export function runtimeSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RuntimeSettings {
+  const dataDir = path.resolve(cwd, env.DATA_DIR || 'data');
+  const port = Number(env.PORT || 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT: "${env.PORT}" is not a port number`);
+  return {
+    configPath: path.resolve(cwd, env.INCIDENT_CONFIG || 'config/example.yaml'),
+    dataDir,
+    outboxDir: path.join(dataDir, 'outbox'),
+    ledgerDir: path.join(dataDir, 'sent'),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM || 'Incident Orchestrator <incidents@localhost>',
+    taskQueue: env.TEMPORAL_TASK_QUEUE || taskQueueDefault,
+    publicBaseUrl: (env.PUBLIC_BASE_URL || `http://localhost:${port}`).replace(/\/$/, ''),
+    host: env.HOST || '127.0.0.1',
+    port,
+    staffTokens: parseStaffTokens(env.STAFF_TOKENS),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}
+
+/** `kari=tok1,ola=tok2` → token → contact id. */
+export function parseStaffTokens(raw: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const pair of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || eq === pair.length - 1) throw new Error('STAFF_TOKENS: expected contactId=token pairs separated by commas');
+    out.set(pair.slice(eq + 1), pair.slice(0, eq));
+  }
+  return out;
+}
+
+/** Temporal connection settings by Temporal's own conventions (TEMPORAL_ADDRESS, profiles, TLS, API key). */
+export function temporalConnectConfig(env: NodeJS.ProcessEnv = process.env) {
+  const cfg = loadClientConnectConfig({ overrideEnvVars: env as Record<string, string> });
+  const address = cfg.connectionOptions.address ?? 'localhost:7233';
+  return {
+    connectionOptions: { ...cfg.connectionOptions, address },
+    namespace: cfg.namespace ?? 'default',
+  };
+}
+
+/**
+ * Registers the incidents' search attributes (service, severity, state) if they are missing. The dev
+ * server started by `npm start` registers them itself; this covers a fresh self-hosted cluster.
+ */
+export async function ensureSearchAttributes(connection: Connection, namespace: string, log: (m: string) => void) {
+  try {
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = searchAttributeNames.filter((n) => !(n in (existing.customAttributes ?? {})));
+    if (missing.length === 0) return;
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((n) => [n, 2 /* INDEXED_VALUE_TYPE_KEYWORD */])),
+    });
+    log(`registered search attributes ${missing.join(', ')}`);
+  } catch (e) {
+    const code = (e as { code?: number }).code;
+    if (code === 6 /* gRPC ALREADY_EXISTS */) return;
+    log(`could not register search attributes (${(e as Error).message}); register IncidentService, IncidentSeverity, IncidentState (Keyword) by hand`);
+  }
+}

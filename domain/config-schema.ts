@@ -1,0 +1,240 @@
+/**
+ * The one schema of the configuration file. Validation (config/load.ts) and every TypeScript type of
+ * the configuration come from here; nothing else describes the file.
+ */
+import { Type, type Static } from 'typebox';
+
+export const severities = ['P0', 'P1', 'P2', 'P3'] as const;
+export type Severity = (typeof severities)[number];
+
+const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', description: 'kebab-case identifier' });
+
+/** A duration: seconds as a number, or a string such as `90s`, `15m`, `2h`, `1d`. */
+export const Duration = Type.Union([
+  Type.Number({ exclusiveMinimum: 0 }),
+  Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)$' }),
+]);
+export type Duration = Static<typeof Duration>;
+
+export const Contact = Type.Object(
+  {
+    id: Id,
+    name: Type.String({ minLength: 1 }),
+    email: Type.String({ format: 'email' }),
+    /** SHA-256 (hex) of this contact's staff API token. The token itself never goes in the file. */
+    tokenSha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+    timezone: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type Contact = Static<typeof Contact>;
+
+export const Team = Type.Object(
+  {
+    id: Id,
+    name: Type.String({ minLength: 1 }),
+    members: Type.Array(Id, { minItems: 1 }),
+    lead: Type.Optional(Id),
+  },
+  { additionalProperties: false },
+);
+export type Team = Static<typeof Team>;
+
+/** Who to notify: contact ids, or `team:<id>` for every member of a team. */
+export const Targets = Type.Array(Type.String({ pattern: '^(team:)?[a-z0-9][a-z0-9-]*$' }), { minItems: 1 });
+
+export const EscalationLevel = Type.Object(
+  {
+    notify: Targets,
+    /** How long to wait for an acknowledgement before the next level is notified. */
+    ackTimeout: Duration,
+  },
+  { additionalProperties: false },
+);
+export type EscalationLevel = Static<typeof EscalationLevel>;
+
+export const Policy = Type.Object(
+  {
+    id: Id,
+    levels: Type.Array(EscalationLevel, { minItems: 1 }),
+    /** How many more times the whole chain is run after the first pass before the final fallback. */
+    repeat: Type.Integer({ minimum: 0, default: 0 }),
+    /** Notified once every level (and repeat) went unanswered. */
+    finalFallback: Type.Optional(Type.Object({ notify: Targets }, { additionalProperties: false })),
+    /**
+     * An acknowledged incident that is neither resolved nor re-acknowledged within this time goes back
+     * to unacknowledged and escalation resumes (PagerDuty's acknowledgement timeout).
+     */
+    acknowledgementTimeout: Duration,
+  },
+  { additionalProperties: false },
+);
+export type Policy = Static<typeof Policy>;
+
+export const Subscriber = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    email: Type.Optional(Type.String({ format: 'email' })),
+  },
+  { additionalProperties: false },
+);
+
+export const Service = Type.Object(
+  {
+    id: Id,
+    name: Type.String({ minLength: 1 }),
+    /** `host` for a machine (the data-sync server), `service` for what users see. */
+    type: Type.Union([Type.Literal('service'), Type.Literal('host')], { default: 'service' }),
+    owner: Id,
+    policy: Id,
+    severity: Type.Union(
+      severities.map((s) => Type.Literal(s)),
+      { default: 'P2' },
+    ),
+    dependsOn: Type.Array(Id, { default: [] }),
+    subscribers: Type.Array(Subscriber, { default: [] }),
+    /** The name shown on the public status page. Services without one are not shown there. */
+    component: Type.Optional(Type.String({ minLength: 1 })),
+    /** Who is paged when a status message is overdue (communication deadline). */
+    communicationsContact: Type.Optional(Id),
+    timezone: Type.String({ default: 'Europe/Oslo' }),
+  },
+  { additionalProperties: false },
+);
+export type Service = Static<typeof Service>;
+
+export const probeKinds = ['ssh', 'sftpFileAge', 'http', 'tcp'] as const;
+export type ProbeKind = (typeof probeKinds)[number];
+
+const Fingerprint = Type.String({
+  pattern: '^SHA256:[A-Za-z0-9+/]{43}$',
+  description: 'as `ssh-keygen -lf` prints it, e.g. SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8',
+});
+
+const CheckCommon = {
+  id: Id,
+  service: Id,
+  name: Type.Optional(Type.String()),
+  interval: Type.Optional(Duration),
+  timeout: Type.Optional(Duration),
+  failThreshold: Type.Optional(Type.Integer({ minimum: 1 })),
+  recoverThreshold: Type.Optional(Type.Integer({ minimum: 1 })),
+};
+
+/** Credentials come from the environment or a file, never from this file. */
+const SshAuth = Type.Object(
+  {
+    username: Type.String({ minLength: 1 }),
+    privateKeyPath: Type.Optional(Type.String()),
+    privateKeyEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' })),
+    passwordEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const SshCheck = Type.Object(
+  {
+    ...CheckCommon,
+    kind: Type.Literal('ssh'),
+    host: Type.String({ minLength: 1 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 22 }),
+    fingerprint: Type.Optional(Fingerprint),
+    auth: Type.Optional(SshAuth),
+    command: Type.Optional(Type.String()),
+    expectExitCode: Type.Integer({ default: 0 }),
+  },
+  { additionalProperties: false },
+);
+
+export const SftpFileAgeCheck = Type.Object(
+  {
+    ...CheckCommon,
+    kind: Type.Literal('sftpFileAge'),
+    host: Type.String({ minLength: 1 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 22 }),
+    fingerprint: Type.Optional(Fingerprint),
+    auth: SshAuth,
+    path: Type.String({ minLength: 1 }),
+    maxAge: Duration,
+  },
+  { additionalProperties: false },
+);
+
+export const HttpCheck = Type.Object(
+  {
+    ...CheckCommon,
+    kind: Type.Literal('http'),
+    url: Type.String({ pattern: '^https?://' }),
+    method: Type.Union([Type.Literal('GET'), Type.Literal('HEAD'), Type.Literal('POST')], { default: 'GET' }),
+    expectStatus: Type.Integer({ minimum: 100, maximum: 599, default: 200 }),
+    bodyContains: Type.Optional(Type.String()),
+    tlsVerify: Type.Boolean({ default: true }),
+  },
+  { additionalProperties: false },
+);
+
+export const TcpCheck = Type.Object(
+  {
+    ...CheckCommon,
+    kind: Type.Literal('tcp'),
+    host: Type.String({ minLength: 1 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+  },
+  { additionalProperties: false },
+);
+
+export const Check = Type.Union([SshCheck, SftpFileAgeCheck, HttpCheck, TcpCheck]);
+export type Check = Static<typeof Check>;
+export type SshCheck = Static<typeof SshCheck>;
+export type SftpFileAgeCheck = Static<typeof SftpFileAgeCheck>;
+export type HttpCheck = Static<typeof HttpCheck>;
+export type TcpCheck = Static<typeof TcpCheck>;
+
+export const SeverityRule = Type.Object(
+  {
+    /** Publish the status message automatically once the incident is verified. */
+    autoPublish: Type.Boolean(),
+    /** Calendar days after resolution that the postmortem is due. */
+    postmortemDueDays: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export const Config = Type.Object(
+  {
+    contacts: Type.Array(Contact, { minItems: 1 }),
+    teams: Type.Array(Team, { default: [] }),
+    policies: Type.Array(Policy, { minItems: 1 }),
+    services: Type.Array(Service, { minItems: 1 }),
+    checks: Type.Array(Check, { default: [] }),
+    severities: Type.Object(
+      {
+        P0: SeverityRule,
+        P1: SeverityRule,
+        P2: SeverityRule,
+        P3: SeverityRule,
+      },
+      {
+        additionalProperties: false,
+        default: {
+          P0: { autoPublish: true, postmortemDueDays: 3 },
+          P1: { autoPublish: true, postmortemDueDays: 5 },
+          P2: { autoPublish: false, postmortemDueDays: 10 },
+          P3: { autoPublish: false, postmortemDueDays: 20 },
+        },
+      },
+    ),
+    incidents: Type.Object(
+      {
+        verifyAttempts: Type.Integer({ minimum: 1, default: 2 }),
+        verifyInterval: Type.Optional(Duration),
+        recoveryPasses: Type.Integer({ minimum: 1, default: 2 }),
+        recoveryInterval: Type.Optional(Duration),
+        notifyResolved: Type.Boolean({ default: true }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Config = Static<typeof Config>;

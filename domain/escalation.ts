@@ -1,0 +1,68 @@
+/**
+ * The escalation planner: policies are data, and this pure code turns one into the ordered steps the
+ * incident workflow walks. No I/O, no clocks: the workflow supplies time.
+ */
+import type { Policy } from './config-schema.js';
+import { durationMs } from './duration.js';
+import type { EscalationStep, Recipient } from './incident.js';
+
+/**
+ * Every step of a policy in order: levels 1..n, the whole chain again `repeat` times, then the final
+ * fallback (which waits for nothing: after it there is nobody left to tell).
+ */
+export function buildPlan(policy: Policy, resolve: (targets: string[]) => Recipient[]): EscalationStep[] {
+  const steps: EscalationStep[] = [];
+  for (let cycle = 0; cycle <= policy.repeat; cycle++) {
+    policy.levels.forEach((level, i) => {
+      steps.push({
+        level: i + 1,
+        cycle,
+        fallback: false,
+        recipients: resolve(level.notify),
+        waitMs: durationMs(level.ackTimeout),
+      });
+    });
+  }
+  if (policy.finalFallback) {
+    steps.push({ level: 0, cycle: policy.repeat + 1, fallback: true, recipients: resolve(policy.finalFallback.notify), waitMs: 0 });
+  }
+  return steps;
+}
+
+/** What the workflow does next while nobody has acknowledged. */
+export type EscalationDecision =
+  | { kind: 'notify'; stepIndex: number; step: EscalationStep }
+  | { kind: 'exhausted' };
+
+/** The step after `current` (−1 before the first page), or `exhausted` when the plan has run out. */
+export function nextStep(plan: readonly EscalationStep[], current: number): EscalationDecision {
+  const stepIndex = current + 1;
+  const step = plan[stepIndex];
+  return step ? { kind: 'notify', stepIndex, step } : { kind: 'exhausted' };
+}
+
+/**
+ * Who is told when an acknowledgement times out (PagerDuty's rule): the person who acknowledged and
+ * the current level again, each once. The escalation clock then restarts on the current level.
+ */
+export function ackTimeoutRecipients(
+  plan: readonly EscalationStep[],
+  current: number,
+  acknowledger: Recipient | undefined,
+): Recipient[] {
+  const step = plan[Math.max(0, current)];
+  const list = [...(acknowledger ? [acknowledger] : []), ...(step?.recipients ?? [])];
+  return dedupeRecipients(list);
+}
+
+export function dedupeRecipients(list: readonly Recipient[]): Recipient[] {
+  const seen = new Set<string>();
+  return list.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
+}
+
+/** How long to wait after notifying `step` before the next one; the last step waits for nothing. */
+export function waitAfter(plan: readonly EscalationStep[], stepIndex: number): number | undefined {
+  const step = plan[stepIndex];
+  if (!step || step.fallback) return undefined;
+  return step.waitMs;
+}

@@ -1,0 +1,151 @@
+/**
+ * The incident's shapes as the workflow, the API and the postmortem see them. Plain types only: this
+ * module is imported by workflow code, so it must stay free of I/O and of runtime dependencies.
+ */
+import type { Check, Severity } from './config-schema.js';
+
+export const incidentStates = ['verifying', 'dismissed', 'triggered', 'acknowledged', 'resolving', 'resolved'] as const;
+export type IncidentState = (typeof incidentStates)[number];
+export const closedStates: readonly IncidentState[] = ['dismissed', 'resolved'];
+
+export const statusStates = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
+export type StatusState = (typeof statusStates)[number];
+
+export const timelineKinds = [
+  'detected',
+  'joined',
+  'verify',
+  'verified',
+  'dismissed',
+  'paged',
+  'page-failed',
+  'escalated',
+  'acknowledged',
+  'ack-timeout',
+  'note',
+  'status',
+  'resolve-requested',
+  'recovery-check',
+  'resolved',
+  'resolved-notice',
+  'postmortem',
+] as const;
+export type TimelineKind = (typeof timelineKinds)[number];
+
+/** One line of the incident's timeline. `at` is UTC ISO-8601. */
+export interface TimelineEvent {
+  at: string;
+  actor: string;
+  kind: TimelineKind;
+  detail: string;
+}
+
+export interface StatusMessage {
+  at: string;
+  state: StatusState;
+  message: string;
+  author: string;
+}
+
+/** A contact resolved from config, as a page goes to them. */
+export interface Recipient {
+  id: string;
+  name: string;
+  email: string;
+}
+
+/** One step of an escalation plan: who is told, then how long to wait for an acknowledgement. */
+export interface EscalationStep {
+  /** 1-based level in the policy; 0 for the final fallback. */
+  level: number;
+  /** 0 for the first pass through the chain, 1.. for repeats. */
+  cycle: number;
+  fallback: boolean;
+  recipients: Recipient[];
+  waitMs: number;
+}
+
+export interface PageRecord {
+  at: string;
+  level: number;
+  cycle: number;
+  recipient: Recipient;
+  reason: 'initial' | 'escalation' | 'ack-timeout' | 'fallback';
+}
+
+/** A service touched by the incident (the service itself and everything that depends on it). */
+export interface AffectedService {
+  id: string;
+  name: string;
+  component?: string;
+  subscribers: number;
+  root: boolean;
+}
+
+export type DetectionSource = 'api' | 'probe' | 'event';
+
+/** What opens (or joins) an incident. */
+export interface Detection {
+  /** Idempotency key: the same event delivered twice is recorded once. */
+  eventId: string;
+  source: DetectionSource;
+  actor: string;
+  reason: string;
+  severity?: Severity;
+  /** Skip verification: a person vouches for the problem. */
+  skipVerify?: boolean;
+}
+
+/** Everything the workflow needs, snapshotted from config when the incident opens. */
+export interface IncidentInput {
+  service: { id: string; name: string; component?: string; timezone: string };
+  owner: Recipient;
+  severity: Severity;
+  autoPublish: boolean;
+  postmortemDueDays: number;
+  detection: Detection;
+  affected: AffectedService[];
+  checks: Check[];
+  plan: EscalationStep[];
+  acknowledgementTimeoutMs: number;
+  verifyAttempts: number;
+  verifyIntervalMs: number;
+  recoveryPasses: number;
+  recoveryIntervalMs: number;
+  notifyResolved: boolean;
+  /** Base URL of the API, for links in mail. */
+  publicBaseUrl?: string;
+}
+
+export interface IncidentView {
+  id: string;
+  workflowId: string;
+  service: IncidentInput['service'];
+  severity: Severity;
+  state: IncidentState;
+  reason: string;
+  source: DetectionSource;
+  openedAt: string;
+  verifiedAt?: string;
+  acknowledgedAt?: string;
+  acknowledgedBy?: string;
+  resolveRequestedAt?: string;
+  resolvedAt?: string;
+  closedAt?: string;
+  /** Index into the escalation plan of the step last notified; -1 before the first page. */
+  escalationStep: number;
+  nextEscalationAt?: string;
+  affected: AffectedService[];
+  paged: PageRecord[];
+  status: StatusMessage[];
+  timeline: TimelineEvent[];
+}
+
+/** The probe result every probe kind returns. */
+export interface ProbeResult {
+  ok: boolean;
+  latencyMs: number;
+  /** Machine-readable: `ok`, `timeout`, `refused`, `hostkey-mismatch`, `dns`, ... */
+  code: string;
+  message: string;
+}

@@ -1,0 +1,394 @@
+/**
+ * The words the incident sends: pages, the resolved notice, public status texts, the postmortem
+ * invitation. Pure: no I/O, no Node built-ins, no clock (times come in as arguments), because it is
+ * bundled into Temporal workflow code.
+ */
+import type { Severity } from './config-schema.js';
+import { formatDuration } from './duration.js';
+import type {
+  IncidentState,
+  IncidentView,
+  PageRecord,
+  ProbeResult,
+  Recipient,
+  StatusState,
+  TimelineEvent,
+} from './incident.js';
+
+/** Where a mail points: the incident in the API, and (for pages) a signed one-click acknowledge link. */
+export interface MailLinks {
+  incidentUrl: string;
+  ackUrl?: string;
+}
+
+export interface MailText {
+  subject: string;
+  text: string;
+}
+
+export interface PageStep {
+  level: number;
+  cycle: number;
+  reason: PageRecord['reason'];
+}
+
+export type StatusLanguage = 'en' | 'nb';
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers (also used by the postmortem)
+
+/** `2022-05-10T07:49:12.000Z` → `2022-05-10 07:49 UTC`; anything unparseable is returned as is. */
+export function formatUtc(iso: string): string {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  return `${new Date(t).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** Milliseconds from `from` to `to` (ISO strings), or undefined when either is missing. */
+export function msBetween(from: string | undefined, to: string | undefined): number | undefined {
+  if (from === undefined || to === undefined) return undefined;
+  const a = Date.parse(from);
+  const b = Date.parse(to);
+  return Number.isNaN(a) || Number.isNaN(b) ? undefined : b - a;
+}
+
+/** Whether a timeline actor (a contact id, a name, an email, or `prefix:id`) is this person. */
+export function isActor(r: Recipient, actor: string | undefined): boolean {
+  if (!actor) return false;
+  return actor === r.id || actor === r.name || actor === r.email || actor.endsWith(`:${r.id}`);
+}
+
+/** One probe run as a timeline detail; `parseProbeDetails` reads it back for the postmortem. */
+export function probeDetail(checkId: string, r: Pick<ProbeResult, 'ok' | 'code' | 'message' | 'latencyMs'>): string {
+  const message = r.message.replace(/\s+/g, ' ').trim();
+  const latency = ` (${Math.round(r.latencyMs)}ms)`;
+  if (r.ok) return `${checkId}: ok${message && message !== 'ok' ? ` — ${message}` : ''}${latency}`;
+  return `${checkId}: FAIL ${r.code}${message ? ` — ${message}` : ''}${latency}`;
+}
+
+export interface ProbeFinding {
+  check: string;
+  ok: boolean;
+  code: string;
+  message: string;
+}
+
+const findingLine = /^([a-z0-9][a-z0-9-]*): (ok|FAIL)(?: ([A-Za-z0-9][\w.-]*))?(?: — (.*?))?(?: \((\d+)ms\))?$/;
+const keyValue = (detail: string, key: string): string | undefined =>
+  new RegExp(`(?:^|[\\s,;])${key}[=:]\\s*(?:"([^"]*)"|([^\\s,;]+))`).exec(detail)?.slice(1, 3).find((v) => v !== undefined);
+
+/**
+ * The probe results a timeline detail carries: lines written by `probeDetail` (several may be joined
+ * with newlines or `; `), or `key=value` text with at least `code=…` (`check=… ok=false code=refused
+ * message="…"`). Empty for a detail that is not about probes.
+ */
+export function parseProbeDetails(detail: string): ProbeFinding[] {
+  const out: ProbeFinding[] = [];
+  for (const segment of detail.split(/\r?\n|; (?=[a-z0-9][a-z0-9-]*: (?:ok|FAIL)\b)/)) {
+    const m = findingLine.exec(segment.trim());
+    if (m) {
+      const ok = m[2] === 'ok';
+      out.push({ check: m[1]!, ok, code: m[3] ?? (ok ? 'ok' : 'error'), message: m[4] ?? '' });
+    }
+  }
+  if (out.length > 0) return out;
+  const code = keyValue(detail, 'code');
+  if (code === undefined) return [];
+  const okText = keyValue(detail, 'ok');
+  return [
+    {
+      check: keyValue(detail, 'check') ?? '',
+      ok: okText === undefined ? code === 'ok' : okText === 'true',
+      code,
+      message: keyValue(detail, 'message') ?? '',
+    },
+  ];
+}
+
+/** The first acknowledgement, from the timeline (the view's fields move on when it expires). */
+export function firstAcknowledgement(view: IncidentView): { at: string; by: string } | undefined {
+  const e = view.timeline.find((x) => x.kind === 'acknowledged');
+  if (e) return { at: e.at, by: e.actor };
+  return view.acknowledgedAt ? { at: view.acknowledgedAt, by: view.acknowledgedBy ?? 'unknown' } : undefined;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function severityTag(view: IncidentView): string {
+  return `[${view.severity}]`;
+}
+
+const health: Record<IncidentState, string> = {
+  verifying: 'SUSPECTED DOWN',
+  dismissed: 'FALSE ALARM',
+  triggered: 'DOWN',
+  acknowledged: 'DOWN',
+  resolving: 'RECOVERING',
+  resolved: 'RESOLVED',
+};
+
+function detectedBy(view: IncidentView): string {
+  const actor = view.timeline.find((e) => e.kind === 'detected')?.actor;
+  const who = actor ? ` (${actor})` : '';
+  if (view.source === 'probe') return `monitoring${who}`;
+  if (view.source === 'api') return `a person${who}`;
+  return `an external event${who}`;
+}
+
+function affectedLines(view: IncidentView): string[] {
+  if (view.affected.length === 0) return ['  - (none recorded)'];
+  return view.affected.map(
+    (a) =>
+      `  - ${a.name}${a.root ? ' (the failing service)' : ' (depends on it)'}: ` +
+      `${a.subscribers} subscriber${a.subscribers === 1 ? '' : 's'}`,
+  );
+}
+
+function stepLabel(step: PageStep): string {
+  if (step.reason === 'fallback' || step.level === 0) return 'final fallback page';
+  const repeat = step.cycle > 0 ? ` (repeat ${step.cycle})` : '';
+  const expired = step.reason === 'ack-timeout' ? ' (acknowledgement expired)' : '';
+  return `level ${step.level} page${repeat}${expired}`;
+}
+
+function whyYou(view: IncidentView, step: PageStep): string {
+  const repeat =
+    step.cycle > 0 ? ` The whole escalation chain went unanswered; this is repeat ${step.cycle} of it.` : '';
+  switch (step.reason) {
+    case 'initial':
+      return `You are paged at level ${step.level} of the escalation policy.${repeat}`;
+    case 'escalation':
+      return `Nobody acknowledged in time, so the page moved on to you (level ${step.level}).${repeat}`;
+    case 'ack-timeout': {
+      const ack = firstAcknowledgement(view);
+      const who = view.acknowledgedBy ?? ack?.by ?? 'Someone';
+      return `${who} acknowledged, but the incident was neither resolved nor acknowledged again in time, so escalation resumed with you (level ${step.level}).`;
+    }
+    case 'fallback':
+      return 'Nobody in the escalation chain acknowledged. You are the final fallback.';
+  }
+}
+
+/** Pages that went out before this one and got no acknowledgement. */
+function pagedBefore(view: IncidentView, step: PageStep, recipient: Recipient): PageRecord[] {
+  let idx = -1;
+  view.paged.forEach((p, i) => {
+    if (p.level === step.level && p.cycle === step.cycle && p.recipient.id === recipient.id) idx = i;
+  });
+  const current = idx >= 0 ? view.paged[idx] : undefined;
+  const earlier = idx >= 0 ? view.paged.slice(0, idx) : view.paged;
+  const ack = firstAcknowledgement(view);
+  return earlier.filter(
+    (p) =>
+      // Those paged together with this recipient are not "before".
+      !(current && p.level === current.level && p.cycle === current.cycle && p.at === current.at) &&
+      !isActor(p.recipient, ack?.by) &&
+      !isActor(p.recipient, view.acknowledgedBy),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mails
+
+/** The page: what is wrong, since when, who did not answer, who is affected, how to acknowledge. */
+export function pageMail(view: IncidentView, step: PageStep, recipient: Recipient, links: MailLinks): MailText {
+  const state = health[view.state];
+  const subject = `${severityTag(view)} ${view.service.name}: ${state} — ${stepLabel(step)}`;
+  const before = pagedBefore(view, step, recipient);
+  const incidentUrl = trimSlash(links.incidentUrl);
+
+  const lines = [
+    `Hi ${recipient.name},`,
+    '',
+    `${view.service.name} is ${state} (${view.severity}). ${whyYou(view, step)}`,
+    '',
+    'What is wrong:',
+    `  ${oneLine(view.reason)}`,
+    '',
+    `Since: ${formatUtc(view.openedAt)} (detected by ${detectedBy(view)})`,
+    `Incident: ${view.id} — ${incidentUrl}`,
+    '',
+  ];
+  if (before.length > 0) {
+    lines.push('Paged before you, without an answer:');
+    for (const p of before) {
+      const level = p.level === 0 ? 'final fallback' : `level ${p.level}`;
+      const who = p.recipient.id === recipient.id ? 'you' : `${p.recipient.name} <${p.recipient.email}>`;
+      lines.push(`  - ${who} — ${level}, ${formatUtc(p.at)}`);
+    }
+  } else {
+    lines.push('Nobody was paged before you.');
+  }
+  lines.push('', 'Affected services:', ...affectedLines(view), '', 'Acknowledge, so the escalation stops:');
+  if (links.ackUrl) lines.push(`  - one click: ${links.ackUrl}`);
+  lines.push(
+    `  - ${links.ackUrl ? 'or ' : ''}with the API:`,
+    `    curl -X POST -H "Authorization: Bearer $TOKEN" ${incidentUrl}/acknowledge`,
+    '',
+    'If nobody acknowledges, the next person is paged automatically.',
+  );
+  return { subject, text: `${lines.join('\n')}\n` };
+}
+
+/** How recovery was proven: the passing probe runs at the end of the timeline, or who resolved it. */
+function recoveryProof(view: IncidentView): string[] {
+  const checks = view.timeline.filter((e) => e.kind === 'recovery-check');
+  const resolved = [...view.timeline].reverse().find((e) => e.kind === 'resolved');
+  const line = (e: TimelineEvent) => `  - ${formatUtc(e.at)}: ${oneLine(e.detail)}`;
+  if (checks.length === 0) {
+    const by = resolved?.actor ?? view.acknowledgedBy ?? 'staff';
+    return [
+      `No probe proved the recovery; it was resolved by ${by}${resolved?.detail ? `: ${oneLine(resolved.detail)}` : '.'}`,
+    ];
+  }
+  const passing: TimelineEvent[] = [];
+  for (const e of [...checks].reverse()) {
+    const findings = parseProbeDetails(e.detail);
+    if (findings.length === 0 || findings.some((f) => !f.ok)) break;
+    passing.unshift(e);
+  }
+  const out =
+    passing.length > 0
+      ? [`Recovery was proven by ${passing.length} passing probe run${passing.length === 1 ? '' : 's'} in a row:`]
+      : ['Recovery checks:'];
+  out.push(...(passing.length > 0 ? passing : checks.slice(-10)).map(line));
+  if (resolved?.detail) out.push(`Resolved by ${resolved.actor}: ${oneLine(resolved.detail)}`);
+  return out;
+}
+
+/** The notice to everyone who was paged: it is over, how long it took, how we know. */
+export function resolvedMail(view: IncidentView, recipient: Recipient, links: MailLinks): MailText {
+  const resolvedAt = view.resolvedAt ?? view.closedAt;
+  const duration = msBetween(view.openedAt, resolvedAt);
+  const subject =
+    `${severityTag(view)} ${view.service.name}: RESOLVED` +
+    (duration !== undefined ? ` after ${formatDuration(duration)}` : '');
+  const ack = firstAcknowledgement(view);
+  const lines = [
+    `Hi ${recipient.name},`,
+    '',
+    `${view.service.name} works again; incident ${view.id} is resolved.`,
+    '',
+    `What was wrong: ${oneLine(view.reason)}`,
+    `Opened:   ${formatUtc(view.openedAt)} (detected by ${detectedBy(view)})`,
+    `Resolved: ${resolvedAt ? formatUtc(resolvedAt) : 'not recorded'}`,
+  ];
+  if (duration !== undefined) lines.push(`Duration: ${formatDuration(duration)}`);
+  if (ack) {
+    const after = msBetween(view.openedAt, ack.at);
+    lines.push(
+      `Acknowledged by ${ack.by} at ${formatUtc(ack.at)}${after !== undefined ? ` (${formatDuration(after)} after it opened)` : ''}`,
+    );
+  }
+  lines.push(
+    '',
+    ...recoveryProof(view),
+    '',
+    'Affected services:',
+    ...affectedLines(view),
+    '',
+    `The timeline: ${trimSlash(links.incidentUrl)}`,
+    'A postmortem draft goes to the service owner.',
+  );
+  return { subject, text: `${lines.join('\n')}\n` };
+}
+
+export function postmortemFilename(view: Pick<IncidentView, 'id'>): string {
+  return `postmortem-${view.id.replace(/[^A-Za-z0-9._-]+/g, '-')}.md`;
+}
+
+/** The invitation to write the postmortem; the draft goes along as `postmortem-<id>.md`. */
+export function postmortemMail(
+  view: IncidentView,
+  markdown: string,
+  dueDate: string,
+  owner: Recipient,
+  links: MailLinks,
+): MailText & { attachments: { filename: string; content: string; contentType: string }[] } {
+  const filename = postmortemFilename(view);
+  const resolvedAt = view.resolvedAt ?? view.closedAt;
+  const duration = msBetween(view.openedAt, resolvedAt);
+  const lines = [
+    `Hi ${owner.name},`,
+    '',
+    `You own the postmortem of incident ${view.id}: ${view.service.name} (${view.severity}) — ${oneLine(view.reason)}.`,
+    `It opened ${formatUtc(view.openedAt)}` +
+      (resolvedAt ? ` and was resolved ${formatUtc(resolvedAt)}` : '') +
+      (duration !== undefined ? `, after ${formatDuration(duration)}.` : '.'),
+    '',
+    `The draft is attached (${filename}), pre-filled with the real timeline in UTC and the computed figures.`,
+    'Complete the fault, impact, five whys, lessons learned and follow-up tasks (each with an owner,',
+    'a due date and where it is tracked).',
+    '',
+    `It is due by ${dueDate}.`,
+    '',
+    `The incident: ${trimSlash(links.incidentUrl)}`,
+  ];
+  return {
+    subject: `${severityTag(view)} Postmortem due ${dueDate}: ${view.service.name} (${view.id})`,
+    text: `${lines.join('\n')}\n`,
+    attachments: [{ filename, content: markdown, contentType: 'text/markdown; charset=utf-8' }],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public status texts
+
+export interface StatusContext {
+  /** The public component name, e.g. "student-system → Canvas integration". */
+  component: string;
+  severity: Severity;
+  reason: string;
+  language?: StatusLanguage;
+}
+
+const major = (s: Severity) => s === 'P0' || s === 'P1';
+
+const statusTexts: Record<StatusLanguage, Record<StatusState, (c: StatusContext) => string>> = {
+  en: {
+    investigating: (c) =>
+      `We are investigating a problem with the ${c.component}. ` +
+      (major(c.severity)
+        ? 'It may be unavailable for everyone who uses it. '
+        : 'It may be slow or partly unavailable. ') +
+      'We will post an update here as soon as we know more.',
+    identified: (c) =>
+      `We have identified the cause of the problem with the ${c.component}` +
+      (c.reason.trim() ? `: ${oneLine(c.reason)}. ` : '. ') +
+      'We are working on a fix.',
+    monitoring: (c) =>
+      `A fix for the problem with the ${c.component} is in place. ` +
+      'We are monitoring to confirm that everything works as normal.',
+    resolved: (c) =>
+      `The problem with the ${c.component} is resolved, and everything works as normal again. ` +
+      'Thank you for your patience.',
+  },
+  nb: {
+    investigating: (c) =>
+      `Vi undersøker et problem med ${c.component}. ` +
+      (major(c.severity)
+        ? 'Tjenesten kan være utilgjengelig for alle som bruker den. '
+        : 'Tjenesten kan være treg eller delvis utilgjengelig. ') +
+      'Vi oppdaterer denne meldingen så snart vi vet mer.',
+    identified: (c) =>
+      `Vi har funnet årsaken til problemet med ${c.component}` +
+      (c.reason.trim() ? `: ${oneLine(c.reason)}. ` : '. ') +
+      'Vi jobber med å rette feilen.',
+    monitoring: (c) =>
+      `En retting av problemet med ${c.component} er på plass. ` +
+      'Vi følger med for å bekrefte at alt fungerer som normalt.',
+    resolved: (c) =>
+      `Problemet med ${c.component} er løst, og alt fungerer som normalt igjen. Takk for tålmodigheten.`,
+  },
+};
+
+/** The default public text for a status state, naming the component; staff may edit it before it goes out. */
+export function statusMessage(state: StatusState, ctx: StatusContext): string {
+  return statusTexts[ctx.language ?? 'en'][state](ctx);
+}

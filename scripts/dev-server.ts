@@ -1,0 +1,57 @@
+/** Running `temporal server start-dev` the same way for `npm start`, the tests and the drills. */
+import { createServer } from 'node:net';
+import { Connection } from '@temporalio/client';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function devServerArgs(port: number, dbFile?: string, uiPort?: number): string[] {
+  return [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    ...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']),
+    '--log-level',
+    'error',
+    ...(dbFile ? ['--db-filename', dbFile] : []),
+    '--search-attribute',
+    'IncidentService=Keyword',
+    '--search-attribute',
+    'IncidentSeverity=Keyword',
+    '--search-attribute',
+    'IncidentState=Keyword',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecution=true',
+    '--dynamic-config-value',
+    'frontend.enableExecuteMultiOperation=true',
+  ];
+}
+
+export async function waitForTemporal(address: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const c = await Connection.connect({ address, connectTimeout: 1000 });
+      await c.healthService.check({});
+      await c.close();
+      return;
+    } catch (e) {
+      last = e;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  throw new Error(`Temporal dev server at ${address} did not become ready: ${(last as Error)?.message}`);
+}
+

@@ -1,0 +1,118 @@
+/**
+ * `npm start`: the embedded default. Finds (or builds, once) the Temporal CLI, starts its dev server
+ * with a SQLite file under data/ (incidents survive a restart) and the UI on :8233, then the worker
+ * and the API; Ctrl-C stops all of them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureTemporalCli } from './temporal-cli.js';
+import { devServerArgs, waitForTemporal } from './dev-server.js';
+import { ConfigError, loadConfigFile } from '../config/load.js';
+import { runtimeSettings } from '../config/runtime.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const say = (m: string) => console.log(`[start] ${m}`);
+
+async function main() {
+  process.chdir(root);
+  const settings = runtimeSettings();
+  let config;
+  try {
+    config = loadConfigFile(settings.configPath);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  say(`configuration ${path.relative(root, settings.configPath)}: ${config.services.length} services, ${config.checks.length} checks, ${config.policies.length} escalation policies`);
+
+  let cli: string;
+  try {
+    cli = await ensureTemporalCli({ log: (l) => say(l) });
+  } catch (e) {
+    console.error(`[start] ${(e as Error).message}`);
+    process.exit(1);
+  }
+
+  mkdirSync(settings.dataDir, { recursive: true });
+  const temporalPort = Number(process.env.TEMPORAL_PORT || 7233);
+  const uiPort = Number(process.env.TEMPORAL_UI_PORT || 8233);
+  const address = `127.0.0.1:${temporalPort}`;
+  const dbFile = path.join(settings.dataDir, 'temporal.db');
+  const temporalLog = path.join(settings.dataDir, 'temporal.log');
+  say(`starting Temporal dev server on ${address} (SQLite ${path.relative(root, dbFile)}, log ${path.relative(root, temporalLog)})`);
+  const logFd = openSync(temporalLog, 'a');
+  const children: { name: string; proc: ChildProcess }[] = [];
+  const temporal = spawn(cli, devServerArgs(temporalPort, dbFile, uiPort), { stdio: ['ignore', logFd, logFd] });
+  children.push({ name: 'temporal', proc: temporal });
+
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping API, worker and Temporal…');
+    // API and worker first (they drain), Temporal last.
+    for (const name of ['api', 'worker', 'temporal']) {
+      const c = children.find((x) => x.name === name);
+      if (!c || c.proc.exitCode !== null || c.proc.signalCode !== null) continue;
+      c.proc.kill('SIGTERM');
+      await Promise.race([
+        new Promise((r) => c.proc.once('exit', r)),
+        new Promise((r) => setTimeout(r, 15_000)).then(() => c.proc.kill('SIGKILL')),
+      ]);
+    }
+    say('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+  temporal.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`[start] Temporal dev server exited (code ${code}); see ${temporalLog}`);
+      void stopAll(1);
+    }
+  });
+
+  await waitForTemporal(address, 120_000);
+  say(`Temporal is up; UI at http://localhost:${uiPort}`);
+
+  // A staff token for the embedded default, kept in a file (never printed, never in the repo).
+  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: address, DATA_DIR: settings.dataDir };
+  const tokenFile = path.join(settings.dataDir, 'staff-token');
+  if (!process.env.STAFF_TOKENS) {
+    if (!existsSync(tokenFile)) writeFileSync(tokenFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+    const owner = config.services.find((s) => s.component)?.owner ?? config.contacts[0]!.id;
+    env.STAFF_TOKENS = `${owner}=${readFileSync(tokenFile, 'utf8').trim()}`;
+    say(`staff token for "${owner}" is in ${path.relative(root, tokenFile)} (set STAFF_TOKENS to use your own)`);
+  }
+
+  const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+  for (const [name, file] of [
+    ['worker', 'worker/main.ts'],
+    ['api', 'api/server.ts'],
+  ] as const) {
+    const proc = spawn(tsx, [file], { env, stdio: 'inherit' });
+    children.push({ name, proc });
+    proc.once('exit', (code) => {
+      if (!stopping) {
+        console.error(`[start] ${name} exited (code ${code}); stopping everything`);
+        void stopAll(1);
+      }
+    });
+  }
+  say(`API on http://${settings.host}:${settings.port} — try:`);
+  say(
+    `  curl -X POST http://localhost:${settings.port}/api/incidents -H "Authorization: Bearer $(cat data/staff-token)" -H 'content-type: application/json' -d '{"service":"fs-canvas","reason":"institutions cannot fetch the XML export"}'`,
+  );
+  say(`mail goes to ${settings.smtpUrl ? 'SMTP_URL' : path.relative(root, settings.outboxDir) + '/ (no SMTP_URL set)'}; Ctrl-C stops everything`);
+}
+
+main().catch((e: unknown) => {
+  console.error('[start] fatal:', e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,244 @@
+/**
+ * There is no Docker engine in CI, so docker-compose.yml and the Dockerfile are checked statically:
+ * structure, wiring, the environment config/env.ts requires, and that no secret is written into them.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { envVars } from '../../config/env.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const composeText = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+
+interface Service {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string };
+  command?: string | string[];
+  entrypoint?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  ports?: Array<string | number | { target?: number; published?: number | string }>;
+  volumes?: Array<string | { type?: string; source?: string; target?: string }>;
+  env_file?: string | string[];
+}
+interface Compose {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
+
+const compose = parse(composeText) as Compose;
+const services = compose.services;
+const service = (name: string): Service => {
+  const s = services[name];
+  if (!s) throw new Error(`service ${name} missing`);
+  return s;
+};
+
+function environment(s: Service): Record<string, string> {
+  const env = s.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(
+      env.map((entry) => {
+        const i = entry.indexOf('=');
+        return i < 0 ? [entry, ''] : [entry.slice(0, i), entry.slice(i + 1)];
+      }),
+    );
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+const dependsOn = (s: Service): string[] =>
+  Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
+const commandText = (c: string | string[] | undefined): string =>
+  Array.isArray(c) ? c.join(' ') : (c ?? '');
+const buildContext = (s: Service): string | undefined =>
+  typeof s.build === 'string' ? s.build : s.build?.context;
+
+/** `${NAME}`, `${NAME?msg}`, `${NAME:?msg}`, `${NAME-def}`, `${NAME:-def}` and nothing else around it. */
+const interpolation = /^\$\{([A-Z_][A-Z0-9_]*)(?:(:?[?-])([^}]*))?\}$/;
+
+const appServices = ['worker', 'api'] as const;
+
+describe('docker-compose.yml', () => {
+  it('has the Temporal stack, a mail catcher, the worker and the API', () => {
+    for (const name of [
+      'postgresql',
+      'temporal',
+      'temporal-admin-tools',
+      'temporal-ui',
+      'mailpit',
+      'worker',
+      'api',
+    ]) {
+      expect(services, name).toHaveProperty([name]);
+    }
+  });
+
+  it('depends_on only names services that exist', () => {
+    for (const [name, s] of Object.entries(services)) {
+      for (const dep of dependsOn(s))
+        expect(Object.keys(services), `${name} depends on ${dep}`).toContain(dep);
+    }
+  });
+
+  it('wires the services up like temporalio/docker-compose', () => {
+    expect(service('postgresql').image).toMatch(/^postgres:\$\{POSTGRESQL_VERSION:-16\}$|^postgres:16/);
+    const temporal = service('temporal');
+    expect(temporal.image).toMatch(/temporalio\/auto-setup:/);
+    expect(dependsOn(temporal)).toContain('postgresql');
+    const tenv = environment(temporal);
+    expect(tenv.DB).toBe('postgres12');
+    expect(tenv.POSTGRES_SEEDS).toBe('postgresql');
+    expect(tenv.POSTGRES_USER).toBeTruthy();
+    expect(tenv.POSTGRES_PWD).toBeTruthy();
+
+    const ui = service('temporal-ui');
+    expect(ui.image).toMatch(/temporalio\/ui:/);
+    expect(environment(ui).TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect((ui.ports ?? []).map(String)).toEqual(expect.arrayContaining([expect.stringMatching(/:8080$/)]));
+
+    const mail = service('mailpit');
+    expect(mail.image).toMatch(/^axllent\/mailpit:/);
+    expect((mail.ports ?? []).map(String)).toContain('8025:8025');
+
+    expect((service('api').ports ?? []).map(String)).toContain('3000:3000');
+  });
+
+  it('registers the custom search attributes from temporal-admin-tools once Temporal is up', () => {
+    const tools = service('temporal-admin-tools');
+    expect(tools.image).toMatch(/temporalio\/admin-tools:/);
+    expect(dependsOn(tools)).toContain('temporal');
+    const script = commandText(tools.command).replace(/\\\n\s*/g, ' ');
+    expect(script).toMatch(
+      /temporal operator search-attribute create --address temporal:7233 .*--name IncidentService --type Keyword\s+--name IncidentSeverity --type Keyword\s+--name IncidentState --type Keyword/,
+    );
+    // waits for the server (and its namespace) before creating them
+    expect(script.indexOf('until temporal operator')).toBeLessThan(script.indexOf('search-attribute create'));
+  });
+
+  it('builds the worker and the API from this repo, running worker/main.ts and api/server.ts', () => {
+    expect(buildContext(service('worker'))).toMatch(/^\.\/?$/);
+    expect(buildContext(service('api'))).toMatch(/^\.\/?$/);
+    expect(commandText(service('worker').command)).toMatch(/(^|\s)worker\/main\.ts$/);
+    expect(commandText(service('api').command)).toMatch(/(^|\s)api\/server\.ts$/);
+    for (const name of appServices) {
+      expect(dependsOn(service(name)), name).toContain('temporal');
+    }
+    expect(dependsOn(service('worker'))).toContain('mailpit');
+  });
+
+  for (const name of appServices) {
+    it(`sets every env var config/env.ts requires in production for the ${name}`, () => {
+      const env = environment(service(name));
+      const required = envVars.filter((v) => v.requiredInProduction && v.usedBy.includes(name));
+      expect(required.length).toBeGreaterThan(0);
+      for (const v of required) {
+        expect(env[v.name], `${name}: ${v.name}`).toBeTruthy();
+      }
+    });
+
+    it(`sets no unknown env vars on the ${name} (typo guard)`, () => {
+      const known = new Set(envVars.filter((v) => v.usedBy.includes(name)).map((v) => v.name));
+      for (const key of Object.keys(environment(service(name)))) {
+        // TEMPORAL_* also covers the Temporal envconfig variables (TEMPORAL_API_KEY, TEMPORAL_TLS_*, ...)
+        expect(known.has(key) || key.startsWith('TEMPORAL_'), `${name}: ${key}`).toBe(true);
+      }
+    });
+  }
+
+  it('uses the container values the services need to reach each other', () => {
+    const worker = environment(service('worker'));
+    const api = environment(service('api'));
+    expect(worker.SMTP_URL).toBe('smtp://mailpit:1025');
+    for (const env of [worker, api]) {
+      expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
+      expect(env.TEMPORAL_NAMESPACE).toBe('default');
+      expect(env.INCIDENT_CONFIG).toBe('/app/config/example.yaml');
+      expect(env.DATA_DIR).toBe('/data');
+    }
+    expect(api.HOST).toBe('0.0.0.0');
+    expect(api.PORT).toBe('3000');
+  });
+
+  it('gives worker and API the same named volume at /data', () => {
+    const dataVolume = (s: Service) =>
+      (s.volumes ?? [])
+        .map((v) => (typeof v === 'string' ? v.split(':') : [v.source ?? '', v.target ?? '']))
+        .find(([, target]) => target === '/data')?.[0];
+    const workerVolume = dataVolume(service('worker'));
+    expect(workerVolume).toMatch(/^[a-z][a-z0-9_-]*$/); // a named volume, not a host path
+    expect(dataVolume(service('api'))).toBe(workerVolume);
+    expect(Object.keys(compose.volumes ?? {})).toContain(workerVolume);
+  });
+
+  it('writes no secret into the file: secrets come from ${...} interpolation without defaults', () => {
+    const secretNames = new Set(envVars.filter((v) => v.secret).map((v) => v.name));
+    const looksSecret = /PASSWORD|PASS$|PWD|TOKEN|SECRET|API_KEY|PRIVATE_KEY/;
+    for (const [name, s] of Object.entries(services)) {
+      for (const [key, value] of Object.entries(environment(s))) {
+        if (key === 'SMTP_URL') {
+          // a mail catcher needs no credentials; real ones must come from the environment
+          if (interpolation.test(value)) continue;
+          const url = new URL(value);
+          expect(url.password, `${name}: SMTP_URL must not contain a password`).toBe('');
+          expect(url.username, `${name}: SMTP_URL must not contain a user`).toBe('');
+          continue;
+        }
+        if (!secretNames.has(key) && !looksSecret.test(key)) continue;
+        const m = interpolation.exec(value);
+        expect(m, `${name}: ${key}=${value} must be \${${key}...} interpolation`).not.toBeNull();
+        expect(m?.[2] ?? '', `${name}: ${key} must not have a literal default`).not.toMatch(/-/);
+      }
+    }
+    expect(environment(service('api')).STAFF_TOKENS).toMatch(/^\$\{STAFF_TOKENS:?\?[^}]+\}$/);
+  });
+
+  it('every ${...} in a value either has a default or fails with a message when unset', () => {
+    const strings = (node: unknown): string[] =>
+      typeof node === 'string'
+        ? [node]
+        : node !== null && typeof node === 'object'
+          ? Object.values(node).flatMap(strings)
+          : [];
+    const uses = strings(compose).flatMap((s) => [...s.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1] ?? ''));
+    expect(uses.length).toBeGreaterThan(0);
+    for (const use of uses) expect(use, `\${${use}}`).toMatch(/^[A-Z_][A-Z0-9_]*(:?-.*|:?\?.+)$/);
+  });
+
+  it('commits no env_file (secrets belong in the host environment or an untracked .env)', () => {
+    for (const [name, s] of Object.entries(services)) expect(s.env_file, name).toBeUndefined();
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+  const instructions = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+
+  it('builds on node:20-bookworm-slim with npm ci', () => {
+    expect(instructions[0]).toBe('FROM node:20-bookworm-slim');
+    expect(dockerfile).toMatch(/RUN npm ci\b/);
+  });
+
+  it('runs the worker with tsx by default', () => {
+    expect(instructions.at(-1)).toBe('CMD ["npx", "tsx", "worker/main.ts"]');
+  });
+
+  it('copies only paths that exist in the repo, and never node_modules or .env', () => {
+    const copies = instructions.filter((l) => l.startsWith('COPY '));
+    expect(copies.length).toBeGreaterThan(0);
+    for (const copy of copies) {
+      const parts = copy.split(/\s+/).slice(1);
+      const sources = parts.slice(0, -1).filter((p) => !p.startsWith('--'));
+      for (const source of sources) {
+        expect(source, copy).not.toMatch(/^(\.|node_modules|\.env|data)\/?$/);
+        expect(fs.existsSync(path.join(root, source)), `${copy}: ${source} exists`).toBe(true);
+      }
+    }
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * A real stack for a test: a worker on its own task queue against the shared dev server, the API app
+ * with a real Temporal client, and mail going to wherever the test points it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../../domain/config-schema.js';
+import { createEmailNotifier } from '../../activities/notifiers/email.js';
+import { createIncidentWorker } from '../../worker/create.js';
+import { createIncidentService, type IncidentService } from '../../api/incident-service.js';
+import { buildApp } from '../../api/app.js';
+
+export interface Harness {
+  app: FastifyInstance;
+  client: Client;
+  incidents: IncidentService;
+  taskQueue: string;
+  outboxDir: string;
+  /** Bearer header for a contact id (every contact in the config gets a token). */
+  auth(contactId: string): { authorization: string };
+  close(): Promise<void>;
+}
+
+export async function startHarness(o: { config: Config; smtpUrl?: string; worker?: boolean }): Promise<Harness> {
+  const address = inject('temporalAddress');
+  const taskQueue = `test-${randomUUID()}`;
+  const tmp = mkdtempSync(path.join(tmpdir(), 'incident-test-'));
+  const outboxDir = path.join(tmp, 'outbox');
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: 'default' });
+  const email = createEmailNotifier({
+    smtpUrl: o.smtpUrl,
+    outboxDir,
+    ledgerDir: path.join(tmp, 'sent'),
+    from: 'Incident Orchestrator <incidents@test.local>',
+  });
+
+  let nativeConnection: NativeConnection | undefined;
+  let running: Promise<void> | undefined;
+  let worker: Awaited<ReturnType<typeof createIncidentWorker>> | undefined;
+  if (o.worker !== false) {
+    nativeConnection = await NativeConnection.connect({ address });
+    worker = await createIncidentWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      deps: { email, env: process.env },
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      shutdownGraceTime: '2 seconds',
+    });
+    running = worker.run();
+  }
+
+  const tokens = new Map(o.config.contacts.map((c) => [`token-${c.id}`, c.id]));
+  const incidents = createIncidentService({
+    client,
+    connection,
+    config: o.config,
+    taskQueue,
+    publicBaseUrl: 'http://127.0.0.1:3000',
+  });
+  const app = await buildApp({ config: o.config, incidents, staffTokens: tokens });
+
+  return {
+    app,
+    client,
+    incidents,
+    taskQueue,
+    outboxDir,
+    auth: (id) => ({ authorization: `Bearer token-${id}` }),
+    async close() {
+      await app.close();
+      // Workers before connections, or the run hangs at the end.
+      if (worker) {
+        worker.shutdown();
+        await running;
+      }
+      await nativeConnection?.close();
+      await connection.close();
+      email.close();
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `fn` returns a truthy value, or fails with the last value seen. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+}

@@ -1,0 +1,76 @@
+/**
+ * The worker process: validates the configuration, connects to Temporal (waiting for it if it is not
+ * up yet), hosts the workflows and activities, and shuts down cleanly on SIGINT/SIGTERM.
+ */
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { Connection } from '@temporalio/client';
+import { loadConfigFile, ConfigError } from '../config/load.js';
+import { ensureSearchAttributes, runtimeSettings, temporalConnectConfig } from '../config/runtime.js';
+import { createEmailNotifier, redactUrl } from '../activities/notifiers/email.js';
+import { createIncidentWorker } from './create.js';
+
+const log = (msg: string) => console.log(`[worker] ${msg}`);
+
+async function connectWithRetry(): Promise<NativeConnection> {
+  const { connectionOptions } = temporalConnectConfig();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await NativeConnection.connect(connectionOptions);
+    } catch (e) {
+      if (attempt === 1 || attempt % 10 === 0)
+        log(`waiting for Temporal at ${connectionOptions.address} (${(e as Error).message.split('\n')[0]})`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+async function main() {
+  const settings = runtimeSettings();
+  try {
+    loadConfigFile(settings.configPath);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  Runtime.install({ logger: new DefaultLogger(settings.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
+  const { namespace } = temporalConnectConfig();
+  const connection = await connectWithRetry();
+  const client = await Connection.connect(temporalConnectConfig().connectionOptions);
+  await ensureSearchAttributes(client, namespace, log);
+  await client.close();
+
+  const email = createEmailNotifier({
+    smtpUrl: settings.smtpUrl,
+    outboxDir: settings.outboxDir,
+    ledgerDir: settings.ledgerDir,
+    from: settings.mailFrom,
+    log: (m) => log(m),
+  });
+  log(settings.smtpUrl ? `mail goes to ${redactUrl(settings.smtpUrl)}` : `no SMTP_URL: mail is written to ${settings.outboxDir}`);
+
+  const worker = await createIncidentWorker({
+    connection,
+    namespace,
+    taskQueue: settings.taskQueue,
+    deps: { email, env: process.env },
+  });
+  const stop = () => {
+    log('shutting down (finishing running activities)…');
+    worker.shutdown();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  log(`polling task queue "${settings.taskQueue}" in namespace "${namespace}"`);
+  await worker.run();
+  email.close();
+  await connection.close();
+  log('stopped');
+}
+
+main().catch((e: unknown) => {
+  console.error('[worker] fatal:', e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,428 @@
+/**
+ * The incident lifecycle: detect → verify → notify → escalate on timeout → publish status → await
+ * recovery proof → schedule the postmortem. Decisions live in domain/; this file only sequences them.
+ */
+import {
+  ApplicationFailure,
+  condition,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import type { Activities, CheckResult } from '../activities/index.js';
+import { ackTimeoutRecipients, nextStep, waitAfter } from '../domain/escalation.js';
+import type {
+  Detection,
+  IncidentInput,
+  IncidentState,
+  IncidentView,
+  PageRecord,
+  Recipient,
+  StatusState,
+  TimelineEvent,
+  TimelineKind,
+} from '../domain/incident.js';
+import { closedStates, statusStates } from '../domain/incident.js';
+import { formatDuration } from '../domain/duration.js';
+import { pageMail, resolvedMail, statusMessage } from '../domain/templates.js';
+import {
+  acknowledgeUpdate,
+  incidentId,
+  incidentServiceKey,
+  incidentSeverityKey,
+  incidentStateKey,
+  noteUpdate,
+  publishStatusUpdate,
+  rejection,
+  reportUpdate,
+  resolveUpdate,
+  viewQuery,
+  type StaffAction,
+} from './definitions.js';
+import { postmortemWorkflow } from './postmortem.js';
+
+const probes = proxyActivities<Activities>({
+  // A probe reports failure as a result; retrying it here would only hide what it saw.
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 2 },
+});
+
+const mail = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  // A page keeps being retried with backoff for a while; escalation never waits for it.
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export async function incidentWorkflow(input: IncidentInput): Promise<IncidentView> {
+  const info = workflowInfo();
+  const id = incidentId(input.service.id, info.runId);
+  const now = () => new Date().toISOString();
+  const links = {
+    incidentUrl: `${input.publicBaseUrl ?? 'http://localhost:3000'}/api/incidents/${id}`,
+  };
+
+  const view: IncidentView = {
+    id,
+    workflowId: info.workflowId,
+    service: input.service,
+    severity: input.severity,
+    state: 'verifying',
+    reason: input.detection.reason,
+    source: input.detection.source,
+    openedAt: now(),
+    escalationStep: -1,
+    affected: input.affected,
+    paged: [],
+    status: [],
+    timeline: [],
+  };
+  const seenEvents = new Set<string>([input.detection.eventId]);
+  let acknowledger: Recipient | undefined;
+  let ackSeq = 0;
+  let sendSeq = 0;
+  const pending: Promise<unknown>[] = [];
+
+  const record = (kind: TimelineKind, actor: string, detail: string) => {
+    const event: TimelineEvent = { at: now(), actor, kind, detail };
+    view.timeline.push(event);
+  };
+  const setState = (state: IncidentState) => {
+    view.state = state;
+    upsertSearchAttributes([{ key: incidentStateKey, value: state }]);
+  };
+  const isClosed = () => closedStates.includes(view.state);
+  const rejectIfClosed = () => {
+    if (isClosed()) throw ApplicationFailure.nonRetryable(`incident ${id} is already ${view.state}`, rejection.closed);
+  };
+
+  upsertSearchAttributes([
+    { key: incidentServiceKey, value: input.service.id },
+    { key: incidentSeverityKey, value: input.severity },
+    { key: incidentStateKey, value: view.state },
+  ]);
+  record(
+    'detected',
+    input.detection.actor,
+    `${input.detection.source === 'api' ? 'declared' : 'detected'} (${input.severity}): ${input.detection.reason}`,
+  );
+
+  // ---- handlers -------------------------------------------------------------------------------
+  setHandler(viewQuery, () => view);
+
+  setHandler(
+    reportUpdate,
+    (d: Detection) => {
+      if (seenEvents.has(d.eventId)) return { id, opened: d.eventId === input.detection.eventId, state: view.state };
+      seenEvents.add(d.eventId);
+      record('joined', d.actor, `another report joined this incident (${d.source}): ${d.reason}`);
+      return { id, opened: false, state: view.state };
+    },
+    { validator: (_d: Detection) => rejectIfClosed() },
+  );
+
+  setHandler(
+    acknowledgeUpdate,
+    ({ actor }) => {
+      if (view.state === 'resolving') return view;
+      if (view.state === 'acknowledged') {
+        ackSeq++;
+        record('acknowledged', actor, `acknowledged again by ${actor}; acknowledgement timeout restarts`);
+        return view;
+      }
+      ackSeq++;
+      acknowledger = lookupRecipient(actor);
+      view.acknowledgedAt = now();
+      view.acknowledgedBy = actor;
+      view.nextEscalationAt = undefined;
+      record('acknowledged', actor, `acknowledged by ${actor}; escalation stopped`);
+      if (view.state !== 'verifying') setState('acknowledged');
+      return view;
+    },
+    { validator: (_a: StaffAction) => rejectIfClosed() },
+  );
+
+  setHandler(
+    resolveUpdate,
+    ({ actor, note }) => {
+      if (view.state === 'resolving') return view;
+      view.resolveRequestedAt = now();
+      view.nextEscalationAt = undefined;
+      record(
+        'resolve-requested',
+        actor,
+        `${actor} says it is resolved${note ? `: ${note}` : ''}; ` +
+          (input.checks.length > 0
+            ? `waiting for ${input.recoveryPasses} passing probe round(s) in a row`
+            : 'no probe is configured, so it is taken on their word'),
+      );
+      if (!acknowledger) acknowledger = lookupRecipient(actor);
+      setState('resolving');
+      return view;
+    },
+    { validator: (_a: StaffAction) => rejectIfClosed() },
+  );
+
+  setHandler(
+    noteUpdate,
+    ({ actor, text }) => {
+      record('note', actor, text);
+      return view;
+    },
+    {
+      validator: ({ text }) => {
+        if (typeof text !== 'string' || text.trim() === '')
+          throw ApplicationFailure.nonRetryable('text: a note needs some text', rejection.invalid);
+      },
+    },
+  );
+
+  setHandler(
+    publishStatusUpdate,
+    ({ actor, state, message }) => {
+      publishStatus(state, actor, message);
+      return view;
+    },
+    {
+      validator: ({ state }) => {
+        rejectIfClosed();
+        if (!statusStates.includes(state))
+          throw ApplicationFailure.nonRetryable(`state: must be one of ${statusStates.join(', ')}`, rejection.invalid);
+      },
+    },
+  );
+
+  // ---- helpers --------------------------------------------------------------------------------
+  function lookupRecipient(actor: string): Recipient | undefined {
+    for (const step of input.plan) {
+      const r = step.recipients.find((x) => x.id === actor);
+      if (r) return r;
+    }
+    return input.owner.id === actor ? input.owner : undefined;
+  }
+
+  function publishStatus(state: StatusState, author: string, message?: string) {
+    const text =
+      message ??
+      statusMessage(state, {
+        component: input.service.component ?? input.service.name,
+        severity: input.severity,
+        reason: input.detection.reason,
+      });
+    view.status.push({ at: now(), state, message: text, author });
+    record('status', author, `status message published (${state}): ${text}`);
+  }
+
+  function sendTracked(key: string, to: Recipient, subject: string, text: string, onSent: string) {
+    const p = mail
+      .sendEmail({ idempotencyKey: `${info.workflowId}/${info.runId}/${key}/${to.id}`, to: [to], subject, text })
+      .then(
+        (r) => record('paged', 'system', `${onSent} ${to.name} <${to.email}> by email${r.duplicate ? ' (already sent)' : ''}`),
+        (e: unknown) =>
+          record('page-failed', 'system', `could not email ${to.name} <${to.email}>: ${(e as Error).message ?? String(e)}`),
+      );
+    pending.push(p);
+  }
+
+  function page(stepIndex: number, reason: PageRecord['reason'], recipients: Recipient[]) {
+    const step = input.plan[stepIndex];
+    if (!step) return;
+    const seq = ++sendSeq;
+    for (const r of recipients) {
+      view.paged.push({ at: now(), level: step.level, cycle: step.cycle, recipient: r, reason });
+      const m = pageMail(view, { level: step.level, cycle: step.cycle, reason }, r, links);
+      const what = step.fallback ? 'final fallback:' : `level ${step.level}${step.cycle > 0 ? ` (repeat ${step.cycle})` : ''}:`;
+      sendTracked(`page-${seq}`, r, m.subject, m.text, `${what} paged`);
+    }
+  }
+
+  function escalateTo(stepIndex: number, reason: PageRecord['reason']) {
+    const step = input.plan[stepIndex]!;
+    view.escalationStep = stepIndex;
+    const who = step.recipients.map((r) => r.name).join(', ');
+    if (reason !== 'initial')
+      record(
+        'escalated',
+        'system',
+        step.fallback
+          ? `nobody acknowledged; final fallback: notifying ${who}`
+          : `nobody acknowledged within the timeout; escalating to level ${step.level}${step.cycle > 0 ? ` (repeat ${step.cycle})` : ''}: ${who}`,
+      );
+    page(stepIndex, step.fallback ? 'fallback' : reason, step.recipients);
+  }
+
+  function describeFailures(results: CheckResult[]): string {
+    return results
+      .filter((r) => !r.result.ok)
+      .map((r) => `${r.checkId} (${r.kind}) failed: ${r.result.code} — ${r.result.message}`)
+      .join('; ');
+  }
+
+  // ---- verify ---------------------------------------------------------------------------------
+  let confirmed = false;
+  if (input.detection.skipVerify) {
+    record('verified', input.detection.actor, 'verification skipped: the reporter vouches for the problem');
+    confirmed = true;
+  } else if (input.checks.length === 0) {
+    record('verified', 'system', `no probe is configured for ${input.service.name}; taken on the reporter's word`);
+    confirmed = true;
+  } else {
+    for (let attempt = 1; attempt <= input.verifyAttempts && !confirmed; attempt++) {
+      const results = await probes.runChecks(input.checks);
+      const failures = describeFailures(results);
+      if (failures) {
+        record('verified', 'probe', `problem confirmed: ${failures}`);
+        confirmed = true;
+      } else {
+        record(
+          'verify',
+          'probe',
+          `attempt ${attempt}/${input.verifyAttempts}: all ${results.length} probe(s) pass (${results.map((r) => `${r.checkId} ${r.result.latencyMs}ms`).join(', ')})`,
+        );
+        if (attempt < input.verifyAttempts) await sleep(input.verifyIntervalMs);
+      }
+    }
+  }
+  if (!confirmed) {
+    setState('dismissed');
+    view.closedAt = now();
+    record('dismissed', 'system', 'the problem did not reproduce on verification; nobody was paged');
+    await condition(allHandlersFinished);
+    return view;
+  }
+  view.verifiedAt = now();
+
+  // ---- notify + status --------------------------------------------------------------------------
+  if (input.autoPublish && view.state !== 'resolving') publishStatus('investigating', 'system');
+  if (view.state === 'verifying' && view.acknowledgedAt) {
+    // Acknowledged while verifying: the person is already on it, nobody else needs a page.
+    setState('acknowledged');
+  } else if (view.state === 'verifying') {
+    setState('triggered');
+    const first = nextStep(input.plan, -1);
+    if (first.kind === 'notify') escalateTo(first.stepIndex, 'initial');
+  }
+
+  // ---- escalate / acknowledge / recover ---------------------------------------------------------
+  while (!isClosed()) {
+    if (view.state === 'triggered') {
+      const wait = waitAfter(input.plan, view.escalationStep);
+      if (wait === undefined) {
+        view.nextEscalationAt = undefined;
+        await condition(() => view.state !== 'triggered');
+        continue;
+      }
+      view.nextEscalationAt = new Date(Date.now() + wait).toISOString();
+      const changed = await condition(() => view.state !== 'triggered', wait);
+      if (!changed) {
+        const next = nextStep(input.plan, view.escalationStep);
+        if (next.kind === 'notify') escalateTo(next.stepIndex, 'escalation');
+        else view.nextEscalationAt = undefined;
+      }
+    } else if (view.state === 'acknowledged') {
+      const seq = ackSeq;
+      const changed = await condition(
+        () => view.state !== 'acknowledged' || ackSeq !== seq,
+        input.acknowledgementTimeoutMs,
+      );
+      if (!changed) acknowledgementExpired();
+    } else if (view.state === 'resolving') {
+      await awaitRecovery();
+    }
+  }
+
+  function acknowledgementExpired() {
+    record(
+      'ack-timeout',
+      'system',
+      `acknowledged ${formatDuration(input.acknowledgementTimeoutMs)} ago and not resolved; back to unacknowledged, escalation resumes`,
+    );
+    setState('triggered');
+    const step = Math.max(0, view.escalationStep);
+    view.escalationStep = step;
+    page(step, 'ack-timeout', ackTimeoutRecipients(input.plan, step, acknowledger));
+    acknowledger = undefined;
+    view.acknowledgedBy = undefined;
+  }
+
+  async function awaitRecovery() {
+    const requestedAt = Date.now();
+    if (input.autoPublish || view.status.length > 0) publishStatus('monitoring', 'system');
+    if (input.checks.length === 0) {
+      resolve('no probe configured; resolved on the responder’s word');
+      return;
+    }
+    let passes = 0;
+    let recoveryReported = false;
+    while (view.state === 'resolving') {
+      const results = await probes.runChecks(input.checks);
+      const failures = describeFailures(results);
+      if (!failures) {
+        passes++;
+        record('recovery-check', 'probe', `pass ${passes}/${input.recoveryPasses}: all ${results.length} probe(s) pass`);
+        if (passes >= input.recoveryPasses) {
+          resolve(`recovery proven: ${passes} passing probe round(s) in a row`);
+          return;
+        }
+      } else {
+        if (passes > 0 || !recoveryReported) {
+          record('recovery-check', 'probe', `still failing, incident stays open: ${failures}`);
+          recoveryReported = true;
+        }
+        passes = 0;
+      }
+      if (Date.now() - requestedAt >= input.acknowledgementTimeoutMs) {
+        record('ack-timeout', 'system', `recovery not proven within ${formatDuration(input.acknowledgementTimeoutMs)}`);
+        view.resolveRequestedAt = undefined;
+        acknowledgementExpired();
+        return;
+      }
+      await sleep(input.recoveryIntervalMs);
+    }
+  }
+
+  function resolve(detail: string) {
+    setState('resolved');
+    view.resolvedAt = now();
+    view.closedAt = view.resolvedAt;
+    view.nextEscalationAt = undefined;
+    record('resolved', 'probe', detail);
+    if (input.autoPublish || view.status.length > 0) publishStatus('resolved', 'system');
+    if (input.notifyResolved) {
+      const seen = new Set<string>();
+      for (const p of view.paged) {
+        if (seen.has(p.recipient.id)) continue;
+        seen.add(p.recipient.id);
+        const m = resolvedMail(view, p.recipient, links);
+        sendTracked('resolved', p.recipient, m.subject, m.text, 'resolved notice sent to');
+      }
+    }
+  }
+
+  // ---- postmortem -----------------------------------------------------------------------------
+  await Promise.allSettled(pending);
+  record('postmortem', 'system', `postmortem draft scheduled for ${input.owner.name}`);
+  await startChild(postmortemWorkflow, {
+    workflowId: `postmortem-${id}`,
+    args: [
+      {
+        view: structuredCloneView(view),
+        owner: input.owner,
+        dueDays: input.postmortemDueDays,
+        publicBaseUrl: input.publicBaseUrl,
+      },
+    ],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+  });
+  await condition(allHandlersFinished);
+  return view;
+}
+
+function structuredCloneView(v: IncidentView): IncidentView {
+  return JSON.parse(JSON.stringify(v)) as IncidentView;
+}

@@ -1,0 +1,3 @@
+// The workflow bundle's entry point: every workflow the worker runs.
+export { incidentWorkflow } from './incident.js';
+export { postmortemWorkflow } from './postmortem.js';
