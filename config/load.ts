@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import Value from 'typebox/value';
+import type { TSchema } from 'typebox';
 import { Config, probeKinds, type Check } from '../domain/config-schema.js';
 import { durationMs } from '../domain/duration.js';
 
@@ -97,7 +98,7 @@ export function validateConfig(raw: unknown, source = 'config'): Config {
   return value as Config;
 }
 
-function schemaIssues(schema: Parameters<typeof Value.Errors>[0], value: unknown, prefix: string): ConfigIssue[] {
+function schemaIssues(schema: TSchema, value: unknown, prefix: string): ConfigIssue[] {
   const byPath = new Map<string, { keyword: string; message: string; params: unknown }[]>();
   for (const e of Value.Errors(schema, value)) {
     if (e.keyword === 'boolean') continue;

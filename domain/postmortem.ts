@@ -7,7 +7,9 @@ import type { IncidentView, PageRecord, Recipient, StatusMessage } from './incid
 import { firstAcknowledgement, isActor, msBetween, parseProbeDetails } from './templates.js';
 import type { ProbeFinding } from './templates.js';
 
-export type FirstStatus = Pick<StatusMessage, 'at' | 'message' | 'author'> & { state?: StatusMessage['state'] };
+export type FirstStatus = Pick<StatusMessage, 'at' | 'message' | 'author'> & {
+  state?: StatusMessage['state'];
+};
 
 /** The figures a postmortem reports, measured from when the incident opened. Milliseconds. */
 export interface IncidentFigures {
@@ -42,7 +44,9 @@ export function incidentFigures(view: IncidentView): IncidentFigures {
   // The published messages; an older view may only have them as `status` events in the timeline.
   const firstStatus: FirstStatus | undefined =
     byTime(view.status)[0] ??
-    view.timeline.filter((e) => e.kind === 'status').map((e) => ({ at: e.at, message: e.detail, author: e.actor }))[0];
+    view.timeline
+      .filter((e) => e.kind === 'status')
+      .map((e) => ({ at: e.at, message: e.detail, author: e.actor }))[0];
   const resolvedAt = view.resolvedAt ?? [...view.timeline].reverse().find((e) => e.kind === 'resolved')?.at;
 
   const ackAt = ack ? Date.parse(ack.at) : undefined;
@@ -88,7 +92,8 @@ function table(head: string[], rows: string[][]): string[] {
   ];
 }
 
-const dur = (ms: number | undefined, none = 'n/a') => (ms === undefined ? none : formatDuration(Math.max(0, ms)));
+const dur = (ms: number | undefined, none = 'n/a') =>
+  ms === undefined ? none : formatDuration(Math.max(0, ms));
 const person = (r: Recipient) => `${r.name} <${r.email}>`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -146,7 +151,10 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
         ['Incident', `${view.id} (workflow ${view.workflowId})`],
         ['Priority', view.severity],
         ['State', view.state],
-        ['Service', `${service}${view.service.component ? ` (public component: ${view.service.component})` : ''}`],
+        [
+          'Service',
+          `${service}${view.service.component ? ` (public component: ${view.service.component})` : ''}`,
+        ],
         ['Affected services', affected.join('\n') || 'none recorded'],
         ['Opened', view.openedAt],
         ['Resolved', fig.resolvedAt ?? 'not resolved'],
@@ -211,7 +219,7 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
     `- First page: ${page ? `${page.at} to ${person(page.recipient)} (after ${dur(fig.timeToFirstPageMs)})` : 'nobody was paged'}.`,
     `- First acknowledgement: ${ack ? `${ack.at} by ${ack.by} (after ${dur(fig.timeToAcknowledgeMs)})` : 'none'}.`,
     `- Paged without answering: ${unanswered}.`,
-    `- First public status message: ${status ? `${status.at} (after ${dur(fig.timeToFirstStatusMs)}): "${oneLine(status.message)}"` : 'none published'}.`,
+    `- First public status message: ${status ? `${status.at} (after ${dur(fig.timeToFirstStatusMs)}): "${oneLine(status.message)}"` : 'none published.'}`,
     source.monitoring
       ? '- _Could monitoring have noticed sooner (interval, thresholds, a check that was missing)?_'
       : '- _Monitoring did not detect this: which check would have, and who adds it?_',
@@ -223,7 +231,7 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
   L.push(
     '## Recovery',
     '',
-    `- Resolve requested: ${requested ? `${requested.at} by ${requested.actor}` : view.resolveRequestedAt ?? 'no'}.`,
+    `- Resolve requested: ${requested ? `${requested.at} by ${requested.actor}` : (view.resolveRequestedAt ?? 'no')}.`,
     `- Recovery checks: ${checks.length === 0 ? 'none ran' : `${checks.length}, the last at ${checks[checks.length - 1]!.at}: ${oneLine(checks[checks.length - 1]!.detail)}`}.`,
     `- Resolved: ${fig.resolvedAt ? `${fig.resolvedAt} (after ${dur(fig.timeToRecoverMs)})` : 'not resolved'}.`,
     '- Status messages:',
@@ -268,7 +276,7 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
   }
   if (fig.pagedWithoutAnswer.length > 0) {
     suggestions.push([
-      `Review the escalation chain: ${fig.pagedWithoutAnswer.length} paged without answering`,
+      `Review the escalation chain: ${fig.pagedWithoutAnswer.length} ${fig.pagedWithoutAnswer.length === 1 ? 'person' : 'people'} paged without answering`,
       opts.owner.name,
       '',
       '',

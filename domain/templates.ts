@@ -59,7 +59,10 @@ export function isActor(r: Recipient, actor: string | undefined): boolean {
 }
 
 /** One probe run as a timeline detail; `parseProbeDetails` reads it back for the postmortem. */
-export function probeDetail(checkId: string, r: Pick<ProbeResult, 'ok' | 'code' | 'message' | 'latencyMs'>): string {
+export function probeDetail(
+  checkId: string,
+  r: Pick<ProbeResult, 'ok' | 'code' | 'message' | 'latencyMs'>,
+): string {
   const message = r.message.replace(/\s+/g, ' ').trim();
   const latency = ` (${Math.round(r.latencyMs)}ms)`;
   if (r.ok) return `${checkId}: ok${message && message !== 'ok' ? ` — ${message}` : ''}${latency}`;
@@ -73,17 +76,30 @@ export interface ProbeFinding {
   message: string;
 }
 
-const findingLine = /^([a-z0-9][a-z0-9-]*): (ok|FAIL)(?: ([A-Za-z0-9][\w.-]*))?(?: — (.*?))?(?: \((\d+)ms\))?$/;
+const findingLine =
+  /^([a-z0-9][a-z0-9-]*): (ok|FAIL)(?: ([A-Za-z0-9][\w.-]*))?(?: — (.*?))?(?: \((\d+)ms\))?$/;
 const keyValue = (detail: string, key: string): string | undefined =>
-  new RegExp(`(?:^|[\\s,;])${key}[=:]\\s*(?:"([^"]*)"|([^\\s,;]+))`).exec(detail)?.slice(1, 3).find((v) => v !== undefined);
+  new RegExp(`(?:^|[\\s,;])${key}[=:]\\s*(?:"([^"]*)"|([^\\s,;]+))`)
+    .exec(detail)
+    ?.slice(1, 3)
+    .find((v) => v !== undefined);
+
+// The workflow's own wording of failed checks: `<check> (<kind>) failed: <code> — <message>`, joined with `; `.
+const failedPhrase =
+  /([a-z0-9][a-z0-9-]*) \(([A-Za-z]+)\) failed: ([A-Za-z0-9][\w.-]*)(?: — ([\s\S]*?))?(?=; [a-z0-9][a-z0-9-]* \([A-Za-z]+\) failed: |$)/g;
 
 /**
- * The probe results a timeline detail carries: lines written by `probeDetail` (several may be joined
- * with newlines or `; `), or `key=value` text with at least `code=…` (`check=… ok=false code=refused
- * message="…"`). Empty for a detail that is not about probes.
+ * The probe results a timeline detail carries, in any of the forms written into timelines: lines from
+ * `probeDetail` (several joined with newlines or `; `); `<check> (<kind>) failed: <code> — <message>`
+ * phrases (joined with `; `, after any prefix such as `problem confirmed: `); or `key=value` text with
+ * at least `code=…` (`check=… ok=false code=refused message="…"`). Empty for other details.
  */
 export function parseProbeDetails(detail: string): ProbeFinding[] {
   const out: ProbeFinding[] = [];
+  for (const m of detail.matchAll(failedPhrase)) {
+    out.push({ check: m[1]!, ok: false, code: m[3]!, message: oneLine(m[4] ?? '') });
+  }
+  if (out.length > 0) return out;
   for (const segment of detail.split(/\r?\n|; (?=[a-z0-9][a-z0-9-]*: (?:ok|FAIL)\b)/)) {
     const m = findingLine.exec(segment.trim());
     if (m) {
@@ -103,6 +119,16 @@ export function parseProbeDetails(detail: string): ProbeFinding[] {
       message: keyValue(detail, 'message') ?? '',
     },
   ];
+}
+
+/**
+ * Whether a `recovery-check` detail reports a pass: probe results that all passed, or, without any,
+ * wording such as `pass 2/2: all 3 probe(s) pass`.
+ */
+export function isPassingCheck(detail: string): boolean {
+  const findings = parseProbeDetails(detail);
+  if (findings.length > 0) return findings.every((f) => f.ok);
+  return /\bpass(es|ed)?\b/i.test(detail) && !/\bfail/i.test(detail);
 }
 
 /** The first acknowledgement, from the timeline (the view's fields move on when it expires). */
@@ -197,7 +223,12 @@ function pagedBefore(view: IncidentView, step: PageStep, recipient: Recipient): 
 // Mails
 
 /** The page: what is wrong, since when, who did not answer, who is affected, how to acknowledge. */
-export function pageMail(view: IncidentView, step: PageStep, recipient: Recipient, links: MailLinks): MailText {
+export function pageMail(
+  view: IncidentView,
+  step: PageStep,
+  recipient: Recipient,
+  links: MailLinks,
+): MailText {
   const state = health[view.state];
   const subject = `${severityTag(view)} ${view.service.name}: ${state} — ${stepLabel(step)}`;
   const before = pagedBefore(view, step, recipient);
@@ -249,13 +280,14 @@ function recoveryProof(view: IncidentView): string[] {
   }
   const passing: TimelineEvent[] = [];
   for (const e of [...checks].reverse()) {
-    const findings = parseProbeDetails(e.detail);
-    if (findings.length === 0 || findings.some((f) => !f.ok)) break;
+    if (!isPassingCheck(e.detail)) break;
     passing.unshift(e);
   }
   const out =
     passing.length > 0
-      ? [`Recovery was proven by ${passing.length} passing probe run${passing.length === 1 ? '' : 's'} in a row:`]
+      ? [
+          `Recovery was proven by ${passing.length} passing probe run${passing.length === 1 ? '' : 's'} in a row:`,
+        ]
       : ['Recovery checks:'];
   out.push(...(passing.length > 0 ? passing : checks.slice(-10)).map(line));
   if (resolved?.detail) out.push(`Resolved by ${resolved.actor}: ${oneLine(resolved.detail)}`);

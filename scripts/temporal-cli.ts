@@ -25,7 +25,7 @@ export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 
 const EXE = process.platform === 'win32' ? 'temporal.exe' : 'temporal';
 const GO_EXE = process.platform === 'win32' ? 'go.exe' : 'go';
-const HEARTBEAT_MS = 15_000;
+const PROGRESS_INTERVAL_MS = 15_000;
 const LOCK_POLL_MS = 500;
 /** A bare import path, as `go install -v` prints for each compiled package. */
 const PACKAGE_LINE = /^[\w.~+-]+(\/[\w.~+-]+)*$/;
@@ -182,6 +182,7 @@ async function acquireLock(
   lockDir: string,
   binary: string,
   log: (line: string) => void,
+  everyMs: number,
 ): Promise<(() => void) | undefined> {
   let announced = false;
   const waitStart = Date.now();
@@ -210,7 +211,7 @@ async function acquireLock(
       log(`Another process is building the Temporal CLI (lock ${lockDir}); waiting for it…`);
       announced = true;
     }
-    if (Date.now() - lastNote >= HEARTBEAT_MS) {
+    if (Date.now() - lastNote >= everyMs) {
       lastNote = Date.now();
       log(`still waiting for the other build… ${Math.round((lastNote - waitStart) / 1000)}s`);
     }
@@ -228,6 +229,7 @@ function goInstall(
   outDir: string,
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
+  everyMs: number,
 ): Promise<void> {
   const args = ['install', '-v', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`];
   const childEnv: NodeJS.ProcessEnv = { ...env, GOBIN: outDir, CGO_ENABLED: env.CGO_ENABLED ?? '0' };
@@ -267,7 +269,7 @@ function goInstall(
     const heartbeat = setInterval(() => {
       const progress = packages > 0 ? ` (${packages} packages compiled, last ${lastPackage})` : '';
       log(`still building… ${Math.round((Date.now() - started) / 1000)}s${progress}`);
-    }, HEARTBEAT_MS);
+    }, everyMs);
     heartbeat.unref();
     child.on('error', (err) => {
       clearInterval(heartbeat);
@@ -295,10 +297,11 @@ async function buildTemporalCli(
   cacheDir: string,
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
+  everyMs: number,
 ): Promise<string> {
   const binary = path.join(cacheDir, EXE);
   fs.mkdirSync(path.dirname(cacheDir), { recursive: true });
-  const release = await acquireLock(`${cacheDir}.lock`, binary, log);
+  const release = await acquireLock(`${cacheDir}.lock`, binary, log, everyMs);
   if (!release) {
     log(`The Temporal CLI was built by another process: ${binary}`);
     return binary;
@@ -317,7 +320,7 @@ async function buildTemporalCli(
       `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go — first start only, takes a few minutes; cached at ${binary}`,
     );
     const started = Date.now();
-    await goInstall(go, tmpDir, env, log);
+    await goInstall(go, tmpDir, env, log, everyMs);
     const built = path.join(tmpDir, EXE);
     if (!isExecutableFile(built)) throw new Error(`go install succeeded but ${built} is missing`);
     fs.renameSync(built, binary); // same filesystem: atomic
@@ -347,7 +350,7 @@ export async function ensureTemporalCli(opts: TemporalCliOptions = {}): Promise<
   const go = which(GO_EXE, env);
   if (go === undefined)
     throw new Error(notFoundMessage(rootDir, cacheDir, '`go` is not on PATH to build one'));
-  return buildTemporalCli(go, rootDir, cacheDir, env, log);
+  return buildTemporalCli(go, rootDir, cacheDir, env, log, opts.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
 }
 
 function isMain(): boolean {

@@ -149,7 +149,9 @@ export function createEmailNotifier(deps: EmailNotifierDeps): EmailNotifier {
           dnsTimeout: 10_000,
         })
       : undefined;
-  const composer = smtp ? undefined : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  const composer = smtp
+    ? undefined
+    : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
 
   // Two concurrent sends of one key (a retry overlapping a slow attempt) run one after the other,
   // so the second finds the first one's ledger entry.
@@ -162,7 +164,9 @@ export function createEmailNotifier(deps: EmailNotifierDeps): EmailNotifier {
   function fromSmtpError(err: unknown): ApplicationFailure {
     const e = (err ?? {}) as NodemailerError;
     const codes = [e.code, e.originalCode, e.responseCode].filter((c) => c !== undefined).join(' ');
-    const message = scrub(`SMTP send via ${target} failed${codes ? ` (${codes})` : ''}: ${e.message ?? String(err)}`);
+    const message = scrub(
+      `SMTP send via ${target} failed${codes ? ` (${codes})` : ''}: ${e.message ?? String(err)}`,
+    );
     const details = { code: e.code, responseCode: e.responseCode, command: e.command };
     return isPermanent(e)
       ? ApplicationFailure.nonRetryable(message, emailPermanentFailure, details)
@@ -173,7 +177,10 @@ export function createEmailNotifier(deps: EmailNotifierDeps): EmailNotifier {
     if (!mail.idempotencyKey) throw permanent('email: idempotencyKey is empty');
     if (mail.to.length === 0) throw permanent(`email "${mail.subject}": no recipients`);
     const bad = mail.to.filter((r) => !emailPattern.test(r.email)).map((r) => r.email);
-    if (bad.length > 0) throw permanent(`email "${mail.subject}": invalid recipient ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+    if (bad.length > 0)
+      throw permanent(
+        `email "${mail.subject}": invalid recipient ${bad.map((b) => JSON.stringify(b)).join(', ')}`,
+      );
   }
 
   function compose(mail: OutgoingMail, messageId: string): SendMailOptions {
@@ -186,7 +193,11 @@ export function createEmailNotifier(deps: EmailNotifierDeps): EmailNotifier {
       subject: mail.subject,
       text: mail.text,
       html: mail.html,
-      attachments: mail.attachments?.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
+      attachments: mail.attachments?.map((a) => ({
+        filename: a.filename,
+        content: a.content,
+        contentType: a.contentType,
+      })),
       headers,
       messageId,
     };
@@ -220,12 +231,23 @@ export function createEmailNotifier(deps: EmailNotifierDeps): EmailNotifier {
         info = await smtp.sendMail(compose(mail, messageId));
       } catch (err) {
         const failure = fromSmtpError(err);
-        log('email: send failed', { to, subject: mail.subject, error: failure.message, retryable: !failure.nonRetryable });
+        log('email: send failed', {
+          to,
+          subject: mail.subject,
+          error: failure.message,
+          retryable: !failure.nonRetryable,
+        });
         throw failure;
       }
       const rejected = info.rejected.map(String);
       result = { transport: 'smtp', messageId, duplicate: false, ...(rejected.length ? { rejected } : {}) };
-      log('email: sent', { via: target, messageId, to, subject: mail.subject, ...(rejected.length ? { rejected } : {}) });
+      log('email: sent', {
+        via: target,
+        messageId,
+        to,
+        subject: mail.subject,
+        ...(rejected.length ? { rejected } : {}),
+      });
     } else {
       await mkdir(deps.outboxDir, { recursive: true });
       const info = await composer!.sendMail(compose(mail, messageId));

@@ -88,7 +88,8 @@ describe('incidentFigures', () => {
   it.each(cases)('%s', (_label, view, { unanswered, ...expected }) => {
     const fig = incidentFigures(view);
     expect(fig).toMatchObject(expected);
-    for (const [k, v] of Object.entries(expected)) if (v === undefined) expect(fig[k as keyof IncidentFigures]).toBeUndefined();
+    for (const [k, v] of Object.entries(expected))
+      if (v === undefined) expect(fig[k as keyof IncidentFigures]).toBeUndefined();
     expect(fig.pagedWithoutAnswer.map((r) => r.id)).toEqual(unanswered);
   });
 });
@@ -144,7 +145,9 @@ describe('renderPostmortem', () => {
     ['| Time to acknowledge | 32m |'],
     ['| Time to first public status message | 42s |'],
     ['| Time to recover (opened → resolved) | 2h 1m |'],
-    ['| Paged without answering | Kari Nordmann <kari@uni.example>, Security mailbox <security@uni.example> |'],
+    [
+      '| Paged without answering | Kari Nordmann <kari@uni.example>, Security mailbox <security@uni.example> |',
+    ],
     ['| ssh-datasync | refused | connect ECONNREFUSED 10.20.30.40:22 | 2022-06-14T07:10:00.000Z | 2 |'],
     ['| ssh-datasync | timeout | handshake timed out after 10s | 2022-06-14T07:10:40.000Z | 1 |'],
     ['- Detected: 2022-06-14T07:10:00.000Z, by monitoring (monitor:ssh-datasync).'],
@@ -163,7 +166,9 @@ describe('renderPostmortem', () => {
     const reported = renderPostmortem(
       buildIncidentView({
         source: 'api',
-        timeline: [ev('2022-06-14T07:49:00.000Z', 'institution-a', 'detected', 'cannot reach the XML export')],
+        timeline: [
+          ev('2022-06-14T07:49:00.000Z', 'institution-a', 'detected', 'cannot reach the XML export'),
+        ],
       }),
       opts,
     );
@@ -174,6 +179,26 @@ describe('renderPostmortem', () => {
       'Kari Nordmann',
       '',
       '',
+    ]);
+  });
+
+  it("finds the fault in the incident workflow's wording", () => {
+    const wf = renderPostmortem(
+      buildIncidentView({
+        timeline: [
+          ev('2022-06-14T07:10:00.000Z', 'monitor', 'detected', 'detected (P1): ssh-datasync failing'),
+          ev(
+            '2022-06-14T07:10:40.000Z',
+            'probe',
+            'verified',
+            'problem confirmed: ssh-datasync (ssh) failed: refused — connect ECONNREFUSED 10.0.0.5:22',
+          ),
+        ],
+      }),
+      opts,
+    );
+    expect(tableRows(wf, 'What the probes found:')).toEqual([
+      ['ssh-datasync', 'refused', 'connect ECONNREFUSED 10.0.0.5:22', '2022-06-14T07:10:40.000Z', '1'],
     ]);
   });
 

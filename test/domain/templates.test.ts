@@ -4,6 +4,7 @@ import type { Severity } from '../../domain/config-schema.js';
 import type { IncidentState, StatusState } from '../../domain/incident.js';
 import {
   formatUtc,
+  isPassingCheck,
   pageMail,
   parseProbeDetails,
   postmortemMail,
@@ -20,23 +21,48 @@ const curl =
 
 describe('pageMail subject', () => {
   it.each<[IncidentState, Severity, PageStep, string]>([
-    ['triggered', 'P1', { level: 2, cycle: 0, reason: 'escalation' }, '[P1] FS → Canvas integration: DOWN — level 2 page'],
-    ['triggered', 'P0', { level: 1, cycle: 0, reason: 'initial' }, '[P0] FS → Canvas integration: DOWN — level 1 page'],
+    [
+      'triggered',
+      'P1',
+      { level: 2, cycle: 0, reason: 'escalation' },
+      '[P1] FS → Canvas integration: DOWN — level 2 page',
+    ],
+    [
+      'triggered',
+      'P0',
+      { level: 1, cycle: 0, reason: 'initial' },
+      '[P0] FS → Canvas integration: DOWN — level 1 page',
+    ],
     [
       'triggered',
       'P1',
       { level: 1, cycle: 1, reason: 'escalation' },
       '[P1] FS → Canvas integration: DOWN — level 1 page (repeat 1)',
     ],
-    ['triggered', 'P2', { level: 0, cycle: 0, reason: 'fallback' }, '[P2] FS → Canvas integration: DOWN — final fallback page'],
+    [
+      'triggered',
+      'P2',
+      { level: 0, cycle: 0, reason: 'fallback' },
+      '[P2] FS → Canvas integration: DOWN — final fallback page',
+    ],
     [
       'triggered',
       'P1',
       { level: 1, cycle: 0, reason: 'ack-timeout' },
       '[P1] FS → Canvas integration: DOWN — level 1 page (acknowledgement expired)',
     ],
-    ['acknowledged', 'P1', { level: 2, cycle: 0, reason: 'escalation' }, '[P1] FS → Canvas integration: DOWN — level 2 page'],
-    ['resolving', 'P1', { level: 2, cycle: 0, reason: 'escalation' }, '[P1] FS → Canvas integration: RECOVERING — level 2 page'],
+    [
+      'acknowledged',
+      'P1',
+      { level: 2, cycle: 0, reason: 'escalation' },
+      '[P1] FS → Canvas integration: DOWN — level 2 page',
+    ],
+    [
+      'resolving',
+      'P1',
+      { level: 2, cycle: 0, reason: 'escalation' },
+      '[P1] FS → Canvas integration: RECOVERING — level 2 page',
+    ],
   ])('%s %s %j → %s', (state, severity, step, subject) => {
     const view = buildOpenIncidentView(1, { state, severity });
     expect(pageMail(view, step, people.security, links).subject).toBe(subject);
@@ -66,7 +92,12 @@ describe('pageMail body', () => {
   });
 
   it('works for the first page without an ack link', () => {
-    const { text } = pageMail(buildOpenIncidentView(1), { level: 1, cycle: 0, reason: 'initial' }, people.owner, links);
+    const { text } = pageMail(
+      buildOpenIncidentView(1),
+      { level: 1, cycle: 0, reason: 'initial' },
+      people.owner,
+      links,
+    );
     expect(text).toContain('Nobody was paged before you.');
     expect(text).toContain('You are paged at level 1');
     expect(text).not.toContain('one click');
@@ -89,9 +120,16 @@ describe('pageMail body', () => {
       ],
       acknowledgedBy: 'kari',
     });
-    const { text } = pageMail(view, { level: 2, cycle: 0, reason: 'ack-timeout' }, people.productOwner, links);
+    const { text } = pageMail(
+      view,
+      { level: 2, cycle: 0, reason: 'ack-timeout' },
+      people.productOwner,
+      links,
+    );
     expect(text).toContain('Nobody was paged before you.');
-    expect(text).toContain('kari acknowledged, but the incident was neither resolved nor acknowledged again in time');
+    expect(text).toContain(
+      'kari acknowledged, but the incident was neither resolved nor acknowledged again in time',
+    );
   });
 
   it('marks the recipient\'s own earlier page as "you" on a repeat', () => {
@@ -130,9 +168,39 @@ describe('resolvedMail', () => {
     );
   });
 
+  it("reads passes in the incident workflow's wording", () => {
+    const view = buildIncidentView({
+      timeline: [
+        ev(
+          '2022-06-14T09:10:00.000Z',
+          'probe',
+          'recovery-check',
+          'still failing, incident stays open: ssh-datasync (ssh) failed: refused — x',
+        ),
+        ev('2022-06-14T09:10:30.000Z', 'probe', 'recovery-check', 'pass 1/2: all 2 probe(s) pass'),
+        ev('2022-06-14T09:11:00.000Z', 'probe', 'recovery-check', 'pass 2/2: all 2 probe(s) pass'),
+        ev(
+          '2022-06-14T09:11:00.000Z',
+          'probe',
+          'resolved',
+          'recovery proven: 2 passing probe round(s) in a row',
+        ),
+      ],
+    });
+    const { text } = resolvedMail(view, people.owner, links);
+    expect(text).toContain(
+      'Recovery was proven by 2 passing probe runs in a row:\n' +
+        '  - 2022-06-14 09:10 UTC: pass 1/2: all 2 probe(s) pass\n' +
+        '  - 2022-06-14 09:11 UTC: pass 2/2: all 2 probe(s) pass\n' +
+        'Resolved by probe: recovery proven: 2 passing probe round(s) in a row\n',
+    );
+  });
+
   it('lists the checks without claiming proof when the last one failed', () => {
     const view = buildIncidentView({
-      timeline: [ev('2022-06-14T09:10:30.000Z', 'system', 'recovery-check', 'ssh-datasync: FAIL refused (2ms)')],
+      timeline: [
+        ev('2022-06-14T09:10:30.000Z', 'system', 'recovery-check', 'ssh-datasync: FAIL refused (2ms)'),
+      ],
     });
     const { text } = resolvedMail(view, people.owner, links);
     expect(text).toContain('Recovery checks:\n  - 2022-06-14 09:10 UTC: ssh-datasync: FAIL refused (2ms)');
@@ -143,13 +211,33 @@ describe('statusMessage', () => {
   const component = 'student-system → Canvas integration';
   const reason = 'inbound SSH to the data-sync host is blocked';
   const cases: [StatusState, 'en' | 'nb', RegExp][] = [
-    ['investigating', 'en', /^We are investigating a problem with the student-system → Canvas integration\. /],
-    ['identified', 'en', /^We have identified the cause of the problem with the student-system → Canvas integration: inbound SSH/],
-    ['monitoring', 'en', /^A fix for the problem with the student-system → Canvas integration is in place\. We are monitoring/],
+    [
+      'investigating',
+      'en',
+      /^We are investigating a problem with the student-system → Canvas integration\. /,
+    ],
+    [
+      'identified',
+      'en',
+      /^We have identified the cause of the problem with the student-system → Canvas integration: inbound SSH/,
+    ],
+    [
+      'monitoring',
+      'en',
+      /^A fix for the problem with the student-system → Canvas integration is in place\. We are monitoring/,
+    ],
     ['resolved', 'en', /^The problem with the student-system → Canvas integration is resolved/],
     ['investigating', 'nb', /^Vi undersøker et problem med student-system → Canvas integration\. /],
-    ['identified', 'nb', /^Vi har funnet årsaken til problemet med student-system → Canvas integration: inbound SSH/],
-    ['monitoring', 'nb', /^En retting av problemet med student-system → Canvas integration er på plass\. Vi følger med/],
+    [
+      'identified',
+      'nb',
+      /^Vi har funnet årsaken til problemet med student-system → Canvas integration: inbound SSH/,
+    ],
+    [
+      'monitoring',
+      'nb',
+      /^En retting av problemet med student-system → Canvas integration er på plass\. Vi følger med/,
+    ],
     ['resolved', 'nb', /^Problemet med student-system → Canvas integration er løst/],
   ];
   it.each(cases)('%s in %s names the component', (state, language, expected) => {
@@ -179,13 +267,19 @@ describe('postmortemMail', () => {
   it('attaches the draft and says when it is due', () => {
     const markdown = '# Postmortem\n';
     const mail = postmortemMail(buildIncidentView(), markdown, '2022-06-21', people.owner, links);
-    expect(mail.subject).toBe('[P1] Postmortem due 2022-06-21: FS → Canvas integration (inc-20220614-datasync)');
+    expect(mail.subject).toBe(
+      '[P1] Postmortem due 2022-06-21: FS → Canvas integration (inc-20220614-datasync)',
+    );
     expect(mail.text).toMatch(/^Hi Kari Nordmann,\n/);
     expect(mail.text).toContain('It is due by 2022-06-21.');
     expect(mail.text).toContain('postmortem-inc-20220614-datasync.md');
     expect(mail.text).toContain('after 2h 1m');
     expect(mail.attachments).toEqual([
-      { filename: 'postmortem-inc-20220614-datasync.md', content: markdown, contentType: 'text/markdown; charset=utf-8' },
+      {
+        filename: 'postmortem-inc-20220614-datasync.md',
+        content: markdown,
+        contentType: 'text/markdown; charset=utf-8',
+      },
     ]);
   });
 });
@@ -196,9 +290,20 @@ describe('probe details', () => {
       { ok: false, code: 'refused', message: 'connect ECONNREFUSED 10.0.0.5:22', latencyMs: 3 },
       'ssh-datasync: FAIL refused — connect ECONNREFUSED 10.0.0.5:22 (3ms)',
     ],
-    [{ ok: false, code: 'hostkey-mismatch', message: 'got SHA256:abc\nexpected SHA256:def', latencyMs: 12.4 }, 'ssh-datasync: FAIL hostkey-mismatch — got SHA256:abc expected SHA256:def (12ms)'],
+    [
+      {
+        ok: false,
+        code: 'hostkey-mismatch',
+        message: 'got SHA256:abc\nexpected SHA256:def',
+        latencyMs: 12.4,
+      },
+      'ssh-datasync: FAIL hostkey-mismatch — got SHA256:abc expected SHA256:def (12ms)',
+    ],
     [{ ok: true, code: 'ok', message: 'ok', latencyMs: 41 }, 'ssh-datasync: ok (41ms)'],
-    [{ ok: true, code: 'ok', message: 'export is 2h old', latencyMs: 41 }, 'ssh-datasync: ok — export is 2h old (41ms)'],
+    [
+      { ok: true, code: 'ok', message: 'export is 2h old', latencyMs: 41 },
+      'ssh-datasync: ok — export is 2h old (41ms)',
+    ],
   ])('%j ↔ %s', (result, detail) => {
     expect(probeDetail('ssh-datasync', result)).toBe(detail);
     const [parsed] = parseProbeDetails(detail);
@@ -215,14 +320,39 @@ describe('probe details', () => {
     ]);
     expect(parseProbeDetails('level 1: Kari Nordmann')).toEqual([]);
   });
+
+  it("reads the incident workflow's own wording of failed checks", () => {
+    expect(
+      parseProbeDetails(
+        'problem confirmed: ssh-datasync (ssh) failed: refused — connect ECONNREFUSED 10.0.0.5:22; ' +
+          'export-age (sftpFileAge) failed: stale — export is 26h old; a second line',
+      ),
+    ).toEqual([
+      { check: 'ssh-datasync', ok: false, code: 'refused', message: 'connect ECONNREFUSED 10.0.0.5:22' },
+      { check: 'export-age', ok: false, code: 'stale', message: 'export is 26h old; a second line' },
+    ]);
+  });
+
+  it.each([
+    ['pass 1/2: all 3 probe(s) pass', true],
+    ['ssh-datasync: ok (41ms)', true],
+    ['ssh-datasync: ok (41ms); export-age: FAIL stale (20ms)', false],
+    ['still failing, incident stays open: ssh-datasync (ssh) failed: refused — nope', false],
+    ['checked by hand', false],
+  ])('isPassingCheck(%j) = %s', (detail, expected) => {
+    expect(isPassingCheck(detail)).toBe(expected);
+  });
 });
 
 describe('purity', () => {
-  it.each(['domain/templates.ts', 'domain/postmortem.ts'])('%s has no I/O, Node built-ins or clock', async (file) => {
-    const src = await readFile(new URL(`../../${file}`, import.meta.url), 'utf8');
-    expect(src).not.toMatch(/from '(node:|fs|path|os|crypto)/);
-    expect(src).not.toMatch(/Date\.now\(|new Date\(\)|Math\.random\(/);
-  });
+  it.each(['domain/templates.ts', 'domain/postmortem.ts'])(
+    '%s has no I/O, Node built-ins or clock',
+    async (file) => {
+      const src = await readFile(new URL(`../../${file}`, import.meta.url), 'utf8');
+      expect(src).not.toMatch(/from '(node:|fs|path|os|crypto)/);
+      expect(src).not.toMatch(/Date\.now\(|new Date\(\)|Math\.random\(/);
+    },
+  );
 
   it('formats UTC times', () => {
     expect(formatUtc('2022-06-14T07:10:41.000Z')).toBe('2022-06-14 07:10 UTC');

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { execFileSync } from 'node:child_process';
 import { startSmtpServer } from '../helpers/smtp-server.js';
 import { startSshServer } from '../helpers/ssh-server.js';
 import { testConfig } from '../helpers/config.js';
@@ -142,6 +142,10 @@ describe('incident lifecycle end to end', () => {
     const handle = h.client.workflow.getHandle(final.workflowId, final.id.split('.')[1]);
     const history = await handle.fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, final.workflowId);
-    if (process.env.RECORD_HISTORY) writeFileSync(process.env.RECORD_HISTORY, historyToJSON(history));
+    if (process.env.RECORD_HISTORY) {
+      // `npm run record-history` keeps this run's history as a replay fixture (test/fixtures/).
+      const json = execFileSync(inject('temporalCli'), ['workflow', 'show', '--address', inject('temporalAddress'), '-w', final.workflowId, '-r', final.id.split('.')[1]!, '--output', 'json']);
+      writeFileSync(process.env.RECORD_HISTORY, json);
+    }
   }, 120_000);
 });

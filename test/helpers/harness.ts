@@ -8,13 +8,20 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../domain/config-schema.js';
 import { createEmailNotifier } from '../../activities/notifiers/email.js';
 import { createIncidentWorker } from '../../worker/create.js';
 import { createIncidentService, type IncidentService } from '../../api/incident-service.js';
 import { buildApp } from '../../api/app.js';
+
+// The SDK's INFO lines drown test output; warnings and errors still show.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed in this process
+}
 
 export interface Harness {
   app: FastifyInstance;

@@ -30,7 +30,12 @@ export const affected: AffectedService[] = [
   { id: 'canvas-enrolment', name: 'Canvas enrolment reports', subscribers: 12, root: false },
 ];
 
-export const ev = (at: string, actor: string, kind: TimelineEvent['kind'], detail: string): TimelineEvent => ({
+export const ev = (
+  at: string,
+  actor: string,
+  kind: TimelineEvent['kind'],
+  detail: string,
+): TimelineEvent => ({
   at,
   actor,
   kind,
@@ -77,7 +82,12 @@ export const seedStatus: StatusMessage[] = [
 export const seedTimeline: TimelineEvent[] = [
   ev('2022-06-14T07:10:00.000Z', 'monitor:ssh-datasync', 'detected', refused),
   ev('2022-06-14T07:10:20.000Z', 'system', 'verify', refused),
-  ev('2022-06-14T07:10:40.000Z', 'system', 'verified', 'ssh-datasync: FAIL timeout — handshake timed out after 10s (10000ms)'),
+  ev(
+    '2022-06-14T07:10:40.000Z',
+    'system',
+    'verified',
+    'ssh-datasync: FAIL timeout — handshake timed out after 10s (10000ms)',
+  ),
   ev('2022-06-14T07:10:41.000Z', 'system', 'paged', 'level 1: Kari Nordmann <kari@uni.example>'),
   ev('2022-06-14T07:10:42.000Z', 'system', 'status', 'investigating: We are investigating a problem'),
   ev('2022-06-14T07:25:41.000Z', 'system', 'escalated', 'level 2: Security mailbox <security@uni.example>'),
@@ -85,8 +95,18 @@ export const seedTimeline: TimelineEvent[] = [
   ev('2022-06-14T07:40:41.000Z', 'system', 'escalated', 'level 3: Ola Hansen'),
   ev('2022-06-14T07:40:41.000Z', 'system', 'paged', 'level 3: Ola Hansen'),
   ev('2022-06-14T07:42:00.000Z', 'ola', 'acknowledged', 'via email link'),
-  ev('2022-06-14T07:45:00.000Z', 'ola', 'status', 'identified: Inbound SSH to the data-sync host is blocked.'),
-  ev('2022-06-14T08:05:00.000Z', 'ola', 'note', 'Operators: firewall change | inbound SSH blocked\nrollback started'),
+  ev(
+    '2022-06-14T07:45:00.000Z',
+    'ola',
+    'status',
+    'identified: Inbound SSH to the data-sync host is blocked.',
+  ),
+  ev(
+    '2022-06-14T08:05:00.000Z',
+    'ola',
+    'note',
+    'Operators: firewall change | inbound SSH blocked\nrollback started',
+  ),
   ev('2022-06-14T09:10:00.000Z', 'ola', 'resolve-requested', 'firewall rule reverted'),
   ev('2022-06-14T09:10:30.000Z', 'system', 'recovery-check', 'ssh-datasync: ok (41ms)'),
   ev('2022-06-14T09:11:00.000Z', 'system', 'recovery-check', 'ssh-datasync: ok (39ms)'),

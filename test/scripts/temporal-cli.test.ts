@@ -40,7 +40,7 @@ function fakeGo(opts: { fail?: boolean } = {}): { callsFile: string } {
         `echo "$* GOBIN=$GOBIN CGO_ENABLED=$CGO_ENABLED" >> '${callsFile}'`,
         'echo "go: downloading github.com/temporalio/cli v1.5.1" >&2',
         'echo "github.com/temporalio/cli/temporalcli" >&2',
-        '/bin/sleep 0.3',
+        '/bin/sleep 0.4',
         'printf "#!/bin/sh\\necho built temporal\\n" > "$GOBIN/temporal"',
         '/bin/chmod +x "$GOBIN/temporal"',
         '',
@@ -152,7 +152,12 @@ describe('ensureTemporalCli: building with go (fake go)', () => {
     const { callsFile } = fakeGo();
     const lines: string[] = [];
     const cacheDir = defaultCacheDir(baseEnv());
-    const cli = await ensureTemporalCli({ env: baseEnv(), rootDir, log: (l) => lines.push(l) });
+    const cli = await ensureTemporalCli({
+      env: baseEnv(),
+      rootDir,
+      log: (l) => lines.push(l),
+      progressIntervalMs: 150,
+    });
 
     expect(cli).toBe(path.join(cacheDir, 'temporal'));
     expect(fs.statSync(cli).mode & 0o111).not.toBe(0);
@@ -177,7 +182,12 @@ describe('ensureTemporalCli: building with go (fake go)', () => {
     expect(buildLine).toBeGreaterThanOrEqual(0);
     // go's messages are relayed; the per-package lines of -v only feed the periodic progress line
     expect(lines).toContain('  [go] go: downloading github.com/temporalio/cli v1.5.1');
-    expect(lines.some((l) => l.includes('github.com/temporalio/cli/temporalcli'))).toBe(false);
+    expect(lines).not.toContain('  [go] github.com/temporalio/cli/temporalcli');
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^still building… \d+s \(1 packages compiled, last github\.com\/temporalio\/cli\/temporalcli\)$/,
+      ),
+    );
     expect(lines.at(-1)).toMatch(/^Built the Temporal CLI v1\.5\.1 in 0m\ds: /);
 
     // second call: found in tools/, no new build

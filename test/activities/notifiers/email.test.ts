@@ -54,7 +54,9 @@ function mail(overrides: Partial<OutgoingMail> = {}): OutgoingMail {
     to: [{ name: 'Anna Ås', email: 'anna@example.test' }],
     subject: `[P1] FS → Canvas integration: DOWN — level 1 page #${seq}`,
     text: 'The student-system → Canvas integration is down.',
-    attachments: [{ filename: 'postmortem-inc-1.md', content: '# Postmortem\n', contentType: 'text/markdown' }],
+    attachments: [
+      { filename: 'postmortem-inc-1.md', content: '# Postmortem\n', contentType: 'text/markdown' },
+    ],
     headers: { 'X-Incident-Id': 'inc-1' },
     ...overrides,
   };
@@ -83,14 +85,15 @@ async function closedPort(): Promise<number> {
 describe('email notifier over SMTP', () => {
   it('delivers the mail with subject, recipients, attachment, headers and a Message-ID from the key', async () => {
     const m = mail({
-      to: [
-        { name: 'Anna Ås', email: 'anna@example.test' },
-        { email: 'ops@example.test' },
-      ],
+      to: [{ name: 'Anna Ås', email: 'anna@example.test' }, { email: 'ops@example.test' }],
     });
     const result = await notifier().send(m);
 
-    expect(result).toEqual({ transport: 'smtp', messageId: `<${sha(m.idempotencyKey)}@incident-orchestrator>`, duplicate: false });
+    expect(result).toEqual({
+      transport: 'smtp',
+      messageId: `<${sha(m.idempotencyKey)}@incident-orchestrator>`,
+      duplicate: false,
+    });
     const got = await smtp.waitFor((r) => r.subject === m.subject);
     expect(got.to).toEqual(['anna@example.test', 'ops@example.test']);
     expect(got.messageId).toBe(result.messageId);
@@ -119,8 +122,15 @@ describe('email notifier over SMTP', () => {
 
     const files = await ledgerFiles();
     expect(files).toEqual([`${sha(m.idempotencyKey)}.json`]);
-    const entry = JSON.parse(await readFile(join(dir, 'ledger', files[0]!), 'utf8')) as Record<string, unknown>;
-    expect(entry).toMatchObject({ messageId: first.messageId, transport: 'smtp', idempotencyKey: m.idempotencyKey });
+    const entry = JSON.parse(await readFile(join(dir, 'ledger', files[0]!), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(entry).toMatchObject({
+      messageId: first.messageId,
+      transport: 'smtp',
+      idempotencyKey: m.idempotencyKey,
+    });
     expect(Number.isNaN(Date.parse(String(entry['sentAt'])))).toBe(false);
   });
 
@@ -181,12 +191,15 @@ describe('email notifier over SMTP', () => {
     expect(smtp.messages.length).toBe(before);
   });
 
-  it.each(['not a url', 'http://mail.example.test', 'smtp://'])('treats SMTP_URL %j as a permanent failure', async (url) => {
-    const err = await failure(notifier(url).send(mail()));
-    expect(err.type).toBe('EmailPermanentFailure');
-    expect(err.nonRetryable).toBe(true);
-    expect(err.message).toContain('SMTP_URL');
-  });
+  it.each(['not a url', 'http://mail.example.test', 'smtp://'])(
+    'treats SMTP_URL %j as a permanent failure',
+    async (url) => {
+      const err = await failure(notifier(url).send(mail()));
+      expect(err.type).toBe('EmailPermanentFailure');
+      expect(err.nonRetryable).toBe(true);
+      expect(err.message).toContain('SMTP_URL');
+    },
+  );
 });
 
 describe('test SMTP server', () => {
@@ -246,8 +259,14 @@ describe('email notifier in outbox mode', () => {
     const second = await n.send(m);
 
     const hash = sha(m.idempotencyKey);
-    expect(first).toMatchObject({ transport: 'outbox', duplicate: false, messageId: `<${hash}@incident-orchestrator>` });
-    expect(first.outboxPath).toMatch(new RegExp(`/${hash.slice(0, 16)}-p1-fs-canvas-integration-down-level-1-page-\\d+\\.eml$`));
+    expect(first).toMatchObject({
+      transport: 'outbox',
+      duplicate: false,
+      messageId: `<${hash}@incident-orchestrator>`,
+    });
+    expect(first.outboxPath).toMatch(
+      new RegExp(`/${hash.slice(0, 16)}-p1-fs-canvas-integration-down-level-1-page-\\d+\\.eml$`),
+    );
     expect(second).toEqual({ ...first, duplicate: true });
     expect(await readdir(join(dir, 'outbox'))).toHaveLength(1);
     expect(logs.filter((l) => l.msg === 'email: written to outbox')).toEqual([
