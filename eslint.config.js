@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'outbox/', 'tools/', 'bench/results/'] },
+  { ignores: ['node_modules/', 'data/', 'outbox/', 'tools/', 'bench/results/', 'scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -20,8 +20,16 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process'], message: 'Workflow code must stay deterministic: no Node built-ins.' },
-            { group: ['../activities/*', '../activities/**'], importNamePattern: '^(?!type )', allowTypeImports: true, message: 'Import activities as types only.' },
+            {
+              group: ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process'],
+              message: 'Workflow code must stay deterministic: no Node built-ins.',
+            },
+            {
+              group: ['../activities/*', '../activities/**'],
+              importNamePattern: '^(?!type )',
+              allowTypeImports: true,
+              message: 'Import activities as types only.',
+            },
           ],
         },
       ],

@@ -30,7 +30,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Incident orchestrator API', version: '0.1.0', description: 'Declare, follow and act on incidents.' },
+      info: {
+        title: 'Incident orchestrator API',
+        version: '0.1.0',
+        description: 'Declare, follow and act on incidents.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });

@@ -42,6 +42,7 @@ export function fromTemporal(e: unknown, what: string): HttpError {
     }
     return new HttpError(409, 'rejected', cause?.message ?? e.message);
   }
-  if (isUnavailable(e)) return new HttpError(503, 'temporal_unavailable', 'Temporal is not reachable; try again shortly');
+  if (isUnavailable(e))
+    return new HttpError(503, 'temporal_unavailable', 'Temporal is not reachable; try again shortly');
   return new HttpError(500, 'internal', 'internal error');
 }

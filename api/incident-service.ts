@@ -3,7 +3,12 @@
  * so an unreachable server becomes a 503 instead of a hung request.
  */
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, type Client, type Connection, type WorkflowHandle } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  type Client,
+  type Connection,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import type { Config, Severity } from '../domain/config-schema.js';
 import type { IncidentState, IncidentView, StatusState } from '../domain/incident.js';
 import { buildIncidentInput, serviceById } from '../domain/model.js';
@@ -132,7 +137,13 @@ export function createIncidentService(o: IncidentServiceOptions) {
       return call(`incident "${id}"`, () => h.query(viewQuery));
     },
 
-    async list(filter: { service?: string; severity?: string; state?: string; open?: boolean; limit: number }) {
+    async list(filter: {
+      service?: string;
+      severity?: string;
+      state?: string;
+      open?: boolean;
+      limit: number;
+    }) {
       const clauses = ["WorkflowType = 'incidentWorkflow'"];
       const quote = (v: string) => `'${v.replace(/'/g, '')}'`;
       if (filter.service) clauses.push(`IncidentService = ${quote(filter.service)}`);
@@ -143,12 +154,14 @@ export function createIncidentService(o: IncidentServiceOptions) {
       return call('incidents', async () => {
         const out: IncidentSummary[] = [];
         for await (const w of o.client.workflow.list({ query, pageSize: filter.limit })) {
-          const service = w.typedSearchAttributes.get(incidentServiceKey) ?? w.workflowId.replace(/^incident-/, '');
+          const service =
+            w.typedSearchAttributes.get(incidentServiceKey) ?? w.workflowId.replace(/^incident-/, '');
           out.push({
             id: incidentId(service, w.runId),
             service,
             severity: w.typedSearchAttributes.get(incidentSeverityKey) ?? '',
-            state: (w.typedSearchAttributes.get(incidentStateKey) as IncidentState | undefined) ?? 'verifying',
+            state:
+              (w.typedSearchAttributes.get(incidentStateKey) as IncidentState | undefined) ?? 'verifying',
             openedAt: w.startTime.toISOString(),
             closedAt: w.closeTime?.toISOString(),
             running: w.status.name === 'RUNNING',
@@ -159,10 +172,12 @@ export function createIncidentService(o: IncidentServiceOptions) {
       });
     },
 
-    acknowledge: (id: string, actor: string) => update(id, (h) => h.executeUpdate(acknowledgeUpdate, { args: [{ actor }] })),
+    acknowledge: (id: string, actor: string) =>
+      update(id, (h) => h.executeUpdate(acknowledgeUpdate, { args: [{ actor }] })),
     resolve: (id: string, actor: string, note?: string) =>
       update(id, (h) => h.executeUpdate(resolveUpdate, { args: [{ actor, note }] })),
-    note: (id: string, actor: string, text: string) => update(id, (h) => h.executeUpdate(noteUpdate, { args: [{ actor, text }] })),
+    note: (id: string, actor: string, text: string) =>
+      update(id, (h) => h.executeUpdate(noteUpdate, { args: [{ actor, text }] })),
     publishStatus: (id: string, actor: string, state: StatusState, message?: string) =>
       update(id, (h) => h.executeUpdate(publishStatusUpdate, { args: [{ actor, state, message }] })),
 
@@ -174,13 +189,17 @@ export function createIncidentService(o: IncidentServiceOptions) {
         .filter((s) => s.component)
         .map((s) => {
           const affecting = views.filter(
-            (v): v is IncidentView =>
-              !!v && v.status.length > 0 && v.affected.some((a) => a.id === s.id),
+            (v): v is IncidentView => !!v && v.status.length > 0 && v.affected.some((a) => a.id === s.id),
           );
           return {
             service: s.id,
             component: s.component!,
-            status: affecting.length === 0 ? 'operational' : affecting.some((v) => v.severity === 'P0' || v.severity === 'P1') ? 'major_outage' : 'degraded',
+            status:
+              affecting.length === 0
+                ? 'operational'
+                : affecting.some((v) => v.severity === 'P0' || v.severity === 'P1')
+                  ? 'major_outage'
+                  : 'degraded',
             incidents: affecting.map((v) => v.id),
           };
         });

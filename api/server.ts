@@ -42,7 +42,9 @@ async function main() {
     },
   });
   if (settings.staffTokens.size === 0 && !config.contacts.some((c) => c.tokenSha256))
-    app.log.warn('no staff tokens configured (STAFF_TOKENS or contacts[].tokenSha256): staff endpoints will answer 401');
+    app.log.warn(
+      'no staff tokens configured (STAFF_TOKENS or contacts[].tokenSha256): staff endpoints will answer 401',
+    );
   const close = async () => {
     app.log.info('shutting down');
     await app.close();

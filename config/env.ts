@@ -13,16 +13,91 @@ export interface EnvVar {
 }
 
 export const envVars: readonly EnvVar[] = [
-  { name: 'INCIDENT_CONFIG', usedBy: ['worker', 'api'], requiredInProduction: true, secret: false, description: 'Path of the YAML configuration file (default config/example.yaml).' },
-  { name: 'TEMPORAL_ADDRESS', usedBy: ['worker', 'api'], requiredInProduction: true, secret: false, description: 'Temporal frontend host:port (default localhost:7233). Temporal envconfig conventions apply (TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE).' },
-  { name: 'TEMPORAL_NAMESPACE', usedBy: ['worker', 'api'], requiredInProduction: true, secret: false, description: 'Temporal namespace (default "default").' },
-  { name: 'TEMPORAL_TASK_QUEUE', usedBy: ['worker', 'api'], requiredInProduction: false, secret: false, description: 'Task queue shared by worker and API (default "incidents").' },
-  { name: 'SMTP_URL', usedBy: ['worker'], requiredInProduction: true, secret: true, description: 'SMTP server, e.g. smtp://user:pass@mail:587. Unset: mail is written as .eml files to the outbox folder.' },
-  { name: 'MAIL_FROM', usedBy: ['worker'], requiredInProduction: true, secret: false, description: 'From address of every mail (default "Incident Orchestrator <incidents@localhost>").' },
-  { name: 'DATA_DIR', usedBy: ['worker', 'api'], requiredInProduction: true, secret: false, description: 'Folder for the outbox and the sent-mail ledger (default ./data).' },
-  { name: 'STAFF_TOKENS', usedBy: ['api'], requiredInProduction: false, secret: true, description: 'Staff API tokens as contactId=token pairs, comma separated. Alternatively set tokenSha256 on a contact in the config.' },
-  { name: 'PORT', usedBy: ['api'], requiredInProduction: true, secret: false, description: 'API port (default 3000).' },
-  { name: 'HOST', usedBy: ['api'], requiredInProduction: true, secret: false, description: 'API bind address (default 127.0.0.1; 0.0.0.0 in a container).' },
-  { name: 'PUBLIC_BASE_URL', usedBy: ['worker', 'api'], requiredInProduction: true, secret: false, description: 'Base URL people reach the API at, used for links in mail (default http://localhost:3000).' },
-  { name: 'LOG_LEVEL', usedBy: ['worker', 'api'], requiredInProduction: false, secret: false, description: 'info (default), debug, warn, error.' },
+  {
+    name: 'INCIDENT_CONFIG',
+    usedBy: ['worker', 'api'],
+    requiredInProduction: true,
+    secret: false,
+    description: 'Path of the YAML configuration file (default config/example.yaml).',
+  },
+  {
+    name: 'TEMPORAL_ADDRESS',
+    usedBy: ['worker', 'api'],
+    requiredInProduction: true,
+    secret: false,
+    description:
+      'Temporal frontend host:port (default localhost:7233). Temporal envconfig conventions apply (TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE).',
+  },
+  {
+    name: 'TEMPORAL_NAMESPACE',
+    usedBy: ['worker', 'api'],
+    requiredInProduction: true,
+    secret: false,
+    description: 'Temporal namespace (default "default").',
+  },
+  {
+    name: 'TEMPORAL_TASK_QUEUE',
+    usedBy: ['worker', 'api'],
+    requiredInProduction: false,
+    secret: false,
+    description: 'Task queue shared by worker and API (default "incidents").',
+  },
+  {
+    name: 'SMTP_URL',
+    usedBy: ['worker'],
+    requiredInProduction: true,
+    secret: true,
+    description:
+      'SMTP server, e.g. smtp://user:pass@mail:587. Unset: mail is written as .eml files to the outbox folder.',
+  },
+  {
+    name: 'MAIL_FROM',
+    usedBy: ['worker'],
+    requiredInProduction: true,
+    secret: false,
+    description: 'From address of every mail (default "Incident Orchestrator <incidents@localhost>").',
+  },
+  {
+    name: 'DATA_DIR',
+    usedBy: ['worker', 'api'],
+    requiredInProduction: true,
+    secret: false,
+    description: 'Folder for the outbox and the sent-mail ledger (default ./data).',
+  },
+  {
+    name: 'STAFF_TOKENS',
+    usedBy: ['api'],
+    requiredInProduction: false,
+    secret: true,
+    description:
+      'Staff API tokens as contactId=token pairs, comma separated. Alternatively set tokenSha256 on a contact in the config.',
+  },
+  {
+    name: 'PORT',
+    usedBy: ['api'],
+    requiredInProduction: true,
+    secret: false,
+    description: 'API port (default 3000).',
+  },
+  {
+    name: 'HOST',
+    usedBy: ['api'],
+    requiredInProduction: true,
+    secret: false,
+    description: 'API bind address (default 127.0.0.1; 0.0.0.0 in a container).',
+  },
+  {
+    name: 'PUBLIC_BASE_URL',
+    usedBy: ['worker', 'api'],
+    requiredInProduction: true,
+    secret: false,
+    description: 'Base URL people reach the API at, used for links in mail (default http://localhost:3000).',
+  },
+  {
+    name: 'LOG_LEVEL',
+    usedBy: ['worker', 'api'],
+    requiredInProduction: false,
+    secret: false,
+    description: 'info (default), debug, warn, error.',
+  },
 ];

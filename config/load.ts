@@ -63,12 +63,15 @@ export function parseConfig(text: string, source = 'config'): Config {
 /** Validates a parsed document: schema first, then every cross-reference. Throws ConfigError. */
 export function validateConfig(raw: unknown, source = 'config'): Config {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-    throw new ConfigError(source, [{ path: '', message: 'expected a mapping with contacts, policies, services, checks' }]);
+    throw new ConfigError(source, [
+      { path: '', message: 'expected a mapping with contacts, policies, services, checks' },
+    ]);
   const value = Value.Default(Config, structuredClone(raw)) as Record<string, unknown>;
   const checks = Array.isArray(value.checks) ? (value.checks as unknown[]) : [];
   // Checks are a union by kind: validate each against the kind it names, so every check's errors show.
   const issues = schemaIssues(Config, { ...value, checks: [] }, '');
-  if (value.checks !== undefined && !Array.isArray(value.checks)) issues.push({ path: 'checks', message: 'must be a list' });
+  if (value.checks !== undefined && !Array.isArray(value.checks))
+    issues.push({ path: 'checks', message: 'must be a list' });
   checks.forEach((check, i) => {
     const kind = (check as { kind?: unknown } | null)?.kind;
     const branch = Config.properties.checks.items.anyOf.find((b) => b.properties.kind.const === kind);
@@ -132,7 +135,8 @@ function schemaIssues(schema: TSchema, value: unknown, prefix: string): ConfigIs
         const req = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
         message = `missing required field${req.length > 1 ? 's' : ''} ${req.map((x) => `"${x}"`).join(', ')}`;
       } else if (pointer.endsWith('/fingerprint') && e.keyword === 'pattern') {
-        message = 'malformed host-key fingerprint: expected SHA256:<43 base64 characters>, as `ssh-keygen -lf` prints it';
+        message =
+          'malformed host-key fingerprint: expected SHA256:<43 base64 characters>, as `ssh-keygen -lf` prints it';
       } else if (pointer.endsWith('/email') && e.keyword === 'format') {
         message = 'not an email address';
       }
@@ -215,7 +219,11 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
     }
   });
   const cycle = findDependencyCycle(c);
-  if (cycle) add(`services[${c.services.findIndex((s) => s.id === cycle[0])}].dependsOn`, `dependency cycle: ${cycle.join(' → ')}`);
+  if (cycle)
+    add(
+      `services[${c.services.findIndex((s) => s.id === cycle[0])}].dependsOn`,
+      `dependency cycle: ${cycle.join(' → ')}`,
+    );
 
   c.checks.forEach((k: Check, i) => {
     if (!services.has(k.service)) add(`checks[${i}].service`, `unknown service "${k.service}"`);
@@ -226,7 +234,10 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
         const interval = durationMs(k.interval);
         const timeout = k.timeout !== undefined ? durationMs(k.timeout) : 10_000;
         if (interval < timeout)
-          add(`checks[${i}].interval`, `interval (${interval / 1000}s) is below the probe's timeout (${timeout / 1000}s)`);
+          add(
+            `checks[${i}].interval`,
+            `interval (${interval / 1000}s) is below the probe's timeout (${timeout / 1000}s)`,
+          );
       } catch {
         // reported above
       }

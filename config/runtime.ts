@@ -25,7 +25,8 @@ export interface RuntimeSettings {
 export function runtimeSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RuntimeSettings {
   const dataDir = path.resolve(cwd, env.DATA_DIR || 'data');
   const port = Number(env.PORT || 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT: "${env.PORT}" is not a port number`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT: "${env.PORT}" is not a port number`);
   return {
     configPath: path.resolve(cwd, env.INCIDENT_CONFIG || 'config/example.yaml'),
     dataDir,
@@ -45,9 +46,13 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env, cwd = proc
 /** `kari=tok1,ola=tok2` → token → contact id. */
 export function parseStaffTokens(raw: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
-  for (const pair of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const pair of (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = pair.indexOf('=');
-    if (eq <= 0 || eq === pair.length - 1) throw new Error('STAFF_TOKENS: expected contactId=token pairs separated by commas');
+    if (eq <= 0 || eq === pair.length - 1)
+      throw new Error('STAFF_TOKENS: expected contactId=token pairs separated by commas');
     out.set(pair.slice(eq + 1), pair.slice(0, eq));
   }
   return out;
@@ -67,7 +72,11 @@ export function temporalConnectConfig(env: NodeJS.ProcessEnv = process.env) {
  * Registers the incidents' search attributes (service, severity, state) if they are missing. The dev
  * server started by `npm start` registers them itself; this covers a fresh self-hosted cluster.
  */
-export async function ensureSearchAttributes(connection: Connection, namespace: string, log: (m: string) => void) {
+export async function ensureSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  log: (m: string) => void,
+) {
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
     const missing = searchAttributeNames.filter((n) => !(n in (existing.customAttributes ?? {})));
@@ -80,6 +89,8 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   } catch (e) {
     const code = (e as { code?: number }).code;
     if (code === 6 /* gRPC ALREADY_EXISTS */) return;
-    log(`could not register search attributes (${(e as Error).message}); register IncidentService, IncidentSeverity, IncidentState (Keyword) by hand`);
+    log(
+      `could not register search attributes (${(e as Error).message}); register IncidentService, IncidentSeverity, IncidentState (Keyword) by hand`,
+    );
   }
 }

@@ -24,15 +24,20 @@ export function buildPlan(policy: Policy, resolve: (targets: string[]) => Recipi
     });
   }
   if (policy.finalFallback) {
-    steps.push({ level: 0, cycle: policy.repeat + 1, fallback: true, recipients: resolve(policy.finalFallback.notify), waitMs: 0 });
+    steps.push({
+      level: 0,
+      cycle: policy.repeat + 1,
+      fallback: true,
+      recipients: resolve(policy.finalFallback.notify),
+      waitMs: 0,
+    });
   }
   return steps;
 }
 
 /** What the workflow does next while nobody has acknowledged. */
 export type EscalationDecision =
-  | { kind: 'notify'; stepIndex: number; step: EscalationStep }
-  | { kind: 'exhausted' };
+  { kind: 'notify'; stepIndex: number; step: EscalationStep } | { kind: 'exhausted' };
 
 /** The step after `current` (−1 before the first page), or `exhausted` when the plan has run out. */
 export function nextStep(plan: readonly EscalationStep[], current: number): EscalationDecision {

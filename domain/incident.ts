@@ -4,7 +4,14 @@
  */
 import type { Check, Severity } from './config-schema.js';
 
-export const incidentStates = ['verifying', 'dismissed', 'triggered', 'acknowledged', 'resolving', 'resolved'] as const;
+export const incidentStates = [
+  'verifying',
+  'dismissed',
+  'triggered',
+  'acknowledged',
+  'resolving',
+  'resolved',
+] as const;
 export type IncidentState = (typeof incidentStates)[number];
 export const closedStates: readonly IncidentState[] = ['dismissed', 'resolved'];
 

@@ -55,7 +55,8 @@ export function affectedServices(config: Config, serviceId: string): AffectedSer
     const s = serviceById(config, id);
     if (!s) return;
     out.push({ id: s.id, name: s.name, component: s.component, subscribers: s.subscribers.length, root });
-    for (const dependent of config.services.filter((x) => x.dependsOn.includes(id))) visit(dependent.id, false);
+    for (const dependent of config.services.filter((x) => x.dependsOn.includes(id)))
+      visit(dependent.id, false);
   };
   visit(serviceId, true);
   return out;

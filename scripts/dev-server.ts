@@ -54,4 +54,3 @@ export async function waitForTemporal(address: string, timeoutMs = 60_000): Prom
   }
   throw new Error(`Temporal dev server at ${address} did not become ready: ${(last as Error)?.message}`);
 }
-

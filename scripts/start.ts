@@ -29,7 +29,9 @@ async function main() {
     }
     throw e;
   }
-  say(`configuration ${path.relative(root, settings.configPath)}: ${config.services.length} services, ${config.checks.length} checks, ${config.policies.length} escalation policies`);
+  say(
+    `configuration ${path.relative(root, settings.configPath)}: ${config.services.length} services, ${config.checks.length} checks, ${config.policies.length} escalation policies`,
+  );
 
   let cli: string;
   try {
@@ -45,10 +47,14 @@ async function main() {
   const address = `127.0.0.1:${temporalPort}`;
   const dbFile = path.join(settings.dataDir, 'temporal.db');
   const temporalLog = path.join(settings.dataDir, 'temporal.log');
-  say(`starting Temporal dev server on ${address} (SQLite ${path.relative(root, dbFile)}, log ${path.relative(root, temporalLog)})`);
+  say(
+    `starting Temporal dev server on ${address} (SQLite ${path.relative(root, dbFile)}, log ${path.relative(root, temporalLog)})`,
+  );
   const logFd = openSync(temporalLog, 'a');
   const children: { name: string; proc: ChildProcess }[] = [];
-  const temporal = spawn(cli, devServerArgs(temporalPort, dbFile, uiPort), { stdio: ['ignore', logFd, logFd] });
+  const temporal = spawn(cli, devServerArgs(temporalPort, dbFile, uiPort), {
+    stdio: ['ignore', logFd, logFd],
+  });
   children.push({ name: 'temporal', proc: temporal });
 
   let stopping = false;
@@ -85,10 +91,13 @@ async function main() {
   const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: address, DATA_DIR: settings.dataDir };
   const tokenFile = path.join(settings.dataDir, 'staff-token');
   if (!process.env.STAFF_TOKENS) {
-    if (!existsSync(tokenFile)) writeFileSync(tokenFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+    if (!existsSync(tokenFile))
+      writeFileSync(tokenFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
     const owner = config.services.find((s) => s.component)?.owner ?? config.contacts[0]!.id;
     env.STAFF_TOKENS = `${owner}=${readFileSync(tokenFile, 'utf8').trim()}`;
-    say(`staff token for "${owner}" is in ${path.relative(root, tokenFile)} (set STAFF_TOKENS to use your own)`);
+    say(
+      `staff token for "${owner}" is in ${path.relative(root, tokenFile)} (set STAFF_TOKENS to use your own)`,
+    );
   }
 
   const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
@@ -109,7 +118,9 @@ async function main() {
   say(
     `  curl -X POST http://localhost:${settings.port}/api/incidents -H "Authorization: Bearer $(cat data/staff-token)" -H 'content-type: application/json' -d '{"service":"fs-canvas","reason":"institutions cannot fetch the XML export"}'`,
   );
-  say(`mail goes to ${settings.smtpUrl ? 'SMTP_URL' : path.relative(root, settings.outboxDir) + '/ (no SMTP_URL set)'}; Ctrl-C stops everything`);
+  say(
+    `mail goes to ${settings.smtpUrl ? 'SMTP_URL' : path.relative(root, settings.outboxDir) + '/ (no SMTP_URL set)'}; Ctrl-C stops everything`,
+  );
 }
 
 main().catch((e: unknown) => {

@@ -47,9 +47,13 @@ async function main() {
     outboxDir: settings.outboxDir,
     ledgerDir: settings.ledgerDir,
     from: settings.mailFrom,
-    log: (m) => log(m),
+    log: (m, fields) => log(fields ? `${m} ${JSON.stringify(fields)}` : m),
   });
-  log(settings.smtpUrl ? `mail goes to ${redactUrl(settings.smtpUrl)}` : `no SMTP_URL: mail is written to ${settings.outboxDir}`);
+  log(
+    settings.smtpUrl
+      ? `mail goes to ${redactUrl(settings.smtpUrl)}`
+      : `no SMTP_URL: mail is written to ${settings.outboxDir}`,
+  );
 
   const worker = await createIncidentWorker({
     connection,

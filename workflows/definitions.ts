@@ -33,9 +33,10 @@ export const reportUpdate = defineUpdate<ReportResult, [Detection]>('report');
 export const acknowledgeUpdate = defineUpdate<IncidentView, [StaffAction]>('acknowledge');
 export const resolveUpdate = defineUpdate<IncidentView, [StaffAction & { note?: string }]>('resolve');
 export const noteUpdate = defineUpdate<IncidentView, [StaffAction & { text: string }]>('note');
-export const publishStatusUpdate = defineUpdate<IncidentView, [StaffAction & { state: StatusState; message?: string }]>(
-  'publishStatus',
-);
+export const publishStatusUpdate = defineUpdate<
+  IncidentView,
+  [StaffAction & { state: StatusState; message?: string }]
+>('publishStatus');
 
 export const taskQueueDefault = 'incidents';
 

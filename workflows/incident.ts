@@ -98,7 +98,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   };
   const isClosed = () => closedStates.includes(view.state);
   const rejectIfClosed = () => {
-    if (isClosed()) throw ApplicationFailure.nonRetryable(`incident ${id} is already ${view.state}`, rejection.closed);
+    if (isClosed())
+      throw ApplicationFailure.nonRetryable(`incident ${id} is already ${view.state}`, rejection.closed);
   };
 
   upsertSearchAttributes([
@@ -118,7 +119,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   setHandler(
     reportUpdate,
     (d: Detection) => {
-      if (seenEvents.has(d.eventId)) return { id, opened: d.eventId === input.detection.eventId, state: view.state };
+      if (seenEvents.has(d.eventId))
+        return { id, opened: d.eventId === input.detection.eventId, state: view.state };
       seenEvents.add(d.eventId);
       record('joined', d.actor, `another report joined this incident (${d.source}): ${d.reason}`);
       return { id, opened: false, state: view.state };
@@ -192,7 +194,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       validator: ({ state }) => {
         rejectIfClosed();
         if (!statusStates.includes(state))
-          throw ApplicationFailure.nonRetryable(`state: must be one of ${statusStates.join(', ')}`, rejection.invalid);
+          throw ApplicationFailure.nonRetryable(
+            `state: must be one of ${statusStates.join(', ')}`,
+            rejection.invalid,
+          );
       },
     },
   );
@@ -220,11 +225,25 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
 
   function sendTracked(key: string, to: Recipient, subject: string, text: string, onSent: string) {
     const p = mail
-      .sendEmail({ idempotencyKey: `${info.workflowId}/${info.runId}/${key}/${to.id}`, to: [to], subject, text })
+      .sendEmail({
+        idempotencyKey: `${info.workflowId}/${info.runId}/${key}/${to.id}`,
+        to: [to],
+        subject,
+        text,
+      })
       .then(
-        (r) => record('paged', 'system', `${onSent} ${to.name} <${to.email}> by email${r.duplicate ? ' (already sent)' : ''}`),
+        (r) =>
+          record(
+            'paged',
+            'system',
+            `${onSent} ${to.name} <${to.email}> by email${r.duplicate ? ' (already sent)' : ''}`,
+          ),
         (e: unknown) =>
-          record('page-failed', 'system', `could not email ${to.name} <${to.email}>: ${(e as Error).message ?? String(e)}`),
+          record(
+            'page-failed',
+            'system',
+            `could not email ${to.name} <${to.email}>: ${(e as Error).message ?? String(e)}`,
+          ),
       );
     pending.push(p);
   }
@@ -236,7 +255,9 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     for (const r of recipients) {
       view.paged.push({ at: now(), level: step.level, cycle: step.cycle, recipient: r, reason });
       const m = pageMail(view, { level: step.level, cycle: step.cycle, reason }, r, links);
-      const what = step.fallback ? 'final fallback:' : `level ${step.level}${step.cycle > 0 ? ` (repeat ${step.cycle})` : ''}:`;
+      const what = step.fallback
+        ? 'final fallback:'
+        : `level ${step.level}${step.cycle > 0 ? ` (repeat ${step.cycle})` : ''}:`;
       sendTracked(`page-${seq}`, r, m.subject, m.text, `${what} paged`);
     }
   }
@@ -269,7 +290,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     record('verified', input.detection.actor, 'verification skipped: the reporter vouches for the problem');
     confirmed = true;
   } else if (input.checks.length === 0) {
-    record('verified', 'system', `no probe is configured for ${input.service.name}; taken on the reporter's word`);
+    record(
+      'verified',
+      'system',
+      `no probe is configured for ${input.service.name}; taken on the reporter's word`,
+    );
     confirmed = true;
   } else {
     for (let attempt = 1; attempt <= input.verifyAttempts && !confirmed; attempt++) {
@@ -364,7 +389,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       const failures = describeFailures(results);
       if (!failures) {
         passes++;
-        record('recovery-check', 'probe', `pass ${passes}/${input.recoveryPasses}: all ${results.length} probe(s) pass`);
+        record(
+          'recovery-check',
+          'probe',
+          `pass ${passes}/${input.recoveryPasses}: all ${results.length} probe(s) pass`,
+        );
         if (passes >= input.recoveryPasses) {
           resolve(`recovery proven: ${passes} passing probe round(s) in a row`);
           return;
@@ -377,7 +406,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
         passes = 0;
       }
       if (Date.now() - requestedAt >= input.acknowledgementTimeoutMs) {
-        record('ack-timeout', 'system', `recovery not proven within ${formatDuration(input.acknowledgementTimeoutMs)}`);
+        record(
+          'ack-timeout',
+          'system',
+          `recovery not proven within ${formatDuration(input.acknowledgementTimeoutMs)}`,
+        );
         view.resolveRequestedAt = undefined;
         acknowledgementExpired();
         return;

@@ -29,7 +29,11 @@ export interface PostmortemResult {
 export async function postmortemWorkflow(input: PostmortemInput): Promise<PostmortemResult> {
   const started = new Date();
   const dueDate = new Date(started.getTime() + input.dueDays * 86_400_000).toISOString().slice(0, 10);
-  const markdown = renderPostmortem(input.view, { owner: input.owner, dueDate, generatedAt: started.toISOString() });
+  const markdown = renderPostmortem(input.view, {
+    owner: input.owner,
+    dueDate,
+    generatedAt: started.toISOString(),
+  });
   const base = input.publicBaseUrl ?? 'http://localhost:3000';
   const m = postmortemMail(input.view, markdown, dueDate, input.owner, {
     incidentUrl: `${base}/api/incidents/${input.view.id}`,
@@ -39,7 +43,9 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
     to: [input.owner],
     subject: m.subject,
     text: m.text,
-    attachments: [{ filename: `postmortem-${input.view.id}.md`, content: markdown, contentType: 'text/markdown' }],
+    attachments: [
+      { filename: `postmortem-${input.view.id}.md`, content: markdown, contentType: 'text/markdown' },
+    ],
   });
   return { dueDate, markdown };
 }

@@ -55,7 +55,10 @@ export function networkError(err: unknown, host: string, port: number): ProbeErr
     case 'ENOTFOUND':
       return new ProbeError('dns', `the host name "${host}" could not be resolved (DNS: not found)`);
     case 'EAI_AGAIN':
-      return new ProbeError('dns', `the DNS lookup of "${host}" failed temporarily (the resolver did not answer)`);
+      return new ProbeError(
+        'dns',
+        `the DNS lookup of "${host}" failed temporarily (the resolver did not answer)`,
+      );
     case 'EHOSTUNREACH':
       return new ProbeError('unreachable', `no route to ${where} (host unreachable)`);
     case 'ENETUNREACH':
@@ -88,7 +91,10 @@ export async function withDeadline<T>(
       reject(err);
       ac.abort(err);
     };
-    timer = setTimeout(() => stop(new ProbeError('timeout', describeTimeout(formatDuration(ctx.timeoutMs)))), ctx.timeoutMs);
+    timer = setTimeout(
+      () => stop(new ProbeError('timeout', describeTimeout(formatDuration(ctx.timeoutMs)))),
+      ctx.timeoutMs,
+    );
     onCancel = () => stop(new ProbeError('aborted', 'the probe was cancelled'));
     if (ctx.signal?.aborted) onCancel();
     else ctx.signal?.addEventListener('abort', onCancel, { once: true });
@@ -116,7 +122,8 @@ export async function timed(body: () => Promise<string>): Promise<ProbeResult> {
     const message = await body();
     return { ok: true, latencyMs: elapsedMs(start), code: 'ok', message };
   } catch (err) {
-    if (err instanceof ProbeError) return { ok: false, latencyMs: elapsedMs(start), code: err.code, message: err.message };
+    if (err instanceof ProbeError)
+      return { ok: false, latencyMs: elapsedMs(start), code: err.code, message: err.message };
     throw err;
   }
 }

@@ -53,10 +53,16 @@ function requestError(err: unknown, url: URL, method: string): ProbeError {
   const where = hostPort(host, port);
   const code = errnoOf(err);
   if (code && isTlsCode(code)) {
-    return new ProbeError('tls-error', `the TLS connection to ${where} failed: ${innerMessage(err)} (${code})`);
+    return new ProbeError(
+      'tls-error',
+      `the TLS connection to ${where} failed: ${innerMessage(err)} (${code})`,
+    );
   }
   if (code === 'UND_ERR_SOCKET') {
-    return new ProbeError('closed', `${where} closed the connection before answering ${method} ${shown(url)}`);
+    return new ProbeError(
+      'closed',
+      `${where} closed the connection before answering ${method} ${shown(url)}`,
+    );
   }
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
     return new ProbeError('timeout', `${where} did not answer ${method} ${shown(url)} in time`);
@@ -101,7 +107,12 @@ async function viaFetch(url: URL, method: string, follow: boolean, signal: Abort
 }
 
 /** node:http(s) without certificate verification (`tlsVerify: false`); follows redirects itself. */
-async function viaNodeInsecure(start: URL, method: string, follow: boolean, signal: AbortSignal): Promise<Answer> {
+async function viaNodeInsecure(
+  start: URL,
+  method: string,
+  follow: boolean,
+  signal: AbortSignal,
+): Promise<Answer> {
   let url = start;
   for (let hop = 0; ; hop++) {
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
@@ -172,7 +183,10 @@ export const httpProbe: Probe<HttpCheck> = {
           const got = `${answer.status}${answer.statusText ? ` ${answer.statusText}` : ''}`;
           if (answer.status !== check.expectStatus) {
             answer.discard();
-            throw new ProbeError('unexpected-status', `${what} answered ${got}, expected ${check.expectStatus}`);
+            throw new ProbeError(
+              'unexpected-status',
+              `${what} answered ${got}, expected ${check.expectStatus}`,
+            );
           }
           if (check.bodyContains === undefined) {
             answer.discard();

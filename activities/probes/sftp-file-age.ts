@@ -23,10 +23,14 @@ function stat(session: SshSession, sftp: SFTPWrapper, path: string): Promise<Sta
     sftp.stat(path, (err, stats) => {
       if (!err) return resolve(stats);
       const code = (err as Error & { code?: number }).code;
-      if (code === NO_SUCH_FILE) reject(new ProbeError('file-missing', `${path} does not exist on ${session.where}`));
+      if (code === NO_SUCH_FILE)
+        reject(new ProbeError('file-missing', `${path} does not exist on ${session.where}`));
       else if (code === PERMISSION_DENIED)
         reject(new ProbeError('sftp-error', `permission denied reading ${path} on ${session.where}`));
-      else reject(new ProbeError('sftp-error', `SFTP stat of ${path} on ${session.where} failed: ${err.message}`));
+      else
+        reject(
+          new ProbeError('sftp-error', `SFTP stat of ${path} on ${session.where} failed: ${err.message}`),
+        );
     });
   });
 }

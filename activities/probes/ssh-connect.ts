@@ -73,7 +73,11 @@ async function loadCredentials(auth: SshAuth, env: ProbeContext['env']): Promise
   } else if (auth.privateKeyEnv !== undefined) {
     keySource = `environment variable ${auth.privateKeyEnv}`;
     const value = env[auth.privateKeyEnv];
-    if (!value) throw new ProbeError('auth-config', `the environment variable ${auth.privateKeyEnv} (private key) is not set`);
+    if (!value)
+      throw new ProbeError(
+        'auth-config',
+        `the environment variable ${auth.privateKeyEnv} (private key) is not set`,
+      );
     creds.privateKey = keyFromEnv(value);
   }
   if (creds.privateKey !== undefined) {
@@ -86,12 +90,19 @@ async function loadCredentials(auth: SshAuth, env: ProbeContext['env']): Promise
   }
   if (auth.passwordEnv !== undefined) {
     const value = env[auth.passwordEnv];
-    if (!value) throw new ProbeError('auth-config', `the environment variable ${auth.passwordEnv} (password) is not set`);
+    if (!value)
+      throw new ProbeError(
+        'auth-config',
+        `the environment variable ${auth.passwordEnv} (password) is not set`,
+      );
     creds.password = value;
     creds.methods.push('password');
   }
   if (creds.methods.length === 0) {
-    throw new ProbeError('auth-config', `auth for user "${auth.username}" names neither a private key nor a password`);
+    throw new ProbeError(
+      'auth-config',
+      `auth for user "${auth.username}" names neither a private key nor a password`,
+    );
   }
   return creds;
 }
@@ -102,7 +113,11 @@ async function loadCredentials(auth: SshAuth, env: ProbeContext['env']): Promise
  * `refused`, `dns`, `unreachable`, `reset`, `timeout`, `hostkey-mismatch`, `auth-failed`,
  * `auth-config`, `closed`, `ssh-error`.
  */
-export function withSsh<T>(target: SshTarget, ctx: ProbeContext, use: (session: SshSession) => Promise<T>): Promise<T> {
+export function withSsh<T>(
+  target: SshTarget,
+  ctx: ProbeContext,
+  use: (session: SshSession) => Promise<T>,
+): Promise<T> {
   const where = hostPort(target.host, target.port);
   let step = 'connecting (TCP)';
   return withDeadline(
@@ -127,9 +142,13 @@ export function withSsh<T>(target: SshTarget, ctx: ProbeContext, use: (session: 
             `${where} rejected authentication as "${creds?.username}" (tried ${creds?.methods.join(', ')})`,
           );
         }
-        if (err.level === 'client-timeout') return new ProbeError('timeout', `${where} stopped answering while ${step}`);
+        if (err.level === 'client-timeout')
+          return new ProbeError('timeout', `${where} stopped answering while ${step}`);
         if (err.message === 'Connection lost before handshake') {
-          return new ProbeError('closed', `${where} closed the connection before the SSH handshake (is it an SSH server?)`);
+          return new ProbeError(
+            'closed',
+            `${where} closed the connection before the SSH handshake (is it an SSH server?)`,
+          );
         }
         return (
           networkError(err, target.host, target.port) ??
@@ -144,7 +163,9 @@ export function withSsh<T>(target: SshTarget, ctx: ProbeContext, use: (session: 
       });
       failed.catch(() => undefined);
       client.on('error', (err) => fail(toProbeError(err)));
-      client.on('close', () => fail(new ProbeError('closed', `${where} closed the connection while ${step}`)));
+      client.on('close', () =>
+        fail(new ProbeError('closed', `${where} closed the connection while ${step}`)),
+      );
       client.on('connect', () => {
         step = 'waiting for the SSH handshake (TCP connected, but no SSH key exchange)';
       });

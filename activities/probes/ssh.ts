@@ -15,7 +15,9 @@ function exec(session: SshSession, command: string): Promise<ExecOutcome> {
   return new Promise((resolve, reject) => {
     session.client.exec(command, (err, stream) => {
       if (err) {
-        reject(new ProbeError('command-failed', `${session.where} refused to run "${command}": ${err.message}`));
+        reject(
+          new ProbeError('command-failed', `${session.where} refused to run "${command}": ${err.message}`),
+        );
         return;
       }
       const outcome: ExecOutcome = { exitCode: null, signal: undefined, stderr: '' };
@@ -55,7 +57,8 @@ export const sshProbe: Probe<SshCheck> = {
         if (check.command === undefined) return base;
         session.step(`running "${check.command}"`);
         const outcome = await exec(session, check.command);
-        if (outcome.exitCode === check.expectExitCode) return `${base}; "${check.command}" exited ${outcome.exitCode}`;
+        if (outcome.exitCode === check.expectExitCode)
+          return `${base}; "${check.command}" exited ${outcome.exitCode}`;
         const how =
           outcome.exitCode !== null
             ? `exited ${outcome.exitCode}`

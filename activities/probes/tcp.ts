@@ -11,7 +11,8 @@ export const tcpProbe: Probe<TcpCheck> = {
     return timed(() =>
       withDeadline(
         ctx,
-        (limit) => `no answer from ${where} within ${limit} (a firewall may be dropping packets, or the host is down)`,
+        (limit) =>
+          `no answer from ${where} within ${limit} (a firewall may be dropping packets, or the host is down)`,
         (signal) =>
           new Promise<string>((resolve, reject) => {
             const socket = net.connect({ host: check.host, port: check.port });

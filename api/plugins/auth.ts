@@ -21,18 +21,25 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
  * Bearer tokens map to contacts: from STAFF_TOKENS (given through the environment) or from a
  * contact's `tokenSha256` in the config (stored hashed). Lookups compare hashes, never raw tokens.
  */
-export const authPlugin = fp(async (app: FastifyInstance, o: { config: Config; staffTokens: Map<string, string> }) => {
-  const byHash = new Map<string, string>();
-  for (const [token, contact] of o.staffTokens) byHash.set(sha256(token), contact);
-  for (const c of o.config.contacts) if (c.tokenSha256) byHash.set(c.tokenSha256, c.id);
+export const authPlugin = fp(
+  async (app: FastifyInstance, o: { config: Config; staffTokens: Map<string, string> }) => {
+    const byHash = new Map<string, string>();
+    for (const [token, contact] of o.staffTokens) byHash.set(sha256(token), contact);
+    for (const c of o.config.contacts) if (c.tokenSha256) byHash.set(c.tokenSha256, c.id);
 
-  app.decorateRequest('actor', undefined);
-  app.decorate('staff', async (req: FastifyRequest) => {
-    const header = req.headers.authorization;
-    const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!m) throw new HttpError(401, 'unauthorized', 'a staff bearer token is required (Authorization: Bearer <token>)');
-    const contact = byHash.get(sha256(m[1]!));
-    if (!contact) throw new HttpError(401, 'unauthorized', 'unknown or revoked token');
-    req.actor = contact;
-  });
-});
+    app.decorateRequest('actor', undefined);
+    app.decorate('staff', async (req: FastifyRequest) => {
+      const header = req.headers.authorization;
+      const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+      if (!m)
+        throw new HttpError(
+          401,
+          'unauthorized',
+          'a staff bearer token is required (Authorization: Bearer <token>)',
+        );
+      const contact = byHash.get(sha256(m[1]!));
+      if (!contact) throw new HttpError(401, 'unauthorized', 'unknown or revoked token');
+      req.actor = contact;
+    });
+  },
+);

@@ -7,7 +7,9 @@ export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
     if (err instanceof HttpError) {
       if (err.statusCode >= 500) req.log.warn({ code: err.code }, err.message);
-      return reply.status(err.statusCode).send({ statusCode: err.statusCode, error: err.code, message: err.message });
+      return reply
+        .status(err.statusCode)
+        .send({ statusCode: err.statusCode, error: err.code, message: err.message });
     }
     const fe = err as FastifyError;
     if (fe.validation) {
@@ -28,9 +30,13 @@ export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
       req.log.error(err);
       return reply.status(500).send({ statusCode: 500, error: 'internal', message: 'internal error' });
     }
-    return reply.status(status).send({ statusCode: status, error: fe.code ?? 'bad_request', message: fe.message });
+    return reply
+      .status(status)
+      .send({ statusCode: status, error: fe.code ?? 'bad_request', message: fe.message });
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ statusCode: 404, error: 'not_found', message: `no route ${req.method} ${req.url}` }),
+    reply
+      .status(404)
+      .send({ statusCode: 404, error: 'not_found', message: `no route ${req.method} ${req.url}` }),
   );
 });

@@ -11,12 +11,18 @@ const ErrorBody = Type.Object({
   field: Type.Optional(Type.String()),
 });
 // The view's shape is the IncidentView type in domain/incident.ts; it is not restated here.
-const View = Type.Object({ id: Type.String(), state: Type.String() }, { additionalProperties: true, description: 'IncidentView' });
+const View = Type.Object(
+  { id: Type.String(), state: Type.String() },
+  { additionalProperties: true, description: 'IncidentView' },
+);
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 120 }) });
 const Severity = Type.Union([Type.Literal('P0'), Type.Literal('P1'), Type.Literal('P2'), Type.Literal('P3')]);
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
 
-export const incidentRoutes: FastifyPluginAsyncTypebox<{ incidents: IncidentService; config: Config }> = async (app, o) => {
+export const incidentRoutes: FastifyPluginAsyncTypebox<{
+  incidents: IncidentService;
+  config: Config;
+}> = async (app, o) => {
   const staff = { preHandler: app.staff, schema: { security: [{ bearer: [] }] } } as const;
 
   app.post(
@@ -33,11 +39,17 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{ incidents: IncidentServ
             reason: Type.String({ minLength: 1, maxLength: 2000 }),
             severity: Type.Optional(Severity),
             skipVerify: Type.Optional(Type.Boolean({ description: 'page without re-running the probes' })),
-            eventId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'idempotency key' })),
+            eventId: Type.Optional(
+              Type.String({ minLength: 1, maxLength: 200, description: 'idempotency key' }),
+            ),
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ opened: Type.Boolean(), incident: View }), 201: Type.Object({ opened: Type.Boolean(), incident: View }), ...errors },
+        response: {
+          200: Type.Object({ opened: Type.Boolean(), incident: View }),
+          201: Type.Object({ opened: Type.Boolean(), incident: View }),
+          ...errors,
+        },
       },
     },
     async (req, reply) => {
@@ -67,7 +79,10 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{ incidents: IncidentServ
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ incidents: Type.Array(Type.Object({}, { additionalProperties: true })) }), ...errors },
+        response: {
+          200: Type.Object({ incidents: Type.Array(Type.Object({}, { additionalProperties: true })) }),
+          ...errors,
+        },
       },
     },
     async (req) => ({ incidents: await o.incidents.list(req.query) }),
@@ -75,7 +90,10 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{ incidents: IncidentServ
 
   app.get(
     '/api/incidents/:id',
-    { ...staff, schema: { ...staff.schema, tags: ['incidents'], params: Params, response: { 200: View, ...errors } } },
+    {
+      ...staff,
+      schema: { ...staff.schema, tags: ['incidents'], params: Params, response: { 200: View, ...errors } },
+    },
     async (req) => o.incidents.get(req.params.id),
   );
 
@@ -83,7 +101,13 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{ incidents: IncidentServ
     '/api/incidents/:id/acknowledge',
     {
       ...staff,
-      schema: { ...staff.schema, tags: ['incidents'], summary: 'Acknowledge: stops escalation', params: Params, response: { 200: View, ...errors } },
+      schema: {
+        ...staff.schema,
+        tags: ['incidents'],
+        summary: 'Acknowledge: stops escalation',
+        params: Params,
+        response: { 200: View, ...errors },
+      },
     },
     async (req) => o.incidents.acknowledge(req.params.id, req.actor!),
   );
@@ -97,7 +121,12 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{ incidents: IncidentServ
         tags: ['incidents'],
         summary: 'Ask to resolve: the incident resolves once the probes pass',
         params: Params,
-        body: Type.Optional(Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
+        body: Type.Optional(
+          Type.Object(
+            { note: Type.Optional(Type.String({ maxLength: 2000 })) },
+            { additionalProperties: false },
+          ),
+        ),
         response: { 200: View, ...errors },
       },
     },
@@ -112,7 +141,10 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{ incidents: IncidentServ
         ...staff.schema,
         tags: ['incidents'],
         params: Params,
-        body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 5000 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { text: Type.String({ minLength: 1, maxLength: 5000 }) },
+          { additionalProperties: false },
+        ),
         response: { 200: View, ...errors },
       },
     },

@@ -14,7 +14,12 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ incidents: IncidentServic
           200: Type.Object({
             generatedAt: Type.String(),
             components: Type.Array(
-              Type.Object({ service: Type.String(), component: Type.String(), status: Type.String(), incidents: Type.Array(Type.String()) }),
+              Type.Object({
+                service: Type.String(),
+                component: Type.String(),
+                status: Type.String(),
+                incidents: Type.Array(Type.String()),
+              }),
             ),
             incidents: Type.Array(
               Type.Object({
@@ -22,7 +27,14 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ incidents: IncidentServic
                 component: Type.String(),
                 severity: Type.String(),
                 state: Type.String(),
-                messages: Type.Array(Type.Object({ at: Type.String(), state: Type.String(), message: Type.String(), author: Type.String() })),
+                messages: Type.Array(
+                  Type.Object({
+                    at: Type.String(),
+                    state: Type.String(),
+                    message: Type.String(),
+                    author: Type.String(),
+                  }),
+                ),
               }),
             ),
           }),

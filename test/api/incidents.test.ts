@@ -21,7 +21,11 @@ describe('incidents API', () => {
   beforeAll(async () => {
     smtp = await startSmtpServer();
     ssh = await startSshServer();
-    const t = testConfig({ ssh: { port: ssh.port, fingerprint: ssh.fingerprint }, verifyAttempts: 2, levelTimeout: '30s' });
+    const t = testConfig({
+      ssh: { port: ssh.port, fingerprint: ssh.fingerprint },
+      verifyAttempts: 2,
+      levelTimeout: '30s',
+    });
     serviceId = t.serviceId;
     h = await startHarness({ config: t.config, smtpUrl: smtp.url });
   });
@@ -72,7 +76,11 @@ describe('incidents API', () => {
   });
 
   it('answers 404 for unknown incidents', async () => {
-    const r = await h.app.inject({ method: 'GET', url: '/api/incidents/never-declared', headers: h.auth('kari') });
+    const r = await h.app.inject({
+      method: 'GET',
+      url: '/api/incidents/never-declared',
+      headers: h.auth('kari'),
+    });
     expect(r.statusCode).toBe(404);
     expect(r.json()).toMatchObject({ statusCode: 404, error: 'not_found' });
     const bad = await post('/api/incidents/NOT%20AN%20ID/acknowledge');
@@ -84,10 +92,14 @@ describe('incidents API', () => {
     const r = await post('/api/incidents', { service: serviceId, reason: 'a customer says it is slow' });
     expect(r.statusCode).toBe(201);
     const id = (r.json() as { incident: IncidentView }).incident.id;
-    const view = await eventually(async () => {
-      const v = await h.incidents.get(id);
-      return v.state === 'dismissed' ? v : undefined;
-    }, 20_000, 'dismissed');
+    const view = await eventually(
+      async () => {
+        const v = await h.incidents.get(id);
+        return v.state === 'dismissed' ? v : undefined;
+      },
+      20_000,
+      'dismissed',
+    );
     expect(view.timeline.filter((e) => e.kind === 'verify')).toHaveLength(2);
     expect(view.timeline.at(-1)?.detail).toMatch(/nobody was paged/);
     expect(view.paged).toHaveLength(0);
@@ -114,23 +126,44 @@ describe('incidents API', () => {
       let status = (await h.app.inject({ method: 'GET', url: '/api/status' })).json();
       expect(status.incidents.find((i: { id: string }) => i.id === id)).toBeUndefined();
 
-      const note = await post(`/api/incidents/${id}/notes`, { text: 'asked the operators to check the firewall' }, 'ola');
+      const note = await post(
+        `/api/incidents/${id}/notes`,
+        { text: 'asked the operators to check the firewall' },
+        'ola',
+      );
       expect(note.statusCode).toBe(200);
       expect((note.json() as IncidentView).timeline.at(-1)).toMatchObject({ actor: 'ola', kind: 'note' });
 
-      const pub = await post(`/api/incidents/${id}/status`, { state: 'identified', message: 'Inbound SSH is blocked by a firewall change.' });
+      const pub = await post(`/api/incidents/${id}/status`, {
+        state: 'identified',
+        message: 'Inbound SSH is blocked by a firewall change.',
+      });
       expect(pub.statusCode).toBe(200);
       status = (await h.app.inject({ method: 'GET', url: '/api/status' })).json();
       const entry = status.incidents.find((i: { id: string }) => i.id === id);
-      expect(entry.messages.at(-1)).toMatchObject({ state: 'identified', message: 'Inbound SSH is blocked by a firewall change.', author: 'kari' });
-      expect(status.components.find((c: { service: string }) => c.service === serviceId).status).toBe('degraded');
+      expect(entry.messages.at(-1)).toMatchObject({
+        state: 'identified',
+        message: 'Inbound SSH is blocked by a firewall change.',
+        author: 'kari',
+      });
+      expect(status.components.find((c: { service: string }) => c.service === serviceId).status).toBe(
+        'degraded',
+      );
 
       // Listing comes from Temporal visibility with the incident's search attributes.
-      const listed = await eventually(async () => {
-        const l = await h.app.inject({ method: 'GET', url: `/api/incidents?service=${serviceId}&open=true`, headers: h.auth('kari') });
-        const items = (l.json() as { incidents: { id: string; state: string }[] }).incidents;
-        return items.find((i) => i.id === id && i.state === 'triggered');
-      }, 10_000, 'listed');
+      const listed = await eventually(
+        async () => {
+          const l = await h.app.inject({
+            method: 'GET',
+            url: `/api/incidents?service=${serviceId}&open=true`,
+            headers: h.auth('kari'),
+          });
+          const items = (l.json() as { incidents: { id: string; state: string }[] }).incidents;
+          return items.find((i) => i.id === id && i.state === 'triggered');
+        },
+        10_000,
+        'listed',
+      );
       expect(listed.id).toBe(id);
 
       const ack1 = await post(`/api/incidents/${id}/acknowledge`);
@@ -147,7 +180,17 @@ describe('incidents API', () => {
   it('serves an OpenAPI document describing every route', async () => {
     const doc = (await h.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(doc.openapi).toMatch(/^3\./);
-    for (const p of ['/api/incidents', '/api/incidents/{id}', '/api/incidents/{id}/acknowledge', '/api/incidents/{id}/resolve', '/api/incidents/{id}/notes', '/api/incidents/{id}/status', '/api/status', '/healthz', '/readyz'])
+    for (const p of [
+      '/api/incidents',
+      '/api/incidents/{id}',
+      '/api/incidents/{id}/acknowledge',
+      '/api/incidents/{id}/resolve',
+      '/api/incidents/{id}/notes',
+      '/api/incidents/{id}/status',
+      '/api/status',
+      '/healthz',
+      '/readyz',
+    ])
       expect(Object.keys(doc.paths)).toContain(p);
   });
 

@@ -27,14 +27,26 @@ describe('API while Temporal is unreachable', () => {
     connection = Connection.lazy({ address: `127.0.0.1:${port}` });
     const client = new Client({ connection });
     const { config, serviceId } = testConfig();
-    const incidents = createIncidentService({ client, connection, config, taskQueue: 'unused', publicBaseUrl: 'http://x', callTimeoutMs: 1500 });
+    const incidents = createIncidentService({
+      client,
+      connection,
+      config,
+      taskQueue: 'unused',
+      publicBaseUrl: 'http://x',
+      callTimeoutMs: 1500,
+    });
     const app = await buildApp({ config, incidents, staffTokens: new Map([['t', 'kari']]) });
     const auth = { authorization: 'Bearer t' };
 
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(503);
     expect(ready.json()).toEqual({ status: 'unavailable', temporal: 'unreachable' });
-    const declare = await app.inject({ method: 'POST', url: '/api/incidents', headers: auth, payload: { service: serviceId, reason: 'x' } });
+    const declare = await app.inject({
+      method: 'POST',
+      url: '/api/incidents',
+      headers: auth,
+      payload: { service: serviceId, reason: 'x' },
+    });
     expect(declare.statusCode).toBe(503);
     expect(declare.json()).toMatchObject({ statusCode: 503, error: 'temporal_unavailable' });
     const list = await app.inject({ method: 'GET', url: '/api/incidents', headers: auth });
@@ -43,7 +55,11 @@ describe('API while Temporal is unreachable', () => {
 
     server = spawn(inject('temporalCli'), devServerArgs(port), { stdio: 'ignore' });
     await waitForTemporal(`127.0.0.1:${port}`);
-    await eventually(async () => (await app.inject({ method: 'GET', url: '/readyz' })).statusCode === 200, 30_000, 'ready again');
+    await eventually(
+      async () => (await app.inject({ method: 'GET', url: '/readyz' })).statusCode === 200,
+      30_000,
+      'ready again',
+    );
     const after = await app.inject({ method: 'GET', url: '/api/incidents', headers: auth });
     expect(after.statusCode).toBe(200);
     await app.close();

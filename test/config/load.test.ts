@@ -26,9 +26,22 @@ describe('config/example.yaml', () => {
       ['datasync02', 0],
       ['fs-canvas', 25],
     ]);
-    const input = buildIncidentInput(config, 'fs-canvas', { eventId: 'e', source: 'api', actor: 'kari', reason: 'r' });
-    expect(input.plan.filter((s) => s.cycle === 0).map((s) => s.recipients[0]!.id)).toEqual(['kari', 'ola', 'ingrid', 'per']);
-    expect(checksForService(config, 'fs-canvas').map((c) => c.id)).toEqual(['datasync02-ssh', 'datasync02-export-fresh']);
+    const input = buildIncidentInput(config, 'fs-canvas', {
+      eventId: 'e',
+      source: 'api',
+      actor: 'kari',
+      reason: 'r',
+    });
+    expect(input.plan.filter((s) => s.cycle === 0).map((s) => s.recipients[0]!.id)).toEqual([
+      'kari',
+      'ola',
+      'ingrid',
+      'per',
+    ]);
+    expect(checksForService(config, 'fs-canvas').map((c) => c.id)).toEqual([
+      'datasync02-ssh',
+      'datasync02-export-fresh',
+    ]);
   });
 });
 
@@ -63,7 +76,9 @@ checks:
   });
 
   it('names unknown fields and missing ones', () => {
-    expect(errorsOf('contacts: [{ id: k, name: K, email: k@x.no, phone: 1 }]\npolicies: []\nservices: []')).toEqual([
+    expect(
+      errorsOf('contacts: [{ id: k, name: K, email: k@x.no, phone: 1 }]\npolicies: []\nservices: []'),
+    ).toEqual([
       'contacts[0]: unknown field "phone"',
       'policies: must not have fewer than 1 items',
       'services: must not have fewer than 1 items',

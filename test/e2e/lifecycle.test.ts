@@ -51,7 +51,9 @@ describe('incident lifecycle end to end', () => {
     expect(opened).toBe(true);
     const id = incident.id;
     const get = async () =>
-      (await h.app.inject({ method: 'GET', url: `/api/incidents/${id}`, headers: h.auth('kari') })).json() as IncidentView;
+      (
+        await h.app.inject({ method: 'GET', url: `/api/incidents/${id}`, headers: h.auth('kari') })
+      ).json() as IncidentView;
 
     // A second declaration of the same open problem joins it.
     const again = await h.app.inject({
@@ -65,22 +67,36 @@ describe('incident lifecycle end to end', () => {
     expect((again.json() as { incident: IncidentView }).incident.id).toBe(id);
 
     // Verified by the probe, then level 1 is paged.
-    const level1 = await smtp.waitFor((m) => m.to.includes('kari@test.local') && /level 1/i.test(m.subject), 20_000);
+    const level1 = await smtp.waitFor(
+      (m) => m.to.includes('kari@test.local') && /level 1/i.test(m.subject),
+      20_000,
+    );
     const verified = await get();
     expect(verified.state).toBe('triggered');
     expect(verified.timeline.find((e) => e.kind === 'verified')?.detail).toMatch(/refused/);
     expect(verified.status[0]?.state).toBe('investigating');
 
     // Nobody answers: level 2 after the level's 4 s timeout.
-    const level2 = await smtp.waitFor((m) => m.to.includes('ola@test.local') && /level 2/i.test(m.subject), 20_000);
+    const level2 = await smtp.waitFor(
+      (m) => m.to.includes('ola@test.local') && /level 2/i.test(m.subject),
+      20_000,
+    );
     expect(level2.receivedAt.getTime() - level1.receivedAt.getTime()).toBeGreaterThanOrEqual(3500);
 
     // Ola acknowledges through the API: escalation stops, twice is harmless.
-    const ack = await h.app.inject({ method: 'POST', url: `/api/incidents/${id}/acknowledge`, headers: h.auth('ola') });
+    const ack = await h.app.inject({
+      method: 'POST',
+      url: `/api/incidents/${id}/acknowledge`,
+      headers: h.auth('ola'),
+    });
     expect(ack.statusCode).toBe(200);
     expect((ack.json() as IncidentView).state).toBe('acknowledged');
     expect((ack.json() as IncidentView).acknowledgedBy).toBe('ola');
-    const ack2 = await h.app.inject({ method: 'POST', url: `/api/incidents/${id}/acknowledge`, headers: h.auth('ola') });
+    const ack2 = await h.app.inject({
+      method: 'POST',
+      url: `/api/incidents/${id}/acknowledge`,
+      headers: h.auth('ola'),
+    });
     expect(ack2.statusCode).toBe(200);
     expect((ack2.json() as IncidentView).state).toBe('acknowledged');
 
@@ -96,25 +112,40 @@ describe('incident lifecycle end to end', () => {
       payload: { note: 'operators say the rule is reverted' },
     });
     expect(resolve.statusCode).toBe(200);
-    const stillOpen = await eventually(async () => {
-      const v = await get();
-      return v.timeline.some((e) => e.kind === 'recovery-check' && /still failing/.test(e.detail)) ? v : undefined;
-    }, 20_000, 'a failing recovery check');
+    const stillOpen = await eventually(
+      async () => {
+        const v = await get();
+        return v.timeline.some((e) => e.kind === 'recovery-check' && /still failing/.test(e.detail))
+          ? v
+          : undefined;
+      },
+      20_000,
+      'a failing recovery check',
+    );
     expect(stillOpen.state).toBe('resolving');
     expect(stillOpen.resolvedAt).toBeUndefined();
 
     // The firewall rule is reverted: the probe passes twice in a row, and only then is it resolved.
     await ssh.start();
-    const resolved = await eventually(async () => {
-      const v = await get();
-      return v.state === 'resolved' ? v : undefined;
-    }, 30_000, 'resolved');
-    expect(resolved.timeline.filter((e) => e.kind === 'recovery-check' && /^pass/.test(e.detail)).length).toBeGreaterThanOrEqual(2);
+    const resolved = await eventually(
+      async () => {
+        const v = await get();
+        return v.state === 'resolved' ? v : undefined;
+      },
+      30_000,
+      'resolved',
+    );
+    expect(
+      resolved.timeline.filter((e) => e.kind === 'recovery-check' && /^pass/.test(e.detail)).length,
+    ).toBeGreaterThanOrEqual(2);
     expect(resolved.status.at(-1)?.state).toBe('resolved');
 
     // Resolved notice to everyone paged; postmortem draft to the owner with every timeline event.
     await smtp.waitFor((m) => m.to.includes('ola@test.local') && /resolved/i.test(m.subject), 20_000);
-    const pm = await smtp.waitFor((m) => m.to.includes('kari@test.local') && /postmortem/i.test(m.subject), 30_000);
+    const pm = await smtp.waitFor(
+      (m) => m.to.includes('kari@test.local') && /postmortem/i.test(m.subject),
+      30_000,
+    );
     const draft = pm.attachments.find((a) => a.filename?.endsWith('.md'));
     expect(draft).toBeDefined();
     const markdown = draft!.content.toString('utf8');
@@ -128,10 +159,18 @@ describe('incident lifecycle end to end', () => {
     expect(markdown).toMatch(/## Timeline/);
 
     // Acknowledging a resolved incident is a conflict, not a change.
-    const late = await eventually(async () => {
-      const r = await h.app.inject({ method: 'POST', url: `/api/incidents/${id}/acknowledge`, headers: h.auth('kari') });
-      return r.statusCode === 409 ? r : undefined;
-    }, 10_000, '409 on a closed incident');
+    const late = await eventually(
+      async () => {
+        const r = await h.app.inject({
+          method: 'POST',
+          url: `/api/incidents/${id}/acknowledge`,
+          headers: h.auth('kari'),
+        });
+        return r.statusCode === 409 ? r : undefined;
+      },
+      10_000,
+      '409 on a closed incident',
+    );
     expect((late.json() as { message: string }).message).toMatch(/resolved/);
 
     // Exactly one mail per page: nobody got the same page twice.
@@ -141,10 +180,25 @@ describe('incident lifecycle end to end', () => {
     // The recorded history replays without non-determinism against the current workflow code.
     const handle = h.client.workflow.getHandle(final.workflowId, final.id.split('.')[1]);
     const history = await handle.fetchHistory();
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, final.workflowId);
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      history,
+      final.workflowId,
+    );
     if (process.env.RECORD_HISTORY) {
       // `npm run record-history` keeps this run's history as a replay fixture (test/fixtures/).
-      const json = execFileSync(inject('temporalCli'), ['workflow', 'show', '--address', inject('temporalAddress'), '-w', final.workflowId, '-r', final.id.split('.')[1]!, '--output', 'json']);
+      const json = execFileSync(inject('temporalCli'), [
+        'workflow',
+        'show',
+        '--address',
+        inject('temporalAddress'),
+        '-w',
+        final.workflowId,
+        '-r',
+        final.id.split('.')[1]!,
+        '--output',
+        'json',
+      ]);
       writeFileSync(process.env.RECORD_HISTORY, json);
     }
   }, 120_000);

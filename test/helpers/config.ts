@@ -36,7 +36,14 @@ export function testConfig(o: TestConfigOptions = {}): { config: Config; service
       },
     ],
     services: [
-      { id: `${serviceId}-host`, name: 'data-sync host', type: 'host', owner: 'kari', policy: 'chain', severity: 'P1' },
+      {
+        id: `${serviceId}-host`,
+        name: 'data-sync host',
+        type: 'host',
+        owner: 'kari',
+        policy: 'chain',
+        severity: 'P1',
+      },
       {
         id: serviceId,
         name: 'FS → Canvas integration',

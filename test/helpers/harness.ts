@@ -34,7 +34,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(o: { config: Config; smtpUrl?: string; worker?: boolean }): Promise<Harness> {
+export async function startHarness(o: {
+  config: Config;
+  smtpUrl?: string;
+  worker?: boolean;
+}): Promise<Harness> {
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
   const tmp = mkdtempSync(path.join(tmpdir(), 'incident-test-'));
@@ -46,6 +50,7 @@ export async function startHarness(o: { config: Config; smtpUrl?: string; worker
     outboxDir,
     ledgerDir: path.join(tmp, 'sent'),
     from: 'Incident Orchestrator <incidents@test.local>',
+    log: () => undefined,
   });
 
   let nativeConnection: NativeConnection | undefined;
@@ -97,7 +102,11 @@ export async function startHarness(o: { config: Config; smtpUrl?: string; worker
 }
 
 /** Polls until `fn` returns a truthy value, or fails with the last value seen. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -110,5 +119,7 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, ti
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+  throw new Error(
+    `timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+  );
 }

@@ -87,7 +87,12 @@ function authenticate(ctx: AuthContext, users: TestSshUser[]): void {
   const methods: ('publickey' | 'password')[] = [];
   if (user?.publicKey) methods.push('publickey');
   if (user?.password !== undefined) methods.push('password');
-  if (user && ctx.method === 'password' && user.password !== undefined && sameSecret(ctx.password, user.password)) {
+  if (
+    user &&
+    ctx.method === 'password' &&
+    user.password !== undefined &&
+    sameSecret(ctx.password, user.password)
+  ) {
     return ctx.accept();
   }
   if (user?.publicKey && ctx.method === 'publickey') {
@@ -105,7 +110,14 @@ function serveSftp(sftp: SFTPWrapper, files: Record<string, TestSshFile>): void 
   let nextHandle = 1;
   const attrs = (file: TestSshFile) => {
     const seconds = Math.floor(file.mtime.getTime() / 1000);
-    return { mode: 0o100644, uid: 1000, gid: 1000, size: Buffer.byteLength(file.content), atime: seconds, mtime: seconds };
+    return {
+      mode: 0o100644,
+      uid: 1000,
+      gid: 1000,
+      size: Buffer.byteLength(file.content),
+      atime: seconds,
+      mtime: seconds,
+    };
   };
   const onStat = (reqId: number, path: string): void => {
     const file = files[path];
@@ -192,7 +204,9 @@ export async function startSshServer(opts: SshServerOptions = {}): Promise<TestS
     .digest('base64')
     .replace(/=+$/, '')}`;
   // The SSH server never listens itself: our own listener hands it the sockets, so that we can track them.
-  const ssh = new Server({ hostKeys: [hostKey.private] }, (client) => serveClient(client, users, files, commands));
+  const ssh = new Server({ hostKeys: [hostKey.private] }, (client) =>
+    serveClient(client, users, files, commands),
+  );
 
   let port = opts.port ?? 0;
   let listener: net.Server | undefined;

@@ -40,10 +40,16 @@ describe('escalation', () => {
     const h = await startHarness({ config: t.config, smtpUrl: smtp.url });
     harnesses.push(h);
     const id = await declare(h, t.serviceId);
-    const view = await eventually(async () => {
-      const v = await h.incidents.get(id);
-      return v.paged.length === 7 && v.timeline.filter((e) => e.kind === 'paged').length === 7 ? v : undefined;
-    }, 30_000, 'seven pages');
+    const view = await eventually(
+      async () => {
+        const v = await h.incidents.get(id);
+        return v.paged.length === 7 && v.timeline.filter((e) => e.kind === 'paged').length === 7
+          ? v
+          : undefined;
+      },
+      30_000,
+      'seven pages',
+    );
     expect(view.paged.map((p) => `${p.cycle}:${p.level}:${p.recipient.id}`)).toEqual([
       '0:1:kari',
       '0:2:ola',
@@ -76,15 +82,26 @@ describe('escalation', () => {
     const id = await declare(h, t.serviceId);
     await smtp.waitFor((m) => m.text.includes(id) && m.to.includes('ola@test.local'), 20_000);
     // Kari (level 1) acknowledges while level 2 (Ola) is current.
-    const ack = await h.app.inject({ method: 'POST', url: `/api/incidents/${id}/acknowledge`, headers: h.auth('kari') });
+    const ack = await h.app.inject({
+      method: 'POST',
+      url: `/api/incidents/${id}/acknowledge`,
+      headers: h.auth('kari'),
+    });
     expect(ack.statusCode).toBe(200);
-    const view = await eventually(async () => {
-      const v = await h.incidents.get(id);
-      return v.paged.some((p) => p.reason === 'ack-timeout') ? v : undefined;
-    }, 20_000, 'acknowledgement timeout');
+    const view = await eventually(
+      async () => {
+        const v = await h.incidents.get(id);
+        return v.paged.some((p) => p.reason === 'ack-timeout') ? v : undefined;
+      },
+      20_000,
+      'acknowledgement timeout',
+    );
     expect(view.state).toBe('triggered');
     expect(view.timeline.some((e) => e.kind === 'ack-timeout')).toBe(true);
-    expect(view.paged.filter((p) => p.reason === 'ack-timeout').map((p) => p.recipient.id)).toEqual(['kari', 'ola']);
+    expect(view.paged.filter((p) => p.reason === 'ack-timeout').map((p) => p.recipient.id)).toEqual([
+      'kari',
+      'ola',
+    ]);
     // Escalation resumes: level 3 follows after the level's timeout.
     await smtp.waitFor((m) => m.text.includes(id) && m.to.includes('ingrid@test.local'), 20_000);
   });

@@ -21,19 +21,24 @@ describe('workflow replay', () => {
       const history = historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
       expect(history.events?.length).toBeGreaterThan(20);
       await expect(
-        Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, file),
+        Worker.runReplayHistory(
+          { workflowBundle: { codePath: inject('workflowBundlePath') } },
+          history,
+          file,
+        ),
       ).resolves.toBeUndefined();
     });
   }
 
   it('a replay of a history against changed code fails (the test can fail)', async () => {
     const file = fixtures[0]!;
-    const json = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: Record<string, unknown>[] };
+    const json = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as {
+      events: Record<string, unknown>[];
+    };
     // Pretend the workflow once scheduled a different activity first: the current code must object.
     const tampered = structuredClone(json);
     const scheduled = tampered.events.find((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED') as
-      | { activityTaskScheduledEventAttributes: { activityType: { name: string } } }
-      | undefined;
+      { activityTaskScheduledEventAttributes: { activityType: { name: string } } } | undefined;
     expect(scheduled).toBeDefined();
     scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'somethingElse';
     await expect(

@@ -12,7 +12,9 @@ import { runProbe } from '../../../activities/probes/index.js';
 const handler: http.RequestListener = (req, res) => {
   switch (req.url) {
     case '/health':
-      res.writeHead(200, { 'content-type': 'text/plain' }).end(req.method === 'HEAD' ? undefined : 'status: all good');
+      res
+        .writeHead(200, { 'content-type': 'text/plain' })
+        .end(req.method === 'HEAD' ? undefined : 'status: all good');
       return;
     case '/down':
       res.writeHead(503).end('maintenance');
@@ -64,7 +66,9 @@ describe('http probe', () => {
   });
 
   it('checks that the body contains a text', async () => {
-    expect(await runProbe(check({ bodyContains: 'all good' }), { timeoutMs: 3000 })).toMatchObject({ ok: true });
+    expect(await runProbe(check({ bodyContains: 'all good' }), { timeoutMs: 3000 })).toMatchObject({
+      ok: true,
+    });
     const r = await runProbe(check({ bodyContains: 'database: ok' }), { timeoutMs: 3000 });
     expect(r).toMatchObject({ ok: false, code: 'body-mismatch' });
     expect(r.message).toContain('database: ok');
@@ -75,14 +79,18 @@ describe('http probe', () => {
     expect(r).toMatchObject({ ok: false, code: 'unexpected-status' });
     expect(r.message).toContain('503');
     expect(r.message).toContain('expected 200');
-    expect(await runProbe(check({ url: `${base}/down`, expectStatus: 503 }), { timeoutMs: 3000 })).toMatchObject({
+    expect(
+      await runProbe(check({ url: `${base}/down`, expectStatus: 503 }), { timeoutMs: 3000 }),
+    ).toMatchObject({
       ok: true,
     });
   });
 
   it('follows redirects unless a redirect is what is expected', async () => {
     expect(await runProbe(check({ url: `${base}/moved` }), { timeoutMs: 3000 })).toMatchObject({ ok: true });
-    expect(await runProbe(check({ url: `${base}/moved`, expectStatus: 302 }), { timeoutMs: 3000 })).toMatchObject({
+    expect(
+      await runProbe(check({ url: `${base}/moved`, expectStatus: 302 }), { timeoutMs: 3000 }),
+    ).toMatchObject({
       ok: true,
     });
   });
@@ -100,13 +108,26 @@ describe('http probe', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
+  it('ends early when the signal aborts', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const started = performance.now();
+    const r = await runProbe(check({ url: `${base}/slow` }), { timeoutMs: 5000, signal: ac.signal });
+    expect(r).toMatchObject({ ok: false, code: 'aborted' });
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('is refused when nothing listens', async () => {
     const probeServer = http.createServer();
     await new Promise<void>((resolve) => probeServer.listen(0, '127.0.0.1', resolve));
     const port = (probeServer.address() as AddressInfo).port;
     await new Promise<void>((resolve) => probeServer.close(() => resolve()));
     const r = await runProbe(check({ url: `http://127.0.0.1:${port}/` }), { timeoutMs: 3000 });
-    expect(r).toMatchObject({ ok: false, code: 'refused', message: expect.stringContaining(`127.0.0.1:${port}`) });
+    expect(r).toMatchObject({
+      ok: false,
+      code: 'refused',
+      message: expect.stringContaining(`127.0.0.1:${port}`),
+    });
   });
 });
 
@@ -128,14 +149,17 @@ describe.skipIf(!hasOpenssl())('http probe over TLS with a self-signed certifica
     try {
       execFileSync(
         'openssl',
-        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'].concat([
-          '-subj',
-          '/CN=127.0.0.1',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'cert.pem'),
-        ]),
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+        ].concat(['-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]),
         { stdio: 'ignore' },
       );
       tlsServer = https.createServer(
@@ -161,14 +185,18 @@ describe.skipIf(!hasOpenssl())('http probe over TLS with a self-signed certifica
   });
 
   it('is ok with tlsVerify: false, body and status still checked', async () => {
-    expect(await runProbe(check({ url, tlsVerify: false, bodyContains: 'all good' }), { timeoutMs: 3000 })).toMatchObject(
-      { ok: true, code: 'ok' },
-    );
-    expect(await runProbe(check({ url, tlsVerify: false, bodyContains: 'nope' }), { timeoutMs: 3000 })).toMatchObject({
+    expect(
+      await runProbe(check({ url, tlsVerify: false, bodyContains: 'all good' }), { timeoutMs: 3000 }),
+    ).toMatchObject({ ok: true, code: 'ok' });
+    expect(
+      await runProbe(check({ url, tlsVerify: false, bodyContains: 'nope' }), { timeoutMs: 3000 }),
+    ).toMatchObject({
       ok: false,
       code: 'body-mismatch',
     });
     const moved = url.replace('/health', '/moved');
-    expect(await runProbe(check({ url: moved, tlsVerify: false }), { timeoutMs: 3000 })).toMatchObject({ ok: true });
+    expect(await runProbe(check({ url: moved, tlsVerify: false }), { timeoutMs: 3000 })).toMatchObject({
+      ok: true,
+    });
   });
 });

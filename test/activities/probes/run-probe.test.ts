@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Check } from '../../../domain/config-schema.js';
 import { runProbe } from '../../../activities/probes/index.js';
@@ -36,16 +37,43 @@ describe('runProbe', () => {
   });
 
   it("uses the check's timeout when the context gives none", async () => {
-    const started = performance.now();
-    const r = await runProbe({ id: 'x', service: 's', kind: 'tcp', host: '10.255.255.1', port: 22, timeout: '500ms' });
-    expect(r.ok).toBe(false);
-    expect(['timeout', 'unreachable']).toContain(r.code);
-    expect(performance.now() - started).toBeLessThan(2000);
+    const silent = net.createServer((socket) => sockets.add(socket)); // accepts, never says a word
+    const sockets = new Set<net.Socket>();
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const started = performance.now();
+      const r = await runProbe({
+        id: 'x',
+        service: 's',
+        kind: 'ssh',
+        host: '127.0.0.1',
+        port,
+        expectExitCode: 0,
+        timeout: '500ms',
+      });
+      const took = performance.now() - started;
+      expect(r).toMatchObject({ ok: false, code: 'timeout' });
+      expect(r.message).toContain('500ms');
+      expect(took).toBeGreaterThanOrEqual(450);
+      expect(took).toBeLessThan(1500);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it('a command without auth is a configuration error, not a crash', async () => {
     const r = await runProbe(
-      { id: 'x', service: 's', kind: 'ssh', host: '127.0.0.1', port: 1, command: 'uptime', expectExitCode: 0 },
+      {
+        id: 'x',
+        service: 's',
+        kind: 'ssh',
+        host: '127.0.0.1',
+        port: 1,
+        command: 'uptime',
+        expectExitCode: 0,
+      },
       { timeoutMs: 1000 },
     );
     expect(r).toMatchObject({ ok: false, code: 'auth-config' });

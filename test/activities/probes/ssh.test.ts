@@ -21,7 +21,7 @@ beforeAll(async () => {
       { username: 'pw', password: 's3cret-pw' },
     ],
     commands: {
-      'true': { exitCode: 0, stdout: 'fine\n' },
+      true: { exitCode: 0, stdout: 'fine\n' },
       'check-disk': { exitCode: 2, stderr: 'disk /data is 97% full\n' },
     },
     files: {
@@ -115,7 +115,10 @@ describe('ssh probe', () => {
   });
 
   it('fails with auth-failed on a key the server does not know', async () => {
-    const r = await runProbe(ssh({ auth: { username: 'probe', privateKeyEnv: 'OTHER_KEY' } }), { timeoutMs: 5000, env });
+    const r = await runProbe(ssh({ auth: { username: 'probe', privateKeyEnv: 'OTHER_KEY' } }), {
+      timeoutMs: 5000,
+      env,
+    });
     expect(r).toMatchObject({ ok: false, code: 'auth-failed' });
     expect(r.message).toContain('"probe"');
     expect(r.message).toContain(`127.0.0.1:${server.port}`);
@@ -131,14 +134,20 @@ describe('ssh probe', () => {
     expect(failed.message).toContain('exited 2');
     expect(failed.message).toContain('97% full');
 
-    const expected = await runProbe(ssh({ auth, command: 'check-disk', expectExitCode: 2 }), { timeoutMs: 5000, env });
+    const expected = await runProbe(ssh({ auth, command: 'check-disk', expectExitCode: 2 }), {
+      timeoutMs: 5000,
+      env,
+    });
     expect(expected).toMatchObject({ ok: true, code: 'ok' });
   });
 
   it('names a missing key file (auth-config)', async () => {
-    const r = await runProbe(ssh({ auth: { username: 'probe', privateKeyPath: '/nonexistent/id_ed25519' } }), {
-      timeoutMs: 5000,
-    });
+    const r = await runProbe(
+      ssh({ auth: { username: 'probe', privateKeyPath: '/nonexistent/id_ed25519' } }),
+      {
+        timeoutMs: 5000,
+      },
+    );
     expect(r).toMatchObject({ ok: false, code: 'auth-config' });
     expect(r.message).toContain('/nonexistent/id_ed25519');
   });
@@ -183,6 +192,14 @@ describe('ssh probe', () => {
     }
   });
 
+  it('does not hang on a non-routable address (firewall dropping packets)', async () => {
+    const started = performance.now();
+    const r = await runProbe(ssh({ host: '10.255.255.1', port: 22 }), { timeoutMs: 1000 });
+    expect(r.ok).toBe(false);
+    expect(['timeout', 'unreachable']).toContain(r.code);
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+
   it('the hard timeout covers authentication and the command too', async () => {
     await server.hang();
     try {
@@ -219,7 +236,9 @@ describe('sftpFileAge probe', () => {
     const before = file.mtime;
     file.mtime = new Date();
     try {
-      expect(await runProbe(sftp({ path: '/data/old.csv' }), { timeoutMs: 5000, env })).toMatchObject({ ok: true });
+      expect(await runProbe(sftp({ path: '/data/old.csv' }), { timeoutMs: 5000, env })).toMatchObject({
+        ok: true,
+      });
     } finally {
       file.mtime = before;
     }
@@ -237,7 +256,10 @@ describe('sftpFileAge probe', () => {
       code: 'hostkey-mismatch',
     });
     expect(
-      await runProbe(sftp({ auth: { username: 'probe', privateKeyEnv: 'OTHER_KEY' } }), { timeoutMs: 5000, env }),
+      await runProbe(sftp({ auth: { username: 'probe', privateKeyEnv: 'OTHER_KEY' } }), {
+        timeoutMs: 5000,
+        env,
+      }),
     ).toMatchObject({ ok: false, code: 'auth-failed' });
   });
 });
