@@ -35,6 +35,7 @@ export const timelineKinds = [
   'recovery-check',
   'resolved',
   'resolved-notice',
+  'recovered',
   'postmortem',
 ] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
@@ -89,7 +90,7 @@ export interface AffectedService {
   root: boolean;
 }
 
-export type DetectionSource = 'api' | 'probe' | 'event';
+export type DetectionSource = 'api' | 'probe' | 'event' | 'customer';
 
 /** What opens (or joins) an incident. */
 export interface Detection {
@@ -99,8 +100,24 @@ export interface Detection {
   actor: string;
   reason: string;
   severity?: Severity;
-  /** Skip verification: a person vouches for the problem. */
+  /** Skip verification: a person vouches for the problem, or a monitor already saw it fail N times. */
   skipVerify?: boolean;
+  /**
+   * What keeps the incident open on this report's behalf: a check id (`check:<id>`) or an inbound
+   * event's dedup key (`event:<key>`). When every key an automatic report opened has recovered, the
+   * incident resolves by itself.
+   */
+  key?: string;
+  /** The service whose check or alert this is, when it joins an incident of what it depends on. */
+  fromService?: string;
+}
+
+/** A recovery of something that opened or joined an incident (a monitor, an external alert). */
+export interface Recovery {
+  eventId: string;
+  key: string;
+  actor: string;
+  detail: string;
 }
 
 /** Everything the workflow needs, snapshotted from config when the incident opens. */
@@ -143,6 +160,8 @@ export interface IncidentView {
   escalationStep: number;
   nextEscalationAt?: string;
   affected: AffectedService[];
+  /** Keys (checks, alert dedup keys) still failing; automatic resolution waits for all of them. */
+  openKeys: string[];
   paged: PageRecord[];
   status: StatusMessage[];
   timeline: TimelineEvent[];

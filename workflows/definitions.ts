@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { Detection, IncidentState, IncidentView, StatusState } from '../domain/incident.js';
+import type { Detection, IncidentState, IncidentView, Recovery, StatusState } from '../domain/incident.js';
 
 export const incidentServiceKey = defineSearchAttributeKey('IncidentService', SearchAttributeType.KEYWORD);
 export const incidentSeverityKey = defineSearchAttributeKey('IncidentSeverity', SearchAttributeType.KEYWORD);
@@ -30,6 +30,8 @@ export interface StaffAction {
 
 export const viewQuery = defineQuery<IncidentView>('view');
 export const reportUpdate = defineUpdate<ReportResult, [Detection]>('report');
+/** Something that reported the problem recovered (a monitor's check, an external alert resolved). */
+export const recoveredUpdate = defineUpdate<IncidentView, [Recovery]>('recovered');
 export const acknowledgeUpdate = defineUpdate<IncidentView, [StaffAction]>('acknowledge');
 export const resolveUpdate = defineUpdate<IncidentView, [StaffAction & { note?: string }]>('resolve');
 export const noteUpdate = defineUpdate<IncidentView, [StaffAction & { text: string }]>('note');

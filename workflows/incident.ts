@@ -23,6 +23,7 @@ import type {
   IncidentView,
   PageRecord,
   Recipient,
+  Recovery,
   StatusState,
   TimelineEvent,
   TimelineKind,
@@ -42,6 +43,7 @@ import {
   reportUpdate,
   resolveUpdate,
   viewQuery,
+  recoveredUpdate,
   type StaffAction,
 } from './definitions.js';
 import { postmortemWorkflow } from './postmortem.js';
@@ -78,11 +80,14 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     openedAt: now(),
     escalationStep: -1,
     affected: input.affected,
+    openKeys: input.detection.key ? [input.detection.key] : [],
     paged: [],
     status: [],
     timeline: [],
   };
   const seenEvents = new Set<string>([input.detection.eventId]);
+  /** Whether anything automatic (a check, an alert) ever reported this incident: then it can auto-resolve. */
+  let hadKeys = view.openKeys.length > 0;
   let acknowledger: Recipient | undefined;
   let ackSeq = 0;
   let sendSeq = 0;
@@ -122,10 +127,32 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       if (seenEvents.has(d.eventId))
         return { id, opened: d.eventId === input.detection.eventId, state: view.state };
       seenEvents.add(d.eventId);
-      record('joined', d.actor, `another report joined this incident (${d.source}): ${d.reason}`);
+      if (d.key && !view.openKeys.includes(d.key)) {
+        view.openKeys.push(d.key);
+        hadKeys = true;
+      }
+      const via = d.fromService && d.fromService !== input.service.id ? ` from dependent service ${d.fromService}` : '';
+      record('joined', d.actor, `another report joined this incident (${d.source}${via}): ${d.reason}`);
       return { id, opened: false, state: view.state };
     },
     { validator: (_d: Detection) => rejectIfClosed() },
+  );
+
+  setHandler(
+    recoveredUpdate,
+    (r: Recovery) => {
+      if (seenEvents.has(r.eventId)) return view;
+      seenEvents.add(r.eventId);
+      view.openKeys = view.openKeys.filter((k) => k !== r.key);
+      record('recovered', r.actor, `${r.key} recovered: ${r.detail}`);
+      if (hadKeys && view.openKeys.length === 0 && !isClosed() && view.state !== 'verifying') {
+        // Everything that reported the problem has recovered, and each recovery was proven by its
+        // source (the monitor's passes in a row, the alerting tool's resolve).
+        resolve(`every failing check and alert recovered (last: ${r.key}: ${r.detail})`);
+      }
+      return view;
+    },
+    { validator: (_r: Recovery) => rejectIfClosed() },
   );
 
   setHandler(
@@ -223,13 +250,15 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     record('status', author, `status message published (${state}): ${text}`);
   }
 
-  function sendTracked(key: string, to: Recipient, subject: string, text: string, onSent: string) {
+  function sendTracked(key: string, to: Recipient, subject: string, text: string, onSent: string, ackLink = false) {
     const p = mail
       .sendEmail({
         idempotencyKey: `${info.workflowId}/${info.runId}/${key}/${to.id}`,
         to: [to],
         subject,
         text,
+        // The activity signs the one-click acknowledge link: the signing secret never enters history.
+        ...(ackLink ? { ackLink: { incidentId: id, recipientId: to.id } } : {}),
       })
       .then(
         (r) =>
@@ -258,7 +287,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       const what = step.fallback
         ? 'final fallback:'
         : `level ${step.level}${step.cycle > 0 ? ` (repeat ${step.cycle})` : ''}:`;
-      sendTracked(`page-${seq}`, r, m.subject, m.text, `${what} paged`);
+      sendTracked(`page-${seq}`, r, m.subject, m.text, `${what} paged`, true);
     }
   }
 

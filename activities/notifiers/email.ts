@@ -19,6 +19,8 @@ export interface OutgoingMail {
   html?: string;
   attachments?: { filename: string; content: string; contentType: string }[];
   headers?: Record<string, string>;
+  /** Ask the activity to add a signed one-click acknowledge link for this recipient (page mails). */
+  ackLink?: { incidentId: string; recipientId: string };
 }
 
 export interface SendResult extends NotifierResult {

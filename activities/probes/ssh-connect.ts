@@ -199,6 +199,7 @@ export function withSsh<T>(
       };
       try {
         client.connect(config);
+        client.setNoDelay(true); // SSH is chatty small packets: Nagle would add ~40 ms per round trip
         await Promise.race([connected, failed]);
         step = 'connected';
         return await Promise.race([

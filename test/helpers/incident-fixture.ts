@@ -120,6 +120,7 @@ export function buildIncidentView(overrides: Partial<IncidentView> = {}): Incide
   return {
     id: 'inc-20220614-datasync',
     workflowId: 'incident/fs-canvas',
+    openKeys: [],
     service: {
       id: 'fs-canvas',
       name: 'FS → Canvas integration',

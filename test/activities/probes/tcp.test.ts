@@ -70,8 +70,3 @@ describe('tcp probe', () => {
     expect(performance.now() - started).toBeLessThan(3000);
   });
 });
-    expect(r.ok).toBe(false);
-    expect(['aborted', 'unreachable']).toContain(r.code);
-    expect(performance.now() - started).toBeLessThan(1000);
-  });
-});
