@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import Value from 'typebox/value';
 import type { TSchema } from 'typebox';
-import { Config, probeKinds, type Check } from '../domain/config-schema.js';
+import { checkKinds, Config, type Check } from '../domain/config-schema.js';
 import { durationMs } from '../domain/duration.js';
 
 export interface ConfigIssue {
@@ -80,8 +80,8 @@ export function validateConfig(raw: unknown, source = 'config'): Config {
         path: `checks[${i}].kind`,
         message:
           kind === undefined
-            ? `missing required field "kind" (one of ${probeKinds.join(', ')})`
-            : `unknown probe kind ${JSON.stringify(kind)} (one of ${probeKinds.join(', ')})`,
+            ? `missing required field "kind" (one of ${checkKinds.join(', ')})`
+            : `unknown probe kind ${JSON.stringify(kind)} (one of ${checkKinds.join(', ')})`,
       });
       return;
     }
@@ -229,7 +229,11 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
     if (!services.has(k.service)) add(`checks[${i}].service`, `unknown service "${k.service}"`);
     if (k.interval !== undefined) checkDuration(`checks[${i}].interval`, k.interval);
     if (k.timeout !== undefined) checkDuration(`checks[${i}].timeout`, k.timeout);
-    if (k.interval !== undefined) {
+    if (k.kind === 'heartbeat') {
+      checkDuration(`checks[${i}].period`, k.period);
+      if (k.grace !== undefined) checkDuration(`checks[${i}].grace`, k.grace);
+      if (!k.tokenSha256 && !k.tokenEnv) add(`checks[${i}]`, 'a heartbeat check needs tokenSha256 or tokenEnv');
+    } else if (k.interval !== undefined) {
       try {
         const interval = durationMs(k.interval);
         const timeout = k.timeout !== undefined ? durationMs(k.timeout) : 10_000;
@@ -245,6 +249,23 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
     if ('auth' in k && k.auth && !k.auth.privateKeyPath && !k.auth.privateKeyEnv && !k.auth.passwordEnv)
       add(`checks[${i}].auth`, 'needs one of privateKeyPath, privateKeyEnv or passwordEnv');
     if (k.kind === 'sftpFileAge') checkDuration(`checks[${i}].maxAge`, k.maxAge);
+  });
+
+  const checkIds = new Set(c.checks.map((k) => k.id));
+  c.maintenance.forEach((m, i) => {
+    m.checks.forEach((id, j) => {
+      if (!checkIds.has(id)) add(`maintenance[${i}].checks[${j}]`, `unknown check "${id}"`);
+    });
+    m.services.forEach((id, j) => {
+      if (!services.has(id)) add(`maintenance[${i}].services[${j}]`, `unknown service "${id}"`);
+    });
+    if (m.checks.length === 0 && m.services.length === 0) add(`maintenance[${i}]`, 'name at least one check or service');
+    if (Date.parse(m.until) <= Date.parse(m.from)) add(`maintenance[${i}].until`, 'must be after "from"');
+  });
+  ids('integrations', c.integrations);
+  c.integrations.forEach((g, i) => {
+    if (!services.has(g.service)) add(`integrations[${i}].service`, `unknown service "${g.service}"`);
+    if (!g.keySha256 && !g.keyEnv) add(`integrations[${i}]`, 'needs keySha256 or keyEnv (the routing key / token is a secret)');
   });
 
   const inc = c.incidents;

@@ -183,7 +183,30 @@ export const TcpCheck = Type.Object(
   { additionalProperties: false },
 );
 
-export const Check = Type.Union([SshCheck, SftpFileAgeCheck, HttpCheck, TcpCheck]);
+/**
+ * A dead man's switch: the job (the nightly export, the import) pings `POST /api/heartbeats/<token>`
+ * at least every `period`; no ping within period + grace → failing. The token is a secret: the file
+ * holds only its SHA-256, or the name of the environment variable that holds it.
+ */
+export const HeartbeatCheck = Type.Object(
+  {
+    ...CheckCommon,
+    kind: Type.Literal('heartbeat'),
+    period: Duration,
+    grace: Type.Optional(Duration),
+    tokenSha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+    tokenEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' })),
+  },
+  { additionalProperties: false },
+);
+export type HeartbeatCheck = Static<typeof HeartbeatCheck>;
+
+export const checkKinds = [...probeKinds, 'heartbeat'] as const;
+export type CheckKind = (typeof checkKinds)[number];
+
+export const Check = Type.Union([SshCheck, SftpFileAgeCheck, HttpCheck, TcpCheck, HeartbeatCheck]);
+/** The checks a probe can run (everything but heartbeats, which wait for pings instead). */
+export type ProbeCheck = Exclude<Static<typeof Check>, { kind: 'heartbeat' }>;
 export type Check = Static<typeof Check>;
 export type SshCheck = Static<typeof SshCheck>;
 export type SftpFileAgeCheck = Static<typeof SftpFileAgeCheck>;
@@ -223,6 +246,39 @@ export const Config = Type.Object(
           P3: { autoPublish: false, postmortemDueDays: 20 },
         },
       },
+    ),
+    /** Planned work: failures inside a window are recorded but page nobody. */
+    maintenance: Type.Array(
+      Type.Object(
+        {
+          /** Check ids and/or service ids (a service covers its checks). */
+          checks: Type.Array(Id, { default: [] }),
+          services: Type.Array(Id, { default: [] }),
+          from: Type.String({ format: 'date-time' }),
+          until: Type.String({ format: 'date-time' }),
+          reason: Type.String({ default: 'planned maintenance' }),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [] },
+    ),
+    /**
+     * Inbound events from tools people already run: a PagerDuty Events API v2 compatible endpoint and
+     * an Alertmanager webhook receiver, each mapped to a service. The key (PagerDuty routing key or
+     * Alertmanager bearer token) is a secret: give its SHA-256 or the environment variable holding it.
+     */
+    integrations: Type.Array(
+      Type.Object(
+        {
+          id: Id,
+          kind: Type.Union([Type.Literal('pagerduty'), Type.Literal('alertmanager')]),
+          service: Id,
+          keySha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+          keyEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' })),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [] },
     ),
     incidents: Type.Object(
       {

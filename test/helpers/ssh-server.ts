@@ -51,6 +51,8 @@ export interface TestSshServer {
   readonly host: '127.0.0.1';
   /** Host key fingerprint as `ssh-keygen -lf` prints it: `SHA256:...`. */
   readonly fingerprint: string;
+  /** The host public key as an OpenSSH line (`ssh-ed25519 AAAA...`), e.g. for `ssh-keygen -lf`. */
+  readonly hostPublicKey: string;
   /** The live maps: change them between probes (e.g. a file's mtime). */
   readonly files: Record<string, TestSshFile>;
   readonly commands: Record<string, TestSshCommand>;
@@ -218,6 +220,7 @@ export async function startSshServer(opts: SshServerOptions = {}): Promise<TestS
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => undefined);
+      socket.setNoDelay(true);
       if (mode === 'ssh') ssh.injectSocket(socket);
     });
     await new Promise<void>((resolve, reject) => {
@@ -248,6 +251,7 @@ export async function startSshServer(opts: SshServerOptions = {}): Promise<TestS
     },
     host,
     fingerprint,
+    hostPublicKey: hostKey.public,
     files,
     commands,
     stop: shutdown,

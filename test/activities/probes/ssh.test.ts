@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,14 @@ import { generateClientKey, startSshServer, type TestSshServer } from '../../hel
 
 const clientKey = generateClientKey();
 const otherKey = generateClientKey();
+const hasSshKeygen = (() => {
+  try {
+    execFileSync('ssh-keygen', ['-?'], { stdio: 'ignore' });
+  } catch (err) {
+    return (err as { code?: string }).code !== 'ENOENT';
+  }
+  return true;
+})();
 const wrongFingerprint = 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8';
 const env = { PROBE_KEY: clientKey.privateKey, OTHER_KEY: otherKey.privateKey, PROBE_PASSWORD: 's3cret-pw' };
 
@@ -69,8 +78,23 @@ describe('ssh probe', () => {
     expect(r.latencyMs).toBeGreaterThan(0);
   });
 
-  it('prints the fingerprint the way ssh-keygen does', () => {
+  it('has a fingerprint in the pinned format', () => {
     expect(server.fingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+  });
+
+  it.skipIf(!hasSshKeygen)('computes the fingerprint exactly as ssh-keygen -lf prints it', async () => {
+    const file = join(keyDir, 'host.pub');
+    await writeFile(file, `${server.hostPublicKey}\n`);
+    const keygen = execFileSync('ssh-keygen', ['-lf', file], { encoding: 'utf8' });
+    expect(keygen.split(' ')[1]).toBe(server.fingerprint);
+  });
+
+  it('accepts a key in an environment variable with escaped newlines', async () => {
+    const r = await runProbe(ssh({ auth: { username: 'probe', privateKeyEnv: 'ESCAPED_KEY' } }), {
+      timeoutMs: 5000,
+      env: { ESCAPED_KEY: clientKey.privateKey.replace(/\n/g, '\\n') },
+    });
+    expect(r).toMatchObject({ ok: true, code: 'ok' });
   });
 
   it('fails with hostkey-mismatch on a different fingerprint, even with valid auth', async () => {
