@@ -12,6 +12,7 @@ import { authPlugin } from './plugins/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { statusRoutes } from './routes/status.js';
+import { monitorRoutes } from './routes/monitors.js';
 
 export interface AppOptions {
   config: Config;
@@ -44,6 +45,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { incidents: o.incidents });
   await app.register(incidentRoutes, { incidents: o.incidents, config: o.config });
   await app.register(statusRoutes, { incidents: o.incidents });
+  await app.register(monitorRoutes, { incidents: o.incidents, config: o.config });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

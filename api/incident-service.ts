@@ -10,19 +10,18 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { Config, Severity } from '../domain/config-schema.js';
-import type { IncidentState, IncidentView, StatusState } from '../domain/incident.js';
-import { buildIncidentInput, serviceById } from '../domain/model.js';
+import type { DetectionSource, IncidentState, IncidentView, StatusState } from '../domain/incident.js';
+import { serviceById } from '../domain/model.js';
+import { reportIncident } from '../client/incidents.js';
 import {
   acknowledgeUpdate,
   incidentId,
   incidentServiceKey,
   incidentSeverityKey,
   incidentStateKey,
-  incidentWorkflowId,
   noteUpdate,
   parseIncidentId,
   publishStatusUpdate,
-  reportUpdate,
   resolveUpdate,
   viewQuery,
   type ReportResult,
@@ -47,6 +46,8 @@ export interface DeclareRequest {
   skipVerify?: boolean;
   eventId?: string;
   actor: string;
+  source?: DetectionSource;
+  key?: string;
 }
 
 export interface IncidentServiceOptions {
@@ -97,36 +98,24 @@ export function createIncidentService(o: IncidentServiceOptions) {
   };
 
   return {
+    /** For routes that talk to other workflows (monitors, inbound events): the same client and deadline. */
+    temporal: { client: o.client, config: o.config, taskQueue: o.taskQueue, publicBaseUrl: o.publicBaseUrl },
+    call,
+
     async declare(req: DeclareRequest): Promise<ReportResult & { view: IncidentView }> {
       const service = serviceById(o.config, req.service);
       if (!service) throw new HttpError(400, 'invalid_request', `service: unknown service "${req.service}"`);
       const detection = {
         eventId: req.eventId ?? randomUUID(),
-        source: 'api' as const,
+        source: req.source ?? ('api' as const),
         actor: req.actor,
         reason: req.reason,
         severity: req.severity,
         skipVerify: req.skipVerify,
+        key: req.key,
       };
-      const input = buildIncidentInput(o.config, service.id, detection, { publicBaseUrl: o.publicBaseUrl });
-      const workflowId = incidentWorkflowId(service.id);
-      const op = new WithStartWorkflowOperation('incidentWorkflow', {
-        workflowId,
-        taskQueue: o.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        typedSearchAttributes: [
-          { key: incidentServiceKey, value: service.id },
-          { key: incidentSeverityKey, value: input.severity },
-          { key: incidentStateKey, value: 'verifying' },
-        ],
-      });
       const result = await call(`service "${service.id}"`, () =>
-        o.client.workflow.executeUpdateWithStart(reportUpdate, {
-          args: [detection],
-          updateId: detection.eventId,
-          startWorkflowOperation: op,
-        }),
+        reportIncident({ client: o.client, config: o.config, taskQueue: o.taskQueue, publicBaseUrl: o.publicBaseUrl }, service.id, detection),
       );
       const view = await this.get(result.id);
       return { ...result, view };

@@ -94,6 +94,22 @@ export const envVars: readonly EnvVar[] = [
     description: 'Base URL people reach the API at, used for links in mail (default http://localhost:3000).',
   },
   {
+    name: 'ACK_LINK_SECRET',
+    usedBy: ['worker', 'api'],
+    requiredInProduction: true,
+    secret: true,
+    description:
+      'HMAC key (at least 16 characters) of the one-click acknowledge links in page mails; worker and API must share it. Unset: page mails carry no link. `npm start` generates one into $DATA_DIR/ack-link-secret.',
+  },
+  {
+    name: 'SESSION_SECRET',
+    usedBy: ['api'],
+    requiredInProduction: false,
+    secret: true,
+    description:
+      'HMAC key (at least 16 characters) of the staff console session cookie. Unset: a random key per process (sessions end on restart and do not carry across API instances).',
+  },
+  {
     name: 'LOG_LEVEL',
     usedBy: ['worker', 'api'],
     requiredInProduction: false,

@@ -19,6 +19,10 @@ export interface RuntimeSettings {
   host: string;
   port: number;
   staffTokens: Map<string, string>;
+  /** ACK_LINK_SECRET: signs the one-click acknowledge links (worker) and verifies them (API). */
+  ackLinkSecret?: string;
+  /** SESSION_SECRET: signs the staff console's session cookie; unset → random per process. */
+  sessionSecret?: string;
   logLevel: string;
 }
 
@@ -39,8 +43,17 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env, cwd = proc
     host: env.HOST || '127.0.0.1',
     port,
     staffTokens: parseStaffTokens(env.STAFF_TOKENS),
+    ackLinkSecret: secretSetting('ACK_LINK_SECRET', env.ACK_LINK_SECRET),
+    sessionSecret: secretSetting('SESSION_SECRET', env.SESSION_SECRET),
     logLevel: env.LOG_LEVEL || 'info',
   };
+}
+
+/** A signing key from the environment: unset → undefined; too short to be safe → a start-up error. */
+function secretSetting(name: string, value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (value.length < 16) throw new Error(`${name}: must be at least 16 characters`);
+  return value;
 }
 
 /** `kari=tok1,ola=tok2` → token → contact id. */

@@ -223,6 +223,38 @@ export const SeverityRule = Type.Object(
   { additionalProperties: false },
 );
 
+/** A duration with a default: the same two forms as `Duration`. */
+const DurationDefault = (d: Duration) => Type.Union(Duration.anyOf, { default: d });
+/** A local time of day, `HH:MM` (24-hour). */
+const ClockTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM, 24-hour' });
+
+/**
+ * The postmortem after an incident: the meeting, the reminders, who hears when it is overdue. When it
+ * is due stays per severity (`severities.P0..P3.postmortemDueDays`).
+ */
+export const PostmortemConfig = Type.Object(
+  {
+    /** Working days after resolution that the postmortem meeting is held. */
+    meetingDelay: Type.Integer({ minimum: 0, maximum: 60, default: 2 }),
+    meetingDuration: DurationDefault('1h'),
+    /** Local working hours in the service's time zone; the meeting starts and ends within them. */
+    workingHours: Type.Object(
+      { start: ClockTime, end: ClockTime },
+      { additionalProperties: false, default: { start: '09:00', end: '16:00' } },
+    ),
+    /** Days off besides weekends (local dates, `YYYY-MM-DD`). */
+    holidays: Type.Array(Type.String({ format: 'date', description: 'YYYY-MM-DD' }), { default: [] }),
+    /** How often the owner is reminded until the postmortem is marked done. */
+    reminderInterval: DurationDefault('1d'),
+    /** How long past the due date before the owner's escalation level above is told. */
+    overdueAfter: DurationDefault('1d'),
+    /** How far before the fault began the draft looks for changes to the affected hosts and services. */
+    changeWindow: DurationDefault('24h'),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type PostmortemConfig = Static<typeof PostmortemConfig>;
+
 export const Config = Type.Object(
   {
     contacts: Type.Array(Contact, { minItems: 1 }),
@@ -290,6 +322,7 @@ export const Config = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    postmortem: PostmortemConfig,
   },
   { additionalProperties: false },
 );

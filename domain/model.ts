@@ -2,7 +2,7 @@
  * Reading the configuration as a model: who a target means, which checks prove a service, who is
  * affected when it fails, and the snapshot an incident starts with. Pure code.
  */
-import type { Check, Config, Service } from './config-schema.js';
+import type { Config, ProbeCheck, Service } from './config-schema.js';
 import { durationMs } from './duration.js';
 import { buildPlan, dedupeRecipients } from './escalation.js';
 import type { AffectedService, Detection, IncidentInput, Recipient } from './incident.js';
@@ -41,10 +41,13 @@ export function dependencyClosure(config: Config, serviceId: string): string[] {
   return out;
 }
 
-/** The checks that prove whether a service works: its own and those of what it depends on. */
-export function checksForService(config: Config, serviceId: string): Check[] {
+/**
+ * The checks that prove whether a service works: its own and those of what it depends on. Heartbeat
+ * checks wait for pings and cannot be re-run on demand, so they are not among them.
+ */
+export function checksForService(config: Config, serviceId: string): ProbeCheck[] {
   const ids = dependencyClosure(config, serviceId);
-  return config.checks.filter((c) => ids.includes(c.service));
+  return config.checks.filter((c): c is ProbeCheck => c.kind !== 'heartbeat' && ids.includes(c.service));
 }
 
 /** The service and every service that (transitively) depends on it, with subscriber counts. */

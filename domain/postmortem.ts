@@ -2,8 +2,17 @@
  * The postmortem draft, in the structure of the seed incident's report, pre-filled from the incident's
  * timeline. Pure: no I/O, no Node built-ins, no clock (it runs in workflow code too).
  */
-import { formatDuration } from './duration.js';
-import type { IncidentView, PageRecord, Recipient, StatusMessage } from './incident.js';
+import type { ChangeEvent } from './changes.js';
+import type { PostmortemConfig } from './config-schema.js';
+import { durationMs, formatDuration } from './duration.js';
+import type {
+  DetectionSource,
+  EscalationStep,
+  IncidentView,
+  PageRecord,
+  Recipient,
+  StatusMessage,
+} from './incident.js';
 import { firstAcknowledgement, isActor, msBetween, parseProbeDetails } from './templates.js';
 import type { ProbeFinding } from './templates.js';
 
@@ -25,6 +34,48 @@ export interface IncidentFigures {
   resolvedAt?: string;
   /** Paged before the (first) acknowledgement, or at all when nobody acknowledged; not the acknowledger. */
   pagedWithoutAnswer: Recipient[];
+  /** The first failing probe result in the timeline. */
+  firstProbeFailureAt?: string;
+  /** When the fault began as far as the record shows: the first failing probe or the opening, whichever is earlier. */
+  faultBeganAt: string;
+  /** First failing probe → opened; undefined when the probes only failed once someone had reported it. */
+  timeToDetectMs?: number;
+  /** Who noticed first: the report that opened the incident. */
+  noticedFirstBy: Noticer;
+  /** The first report by monitoring (a probe or an alerting tool), the opening one or one that joined. */
+  monitoringReportedAt?: string;
+  /** The first report by a customer, the opening one or one that joined. */
+  customerReportedAt?: string;
+}
+
+export type Noticer = 'monitoring' | 'customer' | 'staff';
+
+const noticerOf: Record<DetectionSource, Noticer> = {
+  probe: 'monitoring',
+  event: 'monitoring',
+  customer: 'customer',
+  api: 'staff',
+};
+
+/** A recorded follow-up task: reminded to its owner on its due date. */
+export interface FollowUp {
+  id: string;
+  title: string;
+  owner: Recipient;
+  /** Local date in the service's time zone, `YYYY-MM-DD`. */
+  dueDate: string;
+  recordedBy: string;
+  recordedAt: string;
+  remindedAt?: string;
+}
+
+/** The postmortem meeting, as invited. */
+export interface MeetingInfo {
+  /** UTC ISO-8601. */
+  start: string;
+  end: string;
+  local: { date: string; time: string; timeZone: string };
+  attendees: Recipient[];
 }
 
 export interface PostmortemOptions {
@@ -33,6 +84,87 @@ export interface PostmortemOptions {
   dueDate: string;
   /** ISO-8601, when the draft was rendered (passed in: no clock here). */
   generatedAt: string;
+  meeting?: MeetingInfo;
+  /**
+   * Changes to the affected hosts and services from `changeWindowMs` before the fault began until it
+   * was resolved. Undefined: the change log could not be consulted.
+   */
+  changes?: ChangeEvent[];
+  changeWindowMs?: number;
+  followUps?: FollowUp[];
+  completed?: { at: string; by: string; url: string };
+}
+
+/** The postmortem's settings, from the config's `postmortem` section (durations in milliseconds). */
+export interface PostmortemSettings {
+  meetingDelayWorkingDays: number;
+  meetingDurationMs: number;
+  /** Local `HH:MM`. */
+  workingHours: { start: string; end: string };
+  /** Local dates, `YYYY-MM-DD`. */
+  holidays: string[];
+  reminderIntervalMs: number;
+  /** Past the due date, before the owner's escalation level above is told. */
+  overdueAfterMs: number;
+  changeWindowMs: number;
+}
+
+/** The schema's defaults (a test keeps the two in step). */
+export const defaultPostmortemSettings: PostmortemSettings = {
+  meetingDelayWorkingDays: 2,
+  meetingDurationMs: 3_600_000,
+  workingHours: { start: '09:00', end: '16:00' },
+  holidays: [],
+  reminderIntervalMs: 86_400_000,
+  overdueAfterMs: 86_400_000,
+  changeWindowMs: 86_400_000,
+};
+
+export function postmortemSettings(c: PostmortemConfig): PostmortemSettings {
+  return {
+    meetingDelayWorkingDays: c.meetingDelay,
+    meetingDurationMs: durationMs(c.meetingDuration),
+    workingHours: { ...c.workingHours },
+    holidays: [...c.holidays],
+    reminderIntervalMs: durationMs(c.reminderInterval),
+    overdueAfterMs: durationMs(c.overdueAfter),
+    changeWindowMs: durationMs(c.changeWindow),
+  };
+}
+
+/**
+ * Who hears that the owner's postmortem is overdue: the first step of the chain's first pass after
+ * the owner's own level whose recipients do not include the owner (the final fallback if nothing else
+ * is left). When the owner is not on the chain, level 2 (or level 1 when there is no second level).
+ */
+export function overdueRecipients(plan: readonly EscalationStep[], owner: Recipient): Recipient[] {
+  const firstPass = plan.filter((s) => s.cycle === 0 || s.fallback);
+  const hasOwner = (s: EscalationStep) => s.recipients.some((r) => r.id === owner.id);
+  const own = firstPass.findIndex(hasOwner);
+  const step =
+    own >= 0
+      ? firstPass.slice(own + 1).find((s) => !hasOwner(s))
+      : (firstPass.find((s) => s.level === 2 && !s.fallback) ?? firstPass.find((s) => !s.fallback));
+  return (step?.recipients ?? []).filter((r) => r.id !== owner.id);
+}
+
+/**
+ * Who is invited to the postmortem meeting: the owner, everyone paged, and everyone who acted (a
+ * timeline actor that is a known contact id), each once, the owner first.
+ */
+export function meetingAttendees(
+  view: Pick<IncidentView, 'paged' | 'timeline'>,
+  owner: Recipient,
+  contacts: readonly Recipient[] = [],
+): Recipient[] {
+  const out: Recipient[] = [owner];
+  const add = (r: Recipient | undefined) => {
+    if (r && !out.some((x) => x.id === r.id || x.email.toLowerCase() === r.email.toLowerCase())) out.push(r);
+  };
+  for (const p of view.paged) add(p.recipient);
+  const known = [...contacts, ...view.paged.map((p) => p.recipient)];
+  for (const e of view.timeline) add(known.find((c) => c.id === e.actor || e.actor.endsWith(`:${c.id}`)));
+  return out;
 }
 
 const byTime = <T extends { at: string }>(xs: readonly T[]): T[] =>
@@ -48,6 +180,19 @@ export function incidentFigures(view: IncidentView): IncidentFigures {
       .filter((e) => e.kind === 'status')
       .map((e) => ({ at: e.at, message: e.detail, author: e.actor }))[0];
   const resolvedAt = view.resolvedAt ?? [...view.timeline].reverse().find((e) => e.kind === 'resolved')?.at;
+
+  const firstProbeFailureAt = view.timeline.find((e) => parseProbeDetails(e.detail).some((f) => !f.ok))?.at;
+  const faultBeganAt =
+    firstProbeFailureAt && Date.parse(firstProbeFailureAt) < Date.parse(view.openedAt)
+      ? firstProbeFailureAt
+      : view.openedAt;
+  const toDetect = msBetween(firstProbeFailureAt, view.openedAt);
+  const reports = view.timeline
+    .filter((e) => e.kind === 'detected' || e.kind === 'joined')
+    .map((e) => ({ at: e.at, by: e.kind === 'detected' ? noticerOf[view.source] : joinedBy(e.detail) }));
+  if (!reports.some((r) => r.at === view.openedAt))
+    reports.unshift({ at: view.openedAt, by: noticerOf[view.source] });
+  const firstBy = (who: Noticer) => byTime(reports.filter((r) => r.by === who))[0]?.at;
 
   const ackAt = ack ? Date.parse(ack.at) : undefined;
   const pagedWithoutAnswer: Recipient[] = [];
@@ -69,7 +214,19 @@ export function incidentFigures(view: IncidentView): IncidentFigures {
     firstStatus,
     resolvedAt,
     pagedWithoutAnswer,
+    firstProbeFailureAt,
+    faultBeganAt,
+    timeToDetectMs: toDetect !== undefined && toDetect >= 0 ? toDetect : undefined,
+    noticedFirstBy: noticerOf[view.source],
+    monitoringReportedAt: firstBy('monitoring'),
+    customerReportedAt: firstBy('customer'),
   };
+}
+
+/** The source a `joined` detail names: `another report joined this incident (customer): …`. */
+function joinedBy(detail: string): Noticer | undefined {
+  const m = /\((api|probe|event|customer)/.exec(detail);
+  return m ? noticerOf[m[1] as DetectionSource] : undefined;
 }
 
 /** A Markdown table cell: `|` escaped, line breaks as `<br>`. */
@@ -119,9 +276,46 @@ function faults(view: IncidentView): FaultRow[] {
 function detectionSource(view: IncidentView): { text: string; monitoring: boolean } {
   const actor = view.timeline.find((e) => e.kind === 'detected')?.actor;
   const who = actor ? ` (${actor})` : '';
-  if (view.source === 'probe') return { text: `monitoring${who}`, monitoring: true };
-  if (view.source === 'api') return { text: `a person or customer report${who}`, monitoring: false };
-  return { text: `an external event${who}`, monitoring: false };
+  switch (view.source) {
+    case 'probe':
+      return { text: `monitoring${who}`, monitoring: true };
+    case 'event':
+      return { text: `an alert from a monitoring tool${who}`, monitoring: true };
+    case 'customer':
+      return { text: `a customer report${who}`, monitoring: false };
+    case 'api':
+      return { text: `a person or customer report${who}`, monitoring: false };
+  }
+}
+
+function noticedText(fig: IncidentFigures): string {
+  const first = { monitoring: 'monitoring', customer: 'a customer', staff: 'staff' }[fig.noticedFirstBy];
+  if (fig.noticedFirstBy === 'monitoring') {
+    const customer = fig.customerReportedAt
+      ? `; a customer reported it ${dur(msBetween(fig.monitoringReportedAt, fig.customerReportedAt))} later`
+      : '';
+    return `monitoring${customer}`;
+  }
+  const monitoring = fig.monitoringReportedAt
+    ? `monitoring reported it ${dur(msBetween(fig.customerReportedAt ?? fig.faultBeganAt, fig.monitoringReportedAt))} later`
+    : 'monitoring never reported it';
+  return `${first}, not monitoring (${monitoring})`;
+}
+
+const utcRange = (m: MeetingInfo) =>
+  `${m.start.slice(0, 16).replace('T', ' ')}–${m.end.slice(11, 16)} UTC (${m.local.date} ${m.local.time} ${m.local.timeZone})`;
+
+function changeRows(changes: readonly ChangeEvent[], anchor: string): string[][] {
+  return changes.map((c) => {
+    const before = msBetween(c.at, anchor);
+    return [
+      c.at,
+      before !== undefined && before >= 0 ? dur(before) : 'during',
+      c.who,
+      c.what,
+      [...c.hosts, ...c.services].join(', '),
+    ];
+  });
 }
 
 /** The draft: Summary, Fault, Impact, Detection, Recovery, Timeline (UTC), Five whys, Lessons, Follow-up. */
@@ -159,6 +353,15 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
         ['Opened', view.openedAt],
         ['Resolved', fig.resolvedAt ?? 'not resolved'],
         ['Postmortem due', opts.dueDate],
+        ...(opts.meeting
+          ? [
+              ['Postmortem meeting', utcRange(opts.meeting)],
+              ['Invited', opts.meeting.attendees.map(person).join('\n')],
+            ]
+          : []),
+        ...(opts.completed
+          ? [['Completed', `${opts.completed.at} by ${opts.completed.by}: ${opts.completed.url}`]]
+          : []),
       ],
     ),
     '',
@@ -167,6 +370,17 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
     ...table(
       ['Measure (from opened)', 'Value'],
       [
+        ['Fault began (per the record)', fig.faultBeganAt],
+        [
+          'Time to detect (first failing probe → opened)',
+          dur(
+            fig.timeToDetectMs,
+            fig.firstProbeFailureAt
+              ? 'the probes failed only once it was reported'
+              : 'no failing probe recorded',
+          ),
+        ],
+        ['Noticed first by', noticedText(fig)],
         ['Time to verify', dur(fig.timeToVerifyMs)],
         ['Time to first page', dur(fig.timeToFirstPageMs, 'nobody was paged')],
         ['Time to acknowledge', dur(fig.timeToAcknowledgeMs, 'never acknowledged')],
@@ -215,6 +429,8 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
     '## Detection',
     '',
     `- Detected: ${view.openedAt}, by ${source.text}.`,
+    `- Noticed first by ${noticedText(fig)}.`,
+    `- First failing probe: ${fig.firstProbeFailureAt ?? 'none recorded'}.`,
     `- Verified: ${view.verifiedAt ? `${view.verifiedAt} (after ${dur(fig.timeToVerifyMs)})` : 'not verified by a probe'}.`,
     `- First page: ${page ? `${page.at} to ${person(page.recipient)} (after ${dur(fig.timeToFirstPageMs)})` : 'nobody was paged'}.`,
     `- First acknowledgement: ${ack ? `${ack.at} by ${ack.by} (after ${dur(fig.timeToAcknowledgeMs)})` : 'none'}.`,
@@ -238,9 +454,18 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
     ...(view.status.length
       ? byTime(view.status).map((s) => `  - ${s.at} ${s.state} (${s.author}): ${oneLine(s.message)}`)
       : ['  - none published']),
-    '- _What fixed it, and what made fixing it slow._',
-    '',
   );
+  const anchor = fig.faultBeganAt;
+  const during = (opts.changes ?? []).filter((c) => Date.parse(c.at) > Date.parse(anchor));
+  const before = (opts.changes ?? []).filter((c) => Date.parse(c.at) <= Date.parse(anchor));
+  if (during.length > 0)
+    L.push(
+      '- Changes recorded to the affected hosts and services during the incident:',
+      ...during.map(
+        (c) => `  - ${c.at} ${c.who}: ${oneLine(c.what)} (${[...c.hosts, ...c.services].join(', ')})`,
+      ),
+    );
+  L.push('- _What fixed it, and what made fixing it slow._', '');
 
   L.push(
     '## Timeline (UTC)',
@@ -252,10 +477,36 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
     '',
   );
 
+  const window = opts.changeWindowMs !== undefined ? formatDuration(opts.changeWindowMs) : 'hours';
+  const suspect = before[before.length - 1];
+  L.push('## Five whys', '');
+  if (opts.changes === undefined) {
+    L.push(
+      '_The change log could not be consulted: look for changes to the affected hosts and services._',
+      '',
+    );
+  } else if (before.length === 0) {
+    L.push(
+      `No change to the affected hosts or services was recorded in the ${window} before the fault began.`,
+      '',
+    );
+  } else {
+    L.push(
+      `Changes to the affected hosts and services in the ${window} before the fault began (${anchor}), ` +
+        'the first candidates for the cause:',
+      '',
+      ...table(
+        ['Changed (UTC)', 'Before the fault', 'Who', 'What', 'Hosts and services'],
+        changeRows(before, anchor),
+      ),
+      '',
+    );
+  }
   L.push(
-    '## Five whys',
-    '',
-    `1. Why did ${service} fail? ${reason} — _why did that happen?_`,
+    `1. Why did ${service} fail? ${reason} — ` +
+      (suspect
+        ? `_was it the change at ${suspect.at} by ${suspect.who}: ${oneLine(suspect.what)}?_`
+        : '_why did that happen?_'),
     '2. _Why …?_',
     '3. _Why …?_',
     '4. _Why …?_',
@@ -282,10 +533,18 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
       '',
     ]);
   }
+  const recorded = (opts.followUps ?? []).map((f) => [
+    f.title,
+    person(f.owner),
+    f.dueDate,
+    f.remindedAt
+      ? `recorded by ${f.recordedBy}; reminded ${f.remindedAt}`
+      : `recorded by ${f.recordedBy}; reminder on the due date`,
+  ]);
   L.push(
     '## Follow-up tasks',
     '',
-    ...table(['Task', 'Owner', 'Due date', 'Tracking'], [...suggestions, ['_…_', '', '', '']]),
+    ...table(['Task', 'Owner', 'Due date', 'Tracking'], [...recorded, ...suggestions, ['_…_', '', '', '']]),
     '',
   );
   return L.join('\n');

@@ -14,6 +14,8 @@ import type {
   StatusState,
   TimelineEvent,
 } from './incident.js';
+import { buildInvitation } from './calendar.js';
+import type { FollowUp, MeetingInfo } from './postmortem.js';
 
 /** Where a mail points: the incident in the API, and (for pages) a signed one-click acknowledge link. */
 export interface MailLinks {
@@ -222,6 +224,9 @@ function pagedBefore(view: IncidentView, step: PageStep, recipient: Recipient): 
 // ---------------------------------------------------------------------------------------------
 // Mails
 
+const ackHeading = 'Acknowledge, so the escalation stops:';
+const oneClickLine = (url: string) => `  - one click: ${url}`;
+
 /** The page: what is wrong, since when, who did not answer, who is affected, how to acknowledge. */
 export function pageMail(
   view: IncidentView,
@@ -256,8 +261,8 @@ export function pageMail(
   } else {
     lines.push('Nobody was paged before you.');
   }
-  lines.push('', 'Affected services:', ...affectedLines(view), '', 'Acknowledge, so the escalation stops:');
-  if (links.ackUrl) lines.push(`  - one click: ${links.ackUrl}`);
+  lines.push('', 'Affected services:', ...affectedLines(view), '', ackHeading);
+  if (links.ackUrl) lines.push(oneClickLine(links.ackUrl));
   lines.push(
     `  - ${links.ackUrl ? 'or ' : ''}with the API:`,
     `    curl -X POST -H "Authorization: Bearer $TOKEN" ${incidentUrl}/acknowledge`,
@@ -265,6 +270,21 @@ export function pageMail(
     'If nobody acknowledges, the next person is paged automatically.',
   );
   return { subject, text: `${lines.join('\n')}\n` };
+}
+
+/**
+ * A page rendered without a link, with the signed one-click link put where `pageMail` would have
+ * printed it (the activity signs links, so the secret stays out of workflow history). Text without
+ * that section gets the link appended.
+ */
+export function insertAckUrl(text: string, ackUrl: string): string {
+  if (text.includes(oneClickLine(ackUrl))) return text;
+  const lines = text.split('\n');
+  const at = lines.indexOf(ackHeading);
+  if (at < 0) return `${text.replace(/\n*$/, '\n')}\nAcknowledge with one click: ${ackUrl}\n`;
+  if (lines[at + 1] === '  - with the API:') lines[at + 1] = '  - or with the API:';
+  lines.splice(at + 1, 0, oneClickLine(ackUrl));
+  return lines.join('\n');
 }
 
 /** How recovery was proven: the passing probe runs at the end of the timeline, or who resolved it. */
@@ -335,14 +355,55 @@ export function postmortemFilename(view: Pick<IncidentView, 'id'>): string {
   return `postmortem-${view.id.replace(/[^A-Za-z0-9._-]+/g, '-')}.md`;
 }
 
+export interface Attachment {
+  filename: string;
+  content: string;
+  contentType: string;
+}
+
+/** Links in postmortem mails: the incident, and its postmortem in the API. */
+export interface PostmortemLinks extends MailLinks {
+  postmortemUrl?: string;
+}
+
+/** What goes with the owner's mail once the meeting is scheduled. */
+export interface PostmortemExtras {
+  meeting?: MeetingInfo;
+  /** The `.ics` text (METHOD:REQUEST) from `postmortemInvitation`. */
+  invitation?: string;
+}
+
+export function invitationFilename(): string {
+  return 'invite.ics';
+}
+
+const icsAttachment = (ics: string): Attachment => ({
+  filename: invitationFilename(),
+  content: ics,
+  contentType: 'text/calendar; charset=utf-8; method=REQUEST',
+});
+
+const meetingLine = (m: MeetingInfo) =>
+  `${m.local.date} at ${m.local.time} (${m.local.timeZone}), ${formatUtc(m.start)}`;
+
+function completeHint(links: PostmortemLinks): string[] {
+  const base = trimSlash(links.postmortemUrl ?? `${trimSlash(links.incidentUrl)}/postmortem`);
+  return [
+    'When the postmortem is written, mark it done with a link to the final document:',
+    `  curl -X POST -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
+    `    -d '{"url":"https://…"}' ${base}/complete`,
+  ];
+}
+
 /** The invitation to write the postmortem; the draft goes along as `postmortem-<id>.md`. */
 export function postmortemMail(
   view: IncidentView,
   markdown: string,
   dueDate: string,
   owner: Recipient,
-  links: MailLinks,
-): MailText & { attachments: { filename: string; content: string; contentType: string }[] } {
+  links: PostmortemLinks,
+  extras: PostmortemExtras = {},
+): MailText & { attachments: Attachment[] } {
   const filename = postmortemFilename(view);
   const resolvedAt = view.resolvedAt ?? view.closedAt;
   const duration = msBetween(view.openedAt, resolvedAt);
@@ -359,13 +420,171 @@ export function postmortemMail(
     'a due date and where it is tracked).',
     '',
     `It is due by ${dueDate}.`,
+  ];
+  if (extras.meeting) {
+    const others = extras.meeting.attendees.filter((a) => a.id !== owner.id);
+    lines.push(
+      '',
+      `The postmortem meeting: ${meetingLine(extras.meeting)}` +
+        (extras.invitation ? ` — the invitation (${invitationFilename()}) is attached` : '') +
+        '.',
+      others.length > 0
+        ? `Invited with you: ${others.map((a) => a.name).join(', ')}.`
+        : 'Nobody else is invited.',
+    );
+  }
+  lines.push('', ...completeHint(links), '', `The incident: ${trimSlash(links.incidentUrl)}`);
+  return {
+    subject: `${severityTag(view)} Postmortem due ${dueDate}: ${view.service.name} (${view.id})`,
+    text: `${lines.join('\n')}\n`,
+    attachments: [
+      { filename, content: markdown, contentType: 'text/markdown; charset=utf-8' },
+      ...(extras.invitation ? [icsAttachment(extras.invitation)] : []),
+    ],
+  };
+}
+
+/** The meeting invitation to everyone but the owner (who has it with the draft), with the draft. */
+export function postmortemInviteMail(
+  view: IncidentView,
+  owner: Recipient,
+  meeting: MeetingInfo,
+  markdown: string,
+  invitation: string,
+  links: PostmortemLinks,
+): MailText & { attachments: Attachment[] } {
+  const lines = [
+    'Hi,',
+    '',
+    `You were paged for, or acted on, incident ${view.id}: ${view.service.name} (${view.severity}) — ${oneLine(view.reason)}.`,
+    `${owner.name} <${owner.email}> owns its postmortem; you are invited to the meeting:`,
+    '',
+    `  ${meetingLine(meeting)}`,
+    '',
+    `The invitation (${invitationFilename()}) and the draft (${postmortemFilename(view)}) are attached; the draft`,
+    'has the real timeline in UTC. Please check that it matches what you saw.',
     '',
     `The incident: ${trimSlash(links.incidentUrl)}`,
   ];
   return {
-    subject: `${severityTag(view)} Postmortem due ${dueDate}: ${view.service.name} (${view.id})`,
+    subject: `${severityTag(view)} Invitation: postmortem of ${view.service.name}, ${meeting.local.date} ${meeting.local.time}`,
     text: `${lines.join('\n')}\n`,
-    attachments: [{ filename, content: markdown, contentType: 'text/markdown; charset=utf-8' }],
+    attachments: [
+      icsAttachment(invitation),
+      { filename: postmortemFilename(view), content: markdown, contentType: 'text/markdown; charset=utf-8' },
+    ],
+  };
+}
+
+/** The `.ics` for the meeting: UID stable per incident, the owner organizes, every attendee invited. */
+export function postmortemInvitation(
+  view: IncidentView,
+  owner: Recipient,
+  meeting: MeetingInfo,
+  stampMs: number,
+  links: PostmortemLinks,
+): string {
+  return buildInvitation({
+    uid: `postmortem-${view.id}@incident-orchestrator`,
+    stamp: stampMs,
+    start: Date.parse(meeting.start),
+    end: Date.parse(meeting.end),
+    summary: `Postmortem: ${view.service.name} (${view.severity}) — ${oneLine(view.reason)}`,
+    description:
+      `Postmortem of incident ${view.id}, owned by ${owner.name}.\n` +
+      `Opened ${formatUtc(view.openedAt)}` +
+      (view.resolvedAt ? `, resolved ${formatUtc(view.resolvedAt)}` : '') +
+      '.\nThe draft, with the timeline in UTC, was sent with this invitation.\n' +
+      `Incident: ${trimSlash(links.incidentUrl)}`,
+    url: links.postmortemUrl ?? `${trimSlash(links.incidentUrl)}/postmortem`,
+    organizer: owner,
+    attendees: meeting.attendees.map((a) => ({
+      name: a.name,
+      email: a.email,
+      role: a.id === owner.id ? ('CHAIR' as const) : ('REQ-PARTICIPANT' as const),
+    })),
+  });
+}
+
+export interface ReminderState {
+  dueDate: string;
+  /** 1-based. */
+  number: number;
+  overdue: boolean;
+  meeting?: MeetingInfo;
+}
+
+/** The reminder to the owner while the postmortem is not marked done. */
+export function postmortemReminderMail(
+  view: IncidentView,
+  owner: Recipient,
+  r: ReminderState,
+  links: PostmortemLinks,
+): MailText {
+  const lines = [
+    `Hi ${owner.name},`,
+    '',
+    r.overdue
+      ? `The postmortem of incident ${view.id} (${view.service.name}) was due ${r.dueDate} and is not marked done yet.`
+      : `A reminder: the postmortem of incident ${view.id} (${view.service.name}) is due ${r.dueDate}.`,
+  ];
+  if (r.meeting) lines.push(`The meeting: ${meetingLine(r.meeting)}.`);
+  lines.push(
+    '',
+    ...completeHint(links),
+    '',
+    'You get this reminder until it is marked done.',
+    `The draft: ${links.postmortemUrl ?? `${trimSlash(links.incidentUrl)}/postmortem`}`,
+  );
+  return {
+    subject: `${severityTag(view)} ${r.overdue ? 'OVERDUE' : 'Reminder'} #${r.number}: postmortem ${view.service.name} (${view.id}) due ${r.dueDate}`,
+    text: `${lines.join('\n')}\n`,
+  };
+}
+
+/** To the owner's escalation level above, once the postmortem is overdue. */
+export function postmortemOverdueMail(
+  view: IncidentView,
+  owner: Recipient,
+  recipient: Recipient,
+  dueDate: string,
+  remindersSent: number,
+  links: PostmortemLinks,
+): MailText {
+  const lines = [
+    `Hi ${recipient.name},`,
+    '',
+    `The postmortem of incident ${view.id} — ${view.service.name} (${view.severity}): ${oneLine(view.reason)} —`,
+    `was due ${dueDate}. Its owner, ${owner.name} <${owner.email}>, has not marked it done` +
+      (remindersSent > 0 ? ` after ${remindersSent} reminder${remindersSent === 1 ? '' : 's'}.` : '.'),
+    '',
+    `You are told because you are the next level above ${owner.name} in the escalation policy.`,
+    'Please follow up, or take it over.',
+    '',
+    `The draft: ${links.postmortemUrl ?? `${trimSlash(links.incidentUrl)}/postmortem`}`,
+    `The incident: ${trimSlash(links.incidentUrl)}`,
+  ];
+  return {
+    subject: `${severityTag(view)} Postmortem OVERDUE: ${view.service.name} (${view.id}), owner ${owner.name}, due ${dueDate}`,
+    text: `${lines.join('\n')}\n`,
+  };
+}
+
+/** A follow-up task's reminder, on its due date, to its owner. */
+export function followUpReminderMail(view: IncidentView, task: FollowUp, links: PostmortemLinks): MailText {
+  const lines = [
+    `Hi ${task.owner.name},`,
+    '',
+    `A follow-up task from the postmortem of incident ${view.id} (${view.service.name}) is due today, ${task.dueDate}:`,
+    '',
+    `  ${oneLine(task.title)}`,
+    '',
+    `It was recorded by ${task.recordedBy} on ${formatUtc(task.recordedAt)}.`,
+    `The postmortem: ${links.postmortemUrl ?? `${trimSlash(links.incidentUrl)}/postmortem`}`,
+  ];
+  return {
+    subject: `${severityTag(view)} Follow-up due ${task.dueDate}: ${oneLine(task.title)}`,
+    text: `${lines.join('\n')}\n`,
   };
 }
 

@@ -100,6 +100,14 @@ async function main() {
     );
   }
 
+  // The one-click acknowledge links' key, shared by worker and API the same way.
+  const ackSecretFile = path.join(settings.dataDir, 'ack-link-secret');
+  if (!process.env.ACK_LINK_SECRET) {
+    if (!existsSync(ackSecretFile))
+      writeFileSync(ackSecretFile, randomBytes(32).toString('base64url'), { mode: 0o600 });
+    env.ACK_LINK_SECRET = readFileSync(ackSecretFile, 'utf8').trim();
+  }
+
   const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
   for (const [name, file] of [
     ['worker', 'worker/main.ts'],
@@ -114,7 +122,9 @@ async function main() {
       }
     });
   }
-  say(`API on http://${settings.host}:${settings.port} — try:`);
+  say(
+    `API on http://${settings.host}:${settings.port} — status page /status, staff console /console (log in with the staff token); try:`,
+  );
   say(
     `  curl -X POST http://localhost:${settings.port}/api/incidents -H "Authorization: Bearer $(cat data/staff-token)" -H 'content-type: application/json' -d '{"service":"fs-canvas","reason":"institutions cannot fetch the XML export"}'`,
   );

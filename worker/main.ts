@@ -3,10 +3,12 @@
  * up yet), hosts the workflows and activities, and shuts down cleanly on SIGINT/SIGTERM.
  */
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import { reconcileMonitors } from '../client/monitors.js';
 import { loadConfigFile, ConfigError } from '../config/load.js';
 import { ensureSearchAttributes, runtimeSettings, temporalConnectConfig } from '../config/runtime.js';
 import { createEmailNotifier, redactUrl } from '../activities/notifiers/email.js';
+import { createAckLinks } from '../activities/ack-links.js';
 import { createIncidentWorker } from './create.js';
 
 const log = (msg: string) => console.log(`[worker] ${msg}`);
@@ -26,8 +28,9 @@ async function connectWithRetry(): Promise<NativeConnection> {
 
 async function main() {
   const settings = runtimeSettings();
+  let config;
   try {
-    loadConfigFile(settings.configPath);
+    config = loadConfigFile(settings.configPath);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);
@@ -38,9 +41,9 @@ async function main() {
   Runtime.install({ logger: new DefaultLogger(settings.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
   const { namespace } = temporalConnectConfig();
   const connection = await connectWithRetry();
-  const client = await Connection.connect(temporalConnectConfig().connectionOptions);
-  await ensureSearchAttributes(client, namespace, log);
-  await client.close();
+  const clientConnection = await Connection.connect(temporalConnectConfig().connectionOptions);
+  await ensureSearchAttributes(clientConnection, namespace, log);
+  const client = new Client({ connection: clientConnection, namespace });
 
   const email = createEmailNotifier({
     smtpUrl: settings.smtpUrl,
@@ -55,11 +58,25 @@ async function main() {
       : `no SMTP_URL: mail is written to ${settings.outboxDir}`,
   );
 
+  const ackLinks = settings.ackLinkSecret
+    ? createAckLinks({ secret: settings.ackLinkSecret, baseUrl: settings.publicBaseUrl })
+    : undefined;
+  log(
+    ackLinks
+      ? `page mails carry signed one-click acknowledge links to ${settings.publicBaseUrl}/ack/…`
+      : 'ACK_LINK_SECRET is not set: page mails carry no one-click acknowledge link',
+  );
+
   const worker = await createIncidentWorker({
     connection,
     namespace,
     taskQueue: settings.taskQueue,
-    deps: { email, env: process.env },
+    deps: {
+      email,
+      env: process.env,
+      incidents: { client, config, taskQueue: settings.taskQueue, publicBaseUrl: settings.publicBaseUrl },
+      ackLinks,
+    },
   });
   const stop = () => {
     log('shutting down (finishing running activities)…');
@@ -68,8 +85,16 @@ async function main() {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   log(`polling task queue "${settings.taskQueue}" in namespace "${namespace}"`);
-  await worker.run();
+  const running = worker.run();
+  try {
+    const r = await reconcileMonitors(client, config, settings.taskQueue);
+    log(`monitors: ${r.configured.length} running${r.stopped.length ? `, stopped ${r.stopped.join(', ')} (removed from config)` : ''}`);
+  } catch (e) {
+    log(`could not start the monitors: ${(e as Error).message}`);
+  }
+  await running;
   email.close();
+  await clientConnection.close();
   await connection.close();
   log('stopped');
 }

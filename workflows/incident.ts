@@ -131,7 +131,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
         view.openKeys.push(d.key);
         hadKeys = true;
       }
-      const via = d.fromService && d.fromService !== input.service.id ? ` from dependent service ${d.fromService}` : '';
+      const via =
+        d.fromService && d.fromService !== input.service.id ? ` from dependent service ${d.fromService}` : '';
       record('joined', d.actor, `another report joined this incident (${d.source}${via}): ${d.reason}`);
       return { id, opened: false, state: view.state };
     },
@@ -250,7 +251,14 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     record('status', author, `status message published (${state}): ${text}`);
   }
 
-  function sendTracked(key: string, to: Recipient, subject: string, text: string, onSent: string, ackLink = false) {
+  function sendTracked(
+    key: string,
+    to: Recipient,
+    subject: string,
+    text: string,
+    onSent: string,
+    ackLink = false,
+  ) {
     const p = mail
       .sendEmail({
         idempotencyKey: `${info.workflowId}/${info.runId}/${key}/${to.id}`,
@@ -364,6 +372,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
 
   // ---- escalate / acknowledge / recover ---------------------------------------------------------
   while (!isClosed()) {
+    if (hadKeys && view.openKeys.length === 0) {
+      // Everything that reported it recovered while it was being verified.
+      resolve('every failing check and alert recovered');
+      break;
+    }
     if (view.state === 'triggered') {
       const wait = waitAfter(input.plan, view.escalationStep);
       if (wait === undefined) {

@@ -1,3 +1,4 @@
 // The workflow bundle's entry point: every workflow the worker runs.
 export { incidentWorkflow } from './incident.js';
 export { postmortemWorkflow } from './postmortem.js';
+export { monitorWorkflow } from './monitor.js';

@@ -12,6 +12,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** preHandler for staff routes: 401 without a valid bearer token. */
     staff: (req: FastifyRequest) => Promise<void>;
+    /** The contact a staff token belongs to (the console's login form), or undefined. */
+    staffContact: (token: string) => string | undefined;
   }
 }
 
@@ -28,6 +30,7 @@ export const authPlugin = fp(
     for (const c of o.config.contacts) if (c.tokenSha256) byHash.set(c.tokenSha256, c.id);
 
     app.decorateRequest('actor', undefined);
+    app.decorate('staffContact', (token: string) => (token ? byHash.get(sha256(token)) : undefined));
     app.decorate('staff', async (req: FastifyRequest) => {
       const header = req.headers.authorization;
       const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;

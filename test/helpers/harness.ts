@@ -15,6 +15,8 @@ import { createEmailNotifier } from '../../activities/notifiers/email.js';
 import { createIncidentWorker } from '../../worker/create.js';
 import { createIncidentService, type IncidentService } from '../../api/incident-service.js';
 import { buildApp } from '../../api/app.js';
+import { reconcileMonitors } from '../../client/monitors.js';
+import { monitorWorkflowId } from '../../workflows/monitor.js';
 
 // The SDK's INFO lines drown test output; warnings and errors still show.
 try {
@@ -38,6 +40,8 @@ export async function startHarness(o: {
   config: Config;
   smtpUrl?: string;
   worker?: boolean;
+  /** Start a monitor workflow per configured check (what the worker does at start). */
+  monitors?: boolean;
 }): Promise<Harness> {
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
@@ -62,12 +66,18 @@ export async function startHarness(o: {
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      deps: { email, env: process.env },
+      deps: {
+        email,
+        env: process.env,
+        incidents: { client, config: o.config, taskQueue, publicBaseUrl: 'http://127.0.0.1:3000' },
+      },
       workflowBundle: { codePath: inject('workflowBundlePath') },
       shutdownGraceTime: '2 seconds',
     });
     running = worker.run();
   }
+
+  if (o.monitors) await reconcileMonitors(client, o.config, taskQueue);
 
   const tokens = new Map(o.config.contacts.map((c) => [`token-${c.id}`, c.id]));
   const incidents = createIncidentService({
@@ -88,6 +98,12 @@ export async function startHarness(o: {
     auth: (id) => ({ authorization: `Bearer token-${id}` }),
     async close() {
       await app.close();
+      if (o.monitors)
+        for (const c of o.config.checks)
+          await client.workflow
+            .getHandle(monitorWorkflowId(c.id))
+            .terminate('test finished')
+            .catch(() => undefined);
       // Workers before connections, or the run hangs at the end.
       if (worker) {
         worker.shutdown();

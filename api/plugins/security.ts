@@ -1,0 +1,96 @@
+/**
+ * Security headers on every response (a strict Content-Security-Policy on HTML: same-origin styles
+ * and scripts only, no framing, forms post only to this origin) and rate limits: every staff route
+ * (any route guarded by `app.staff`, and the console, which opts in with `staffRateLimit`), the login
+ * form and the one-click acknowledge links. Public pages are not limited per address (during an
+ * outage a whole campus behind one address reloads the status page); the status board's cache
+ * protects Temporal instead.
+ */
+import fp from 'fastify-plugin';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HttpError } from '../errors.js';
+
+/** Requests per window and client address. */
+export interface RateLimit {
+  max: number;
+  timeWindow: number;
+}
+
+export interface RateLimits {
+  /** Staff API and console routes. */
+  staff: RateLimit;
+  /** POST /login (token guessing). */
+  login: RateLimit;
+  /** GET and POST /ack/:token. */
+  ack: RateLimit;
+}
+
+export const defaultRateLimits: RateLimits = {
+  staff: { max: 600, timeWindow: 60_000 },
+  login: { max: 10, timeWindow: 5 * 60_000 },
+  ack: { max: 30, timeWindow: 60_000 },
+};
+
+export const htmlContentSecurityPolicy = [
+  "default-src 'none'",
+  "style-src 'self'",
+  "script-src 'self'",
+  "img-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+// JSON, XML and the rest are never rendered as documents: nothing may load or frame them.
+const otherContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'; sandbox";
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The rate limits in force, for routes that set theirs explicitly (`config.rateLimit`). */
+    rateLimits: RateLimits;
+  }
+  interface FastifyContextConfig {
+    /** Apply the staff rate limit to a route not guarded by `app.staff` (the console's own guard). */
+    staffRateLimit?: boolean;
+  }
+}
+
+const toRouteLimit = (l: RateLimit) => ({
+  max: l.max,
+  timeWindow: l.timeWindow,
+  errorResponseBuilder: (_req: FastifyRequest, ctx: { after: string }) =>
+    new HttpError(429, 'rate_limited', `too many requests; try again in ${ctx.after}`),
+});
+
+export const securityPlugin = fp(
+  async (app: FastifyInstance, o: { rateLimits?: Partial<RateLimits> }) => {
+    const limits: RateLimits = { ...defaultRateLimits, ...o.rateLimits };
+    app.decorate('rateLimits', limits);
+
+    app.addHook('onSend', async (_req, reply, payload) => {
+      const type = String(reply.getHeader('content-type') ?? '');
+      const isHtml = type.startsWith('text/html');
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'no-referrer');
+      reply.header('x-frame-options', 'DENY');
+      reply.header('content-security-policy', isHtml ? htmlContentSecurityPolicy : otherContentSecurityPolicy);
+      if (isHtml) reply.header('cross-origin-opener-policy', 'same-origin');
+      return payload;
+    });
+
+    // Before the rate-limit plugin's own onRoute hook, which reads `config.rateLimit`: every route
+    // guarded by the staff bearer token gets the staff limit, without each route restating it.
+    app.addHook('onRoute', (route) => {
+      const pre = route.preHandler;
+      const guarded = Array.isArray(pre) ? pre.includes(app.staff) : pre === app.staff;
+      const config = route.config ?? {};
+      if ((guarded || config.staffRateLimit) && config.rateLimit === undefined)
+        route.config = { ...config, rateLimit: toRouteLimit(limits.staff) };
+      else if (config.rateLimit && !config.rateLimit.errorResponseBuilder)
+        route.config = { ...config, rateLimit: { ...toRouteLimit(limits.staff), ...config.rateLimit } };
+    });
+    await app.register(rateLimit, { global: false });
+  },
+  { name: 'security' },
+);

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Check, Config } from '../../domain/config-schema.js';
+import type { WatchProgress } from '../../activities/monitor.js';
+import {
+  monitorStateQuery,
+  monitorWorkflowId,
+  pauseSignal,
+  pingSignal,
+  resumeSignal,
+} from '../../workflows/monitor.js';
+import type { IncidentService } from '../incident-service.js';
+import { HttpError, notFound } from '../errors.js';
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** Monitors (one per check): state, last result, last change, next probe; pause and resume; heartbeat pings. */
+export const monitorRoutes: FastifyPluginAsyncTypebox<{
+  incidents: IncidentService;
+  config: Config;
+}> = async (app, o) => {
+  const { client } = o.incidents.temporal;
+  const call = o.incidents.call;
+  const checkById = (id: string): Check => {
+    const c = o.config.checks.find((x) => x.id === id);
+    if (!c) throw notFound(`monitor "${id}"`);
+    return c;
+  };
+
+  const describeMonitor = async (check: Check) => {
+    const handle = client.workflow.getHandle(monitorWorkflowId(check.id));
+    const [state, desc] = await call(`monitor "${check.id}"`, () =>
+      Promise.all([handle.query(monitorStateQuery), handle.describe()]),
+    );
+    // The probe loop's progress lives in its activity's heartbeat, not in workflow history.
+    const pending = desc.raw.pendingActivities?.[0];
+    let progress: WatchProgress | undefined;
+    const payload = pending?.heartbeatDetails?.payloads?.[0];
+    if (payload)
+      progress = (await client.options.loadedDataConverter.payloadConverter.fromPayload(
+        payload,
+      )) as WatchProgress;
+    const lastResult = [progress?.lastResult, state.lastResult]
+      .filter((r) => r !== undefined)
+      .sort((a, b) => (a!.at < b!.at ? 1 : -1))[0];
+    return {
+      id: check.id,
+      service: check.service,
+      kind: check.kind,
+      name: check.name ?? check.id,
+      state: state.suppressed ? 'failing (maintenance)' : state.health,
+      health: state.health,
+      since: state.since,
+      lastChange: state.lastChange ?? null,
+      lastResult: lastResult ?? null,
+      lastPingAt: state.lastPingAt ?? null,
+      nextProbeAt: progress?.nextProbeAt ?? null,
+      pausedUntil: state.pausedUntil ?? null,
+      pauseReason: state.pauseReason ?? null,
+      incident: state.incident?.id ?? null,
+      events: state.events,
+      running: desc.status.name === 'RUNNING',
+    };
+  };
+
+  const Monitor = Type.Object({ id: Type.String(), state: Type.String() }, { additionalProperties: true });
+  const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+
+  app.get(
+    '/api/monitors',
+    {
+      preHandler: app.staff,
+      schema: {
+        tags: ['monitors'],
+        security: [{ bearer: [] }],
+        response: { 200: Type.Object({ monitors: Type.Array(Monitor) }) },
+      },
+    },
+    async () => ({
+      monitors: await Promise.all(
+        o.config.checks.map((c) =>
+          describeMonitor(c).catch((e: unknown) => {
+            if (e instanceof HttpError && e.statusCode === 404)
+              return { id: c.id, service: c.service, kind: c.kind, state: 'not running' };
+            throw e;
+          }),
+        ),
+      ),
+    }),
+  );
+
+  app.get(
+    '/api/monitors/:id',
+    {
+      preHandler: app.staff,
+      schema: { tags: ['monitors'], security: [{ bearer: [] }], params: Params, response: { 200: Monitor } },
+    },
+    async (req) => describeMonitor(checkById(req.params.id)),
+  );
+
+  app.post(
+    '/api/monitors/:id/pause',
+    {
+      preHandler: app.staff,
+      schema: {
+        tags: ['monitors'],
+        summary: 'Pause a check until a time: failures are recorded but page nobody',
+        security: [{ bearer: [] }],
+        params: Params,
+        body: Type.Object(
+          {
+            until: Type.String({ format: 'date-time' }),
+            reason: Type.String({ minLength: 1, maxLength: 500, default: 'paused by staff' }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Monitor },
+      },
+    },
+    async (req) => {
+      const check = checkById(req.params.id);
+      if (Date.parse(req.body.until) <= Date.now())
+        throw new HttpError(400, 'invalid_request', 'until: must be in the future');
+      await call(`monitor "${check.id}"`, () =>
+        client.workflow
+          .getHandle(monitorWorkflowId(check.id))
+          .signal(pauseSignal, {
+            until: new Date(req.body.until).toISOString(),
+            reason: req.body.reason,
+            actor: req.actor!,
+          }),
+      );
+      return describeMonitor(check);
+    },
+  );
+
+  app.post(
+    '/api/monitors/:id/resume',
+    {
+      preHandler: app.staff,
+      schema: { tags: ['monitors'], security: [{ bearer: [] }], params: Params, response: { 200: Monitor } },
+    },
+    async (req) => {
+      const check = checkById(req.params.id);
+      await call(`monitor "${check.id}"`, () =>
+        client.workflow.getHandle(monitorWorkflowId(check.id)).signal(resumeSignal, { actor: req.actor! }),
+      );
+      return describeMonitor(check);
+    },
+  );
+
+  // A heartbeat check's token is its credential: no bearer token, and only a hash is compared.
+  const byTokenHash = new Map<string, Check>();
+  for (const c of o.config.checks) {
+    if (c.kind !== 'heartbeat') continue;
+    if (c.tokenSha256) byTokenHash.set(c.tokenSha256, c);
+    const fromEnv = c.tokenEnv ? process.env[c.tokenEnv] : undefined;
+    if (fromEnv) byTokenHash.set(sha256(fromEnv), c);
+  }
+  app.post(
+    '/api/heartbeats/:token',
+    {
+      schema: {
+        tags: ['monitors'],
+        summary: "Ping a heartbeat check (dead man's switch) from a job",
+        params: Type.Object({ token: Type.String({ minLength: 8, maxLength: 200 }) }),
+        response: { 202: Type.Object({ check: Type.String(), receivedAt: Type.String() }) },
+      },
+    },
+    async (req, reply) => {
+      const check = byTokenHash.get(sha256(req.params.token));
+      if (!check) throw notFound('heartbeat token');
+      const receivedAt = new Date().toISOString();
+      await call(`monitor "${check.id}"`, () =>
+        client.workflow.getHandle(monitorWorkflowId(check.id)).signal(pingSignal, { at: receivedAt }),
+      );
+      return reply.status(202).send({ check: check.id, receivedAt });
+    },
+  );
+};

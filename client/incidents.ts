@@ -1,0 +1,103 @@
+/**
+ * Opening, joining and recovering incidents from outside a workflow: the API, the monitors'
+ * activities and the inbound-event receivers all go through here, so there is one way to do it.
+ */
+import { createHash } from 'node:crypto';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Config } from '../domain/config-schema.js';
+import type { Detection, IncidentView, Recovery } from '../domain/incident.js';
+import { buildIncidentInput, dependencyClosure, serviceById } from '../domain/model.js';
+import {
+  incidentServiceKey,
+  incidentSeverityKey,
+  incidentStateKey,
+  incidentWorkflowId,
+  recoveredUpdate,
+  reportUpdate,
+  type ReportResult,
+} from '../workflows/definitions.js';
+
+export interface IncidentClientOptions {
+  client: Client;
+  config: Config;
+  taskQueue: string;
+  publicBaseUrl?: string;
+}
+
+/**
+ * Opens the service's incident, or joins the open one (update-with-start, conflict policy
+ * USE_EXISTING). The detection's event id is the update id, so a retried delivery is recorded once.
+ */
+export async function reportIncident(
+  o: IncidentClientOptions,
+  serviceId: string,
+  detection: Detection,
+): Promise<ReportResult> {
+  const service = serviceById(o.config, serviceId);
+  if (!service) throw new Error(`unknown service "${serviceId}"`);
+  const input = buildIncidentInput(o.config, service.id, detection, { publicBaseUrl: o.publicBaseUrl });
+  const op = new WithStartWorkflowOperation('incidentWorkflow', {
+    workflowId: incidentWorkflowId(service.id),
+    taskQueue: o.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: [
+      { key: incidentServiceKey, value: service.id },
+      { key: incidentSeverityKey, value: input.severity },
+      { key: incidentStateKey, value: 'verifying' },
+    ],
+  });
+  return o.client.workflow.executeUpdateWithStart(reportUpdate, {
+    args: [input.detection],
+    updateId: updateIdFor(detection.eventId),
+    startWorkflowOperation: op,
+  });
+}
+
+/**
+ * Where a failure of `serviceId` belongs: the open incident of something it depends on (its root
+ * cause), else its own. A dependent's check that fails because the data-sync host is down joins the
+ * host's incident instead of opening a second one.
+ */
+export async function rootIncidentService(o: IncidentClientOptions, serviceId: string): Promise<string> {
+  for (const dep of dependencyClosure(o.config, serviceId).slice(1)) {
+    try {
+      const d = await o.client.workflow.getHandle(incidentWorkflowId(dep)).describe();
+      if (d.status.name === 'RUNNING') {
+        const state = d.typedSearchAttributes.get(incidentStateKey);
+        if (state !== 'dismissed' && state !== 'resolved') return dep;
+      }
+    } catch (e) {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    }
+  }
+  return serviceId;
+}
+
+/**
+ * Tells the open incident of `serviceId` that something which reported it recovered. Returns the
+ * view, or undefined when no incident is open (nothing to tell).
+ */
+export async function reportRecovery(
+  o: IncidentClientOptions,
+  serviceId: string,
+  recovery: Recovery,
+): Promise<IncidentView | undefined> {
+  const handle = o.client.workflow.getHandle(incidentWorkflowId(serviceId));
+  try {
+    return await handle.executeUpdate(recoveredUpdate, {
+      args: [recovery],
+      updateId: updateIdFor(recovery.eventId),
+    });
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) return undefined;
+    // Closed incidents reject the update: the recovery has nothing left to do.
+    if ((e as { cause?: { type?: string } }).cause?.type === 'IncidentClosed') return undefined;
+    throw e;
+  }
+}
+
+/** Update ids have a length limit; event ids from outside (dedup keys) may be long. */
+function updateIdFor(eventId: string): string {
+  return eventId.length <= 200 ? eventId : createHash('sha256').update(eventId).digest('hex');
+}

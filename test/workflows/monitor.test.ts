@@ -1,0 +1,450 @@
+/**
+ * Monitors on real parts: a Temporal dev server, a real ssh2 server and a real HTTP server, real mail.
+ * Intervals are 1 s so each scenario takes seconds.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { createHash, randomUUID } from 'node:crypto';
+import { startSmtpServer } from '../helpers/smtp-server.js';
+import { startSshServer } from '../helpers/ssh-server.js';
+import { eventually, startHarness, type Harness } from '../helpers/harness.js';
+import { validateConfig } from '../../config/load.js';
+import type { Config } from '../../domain/config-schema.js';
+
+type Smtp = Awaited<ReturnType<typeof startSmtpServer>>;
+
+const people = [
+  { id: 'kari', name: 'Kari Nordmann', email: 'kari@test.local' },
+  { id: 'ola', name: 'Ola Hansen', email: 'ola@test.local' },
+];
+
+function monitorConfig(p: {
+  checks: (prefix: string) => object[];
+  maintenance?: (prefix: string) => object[];
+}) {
+  const prefix = `m-${randomUUID().slice(0, 8)}`;
+  const raw = {
+    contacts: people,
+    policies: [
+      {
+        id: 'chain',
+        levels: [
+          { notify: ['kari'], ackTimeout: '1m' },
+          { notify: ['ola'], ackTimeout: '1m' },
+        ],
+        acknowledgementTimeout: '10m',
+      },
+    ],
+    services: [
+      {
+        id: `${prefix}-host`,
+        name: 'data-sync host',
+        type: 'host',
+        owner: 'kari',
+        policy: 'chain',
+        severity: 'P1',
+      },
+      {
+        id: `${prefix}-canvas`,
+        name: 'FS → Canvas integration',
+        owner: 'kari',
+        policy: 'chain',
+        severity: 'P1',
+        dependsOn: [`${prefix}-host`],
+        component: 'Student system → Canvas integration',
+        subscribers: Array.from({ length: 25 }, (_, i) => ({ name: `Institution ${i + 1}` })),
+      },
+    ],
+    checks: p.checks(prefix),
+    maintenance: p.maintenance?.(prefix) ?? [],
+    incidents: { verifyAttempts: 1, verifyInterval: '1s', recoveryPasses: 2, recoveryInterval: '1s' },
+  };
+  return { prefix, config: validateConfig(JSON.parse(JSON.stringify(raw)), 'test') as Config };
+}
+
+const sshCheck = (prefix: string, port: number, extra: object = {}) => ({
+  id: `${prefix}-ssh`,
+  service: `${prefix}-host`,
+  kind: 'ssh',
+  host: '127.0.0.1',
+  port,
+  interval: '1s',
+  timeout: '1s',
+  failThreshold: 3,
+  recoverThreshold: 2,
+  ...extra,
+});
+
+describe('monitors', () => {
+  let smtp: Smtp;
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+  });
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+  afterAll(async () => {
+    await smtp?.close();
+  });
+
+  const incidentOf = async (serviceId: string) => {
+    try {
+      return await h!.incidents.get(serviceId);
+    } catch {
+      return undefined;
+    }
+  };
+
+  it('a check that goes down opens exactly one incident in time, pages level 1, and its recovery resolves it', async () => {
+    const ssh = await startSshServer();
+    try {
+      const { prefix, config } = monitorConfig({
+        checks: (p) => [sshCheck(p, ssh.port, { fingerprint: ssh.fingerprint })],
+      });
+      h = await startHarness({ config, smtpUrl: smtp.url, monitors: true });
+      // Healthy first: no incident while the server answers.
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(await incidentOf(`${prefix}-host`)).toBeUndefined();
+
+      const downAt = Date.now();
+      await ssh.stop();
+      const view = await eventually(
+        async () => incidentOf(`${prefix}-host`),
+        15_000,
+        'incident opened by the monitor',
+      );
+      const openedAfter = Date.parse(view.openedAt) - downAt;
+      // interval × failThreshold plus a small margin (workflow and activity scheduling).
+      expect(openedAfter).toBeLessThan(1000 * 3 + 2500);
+      expect(view.source).toBe('probe');
+      expect(view.timeline[0]?.detail).toMatch(/refused/);
+      expect(view.openKeys).toEqual([`check:${prefix}-ssh`]);
+      // The data-sync host's incident marks the integration used by 25 institutions as affected.
+      expect(view.affected.map((a) => [a.id, a.subscribers])).toEqual([
+        [`${prefix}-host`, 0],
+        [`${prefix}-canvas`, 25],
+      ]);
+      const mail = await smtp.waitFor(
+        (m) => m.text.includes(view.id) && m.to.includes('kari@test.local'),
+        15_000,
+      );
+      expect(mail.subject).toMatch(/level 1/i);
+      const firstMailAfter = mail.receivedAt.getTime() - downAt;
+      expect(firstMailAfter).toBeLessThan(1000 * 3 + 5000);
+
+      // Still failing for a while: still one incident, one page.
+      await new Promise((r) => setTimeout(r, 2000));
+      const list = await h.incidents.list({ service: `${prefix}-host`, limit: 10 });
+      expect(list.filter((i) => i.running)).toHaveLength(1);
+
+      // Back up: the monitor proves recovery (2 passes) and that resolves the incident.
+      await ssh.start();
+      const resolved = await eventually(
+        async () => {
+          const v = await h!.incidents.get(view.id);
+          return v.state === 'resolved' ? v : undefined;
+        },
+        20_000,
+        'resolved by the monitor',
+      );
+      expect(resolved.timeline.find((e) => e.kind === 'recovered')?.detail).toMatch(/2 passing probe/);
+      expect(
+        smtp.messages.filter((m) => m.text.includes(view.id) && /level 1/i.test(m.subject)),
+      ).toHaveLength(1);
+
+      const monitor = await h.app.inject({
+        method: 'GET',
+        url: `/api/monitors/${prefix}-ssh`,
+        headers: h.auth('kari'),
+      });
+      expect(monitor.statusCode).toBe(200);
+      expect(monitor.json()).toMatchObject({ id: `${prefix}-ssh`, health: 'healthy' });
+      expect(monitor.json().lastResult.ok).toBe(true);
+    } finally {
+      await ssh.close();
+    }
+  }, 60_000);
+
+  it('detects a silent server as a timeout and a changed host key as hostkey-mismatch; a dependent joins the root incident', async () => {
+    const hanging = await startSshServer();
+    const rekeyed = await startSshServer();
+    let canvasUp = true;
+    const canvas: Server = createServer((_req, res) => res.writeHead(canvasUp ? 200 : 502).end());
+    await new Promise<void>((r) => canvas.listen(0, '127.0.0.1', () => r()));
+    const canvasPort = (canvas.address() as { port: number }).port;
+    try {
+      await hanging.hang();
+      const wrong =
+        'SHA256:' + createHash('sha256').update('some other key').digest('base64').replace(/=+$/, '');
+      const { prefix, config } = monitorConfig({
+        checks: (p) => [
+          sshCheck(p, hanging.port, { id: `${p}-hang` }),
+          sshCheck(p, rekeyed.port, { id: `${p}-key`, fingerprint: wrong }),
+          {
+            id: `${p}-import`,
+            service: `${p}-canvas`,
+            kind: 'http',
+            url: `http://127.0.0.1:${canvasPort}/`,
+            interval: '1s',
+            timeout: '1s',
+            failThreshold: 2,
+          },
+        ],
+      });
+      h = await startHarness({ config, smtpUrl: smtp.url, monitors: true });
+      const host = await eventually(
+        async () => {
+          const v = await incidentOf(`${prefix}-host`);
+          return v && v.openKeys.length === 2 ? v : undefined;
+        },
+        20_000,
+        'both host checks in the incident',
+      );
+      const details = host.timeline
+        .filter((e) => e.kind === 'detected' || e.kind === 'joined')
+        .map((e) => e.detail)
+        .join('\n');
+      expect(details).toMatch(/timeout/);
+      expect(details).toMatch(/hostkey-mismatch/);
+
+      // The integration's own check now fails because its dependency is down: it joins the root incident.
+      canvasUp = false;
+      const joined = await eventually(
+        async () => {
+          const v = await h!.incidents.get(host.id);
+          return v.openKeys.includes(`check:${prefix}-import`) ? v : undefined;
+        },
+        20_000,
+        'the dependent check joins the root incident',
+      );
+      expect(joined.timeline.at(-1)?.detail).toMatch(/from dependent service/);
+      expect(await incidentOf(`${prefix}-canvas`)).toBeUndefined();
+
+      // The dependent recovers first: recorded as recovered, the root stays open.
+      canvasUp = true;
+      const recovered = await eventually(
+        async () => {
+          const v = await h!.incidents.get(host.id);
+          return v.timeline.some((e) => e.kind === 'recovered' && e.detail.includes(`${prefix}-import`))
+            ? v
+            : undefined;
+        },
+        20_000,
+        'dependent recovery recorded',
+      );
+      expect(recovered.state).not.toBe('resolved');
+      expect(recovered.openKeys.sort()).toEqual([`check:${prefix}-hang`, `check:${prefix}-key`].sort());
+    } finally {
+      canvas.close();
+      await hanging.close();
+      await rekeyed.close();
+    }
+  }, 60_000);
+
+  it('flapping below the threshold opens nothing; two failing checks of one service give one incident', async () => {
+    let n = 0;
+    const flapping: Server = createServer((_req, res) => {
+      n++;
+      res.writeHead(n % 2 === 0 ? 500 : 200).end('ok');
+    });
+    await new Promise<void>((r) => flapping.listen(0, '127.0.0.1', () => r()));
+    const port = (flapping.address() as { port: number }).port;
+    try {
+      const { prefix, config } = monitorConfig({
+        checks: (p) => [
+          {
+            id: `${p}-flap`,
+            service: `${p}-canvas`,
+            kind: 'http',
+            url: `http://127.0.0.1:${port}/`,
+            interval: '1s',
+            timeout: '1s',
+            failThreshold: 2,
+          },
+        ],
+      });
+      h = await startHarness({ config, smtpUrl: smtp.url, monitors: true });
+      await eventually(async () => n >= 8, 20_000, 'eight probes');
+      expect(await incidentOf(`${prefix}-canvas`)).toBeUndefined();
+    } finally {
+      flapping.close();
+    }
+
+    await h.close();
+    const { prefix, config } = monitorConfig({
+      checks: (p) => [
+        {
+          id: `${p}-tcp1`,
+          service: `${p}-host`,
+          kind: 'tcp',
+          host: '127.0.0.1',
+          port: 1,
+          interval: '1s',
+          timeout: '1s',
+          failThreshold: 2,
+        },
+        {
+          id: `${p}-tcp2`,
+          service: `${p}-host`,
+          kind: 'tcp',
+          host: '127.0.0.1',
+          port: 2,
+          interval: '1s',
+          timeout: '1s',
+          failThreshold: 2,
+        },
+      ],
+    });
+    h = await startHarness({ config, smtpUrl: smtp.url, monitors: true });
+    const both = await eventually(
+      async () => {
+        const v = await incidentOf(`${prefix}-host`);
+        return v && v.openKeys.length === 2 ? v : undefined;
+      },
+      20_000,
+      'both checks in one incident',
+    );
+    const runs = await h.incidents.list({ service: `${prefix}-host`, limit: 10 });
+    expect(runs.map((r) => r.id)).toEqual([both.id]);
+  }, 60_000);
+
+  it('a failure inside a maintenance window pages nobody; one that outlasts it opens an incident', async () => {
+    const ssh = await startSshServer();
+    await ssh.stop();
+    try {
+      const from = new Date(Date.now() - 60_000).toISOString();
+      const until = new Date(Date.now() + 7_000).toISOString();
+      const { prefix, config } = monitorConfig({
+        checks: (p) => [sshCheck(p, ssh.port)],
+        maintenance: (p) => [{ checks: [`${p}-ssh`], from, until, reason: 'firewall work' }],
+      });
+      h = await startHarness({ config, smtpUrl: smtp.url, monitors: true });
+      const before = smtp.messages.length;
+      const suppressed = await eventually(
+        async () => {
+          const m = await h!.app.inject({
+            method: 'GET',
+            url: `/api/monitors/${prefix}-ssh`,
+            headers: h!.auth('kari'),
+          });
+          return m.json().state === 'failing (maintenance)'
+            ? (m.json() as { events: { kind: string }[] })
+            : undefined;
+        },
+        15_000,
+        'failing inside the window',
+      );
+      expect(suppressed!.events.some((e: { kind: string }) => e.kind === 'suppressed')).toBe(true);
+      expect(await incidentOf(`${prefix}-host`)).toBeUndefined();
+      expect(smtp.messages.length).toBe(before);
+
+      const view = await eventually(
+        async () => incidentOf(`${prefix}-host`),
+        20_000,
+        'incident after the window',
+      );
+      expect(Date.parse(view.openedAt)).toBeGreaterThanOrEqual(Date.parse(until));
+      expect(view.reason).toMatch(/after the maintenance window/);
+    } finally {
+      await ssh.close();
+    }
+  }, 60_000);
+
+  it('pause through the API: failures are recorded but page nobody until resumed', async () => {
+    const ssh = await startSshServer();
+    try {
+      const { prefix, config } = monitorConfig({ checks: (p) => [sshCheck(p, ssh.port)] });
+      h = await startHarness({ config, smtpUrl: smtp.url, monitors: true });
+      const pause = await h.app.inject({
+        method: 'POST',
+        url: `/api/monitors/${prefix}-ssh/pause`,
+        headers: h.auth('kari'),
+        payload: { until: new Date(Date.now() + 60_000).toISOString(), reason: 'planned reboot' },
+      });
+      expect(pause.statusCode).toBe(200);
+      expect(pause.json().pauseReason).toBe('planned reboot');
+      const badPause = await h.app.inject({
+        method: 'POST',
+        url: `/api/monitors/${prefix}-ssh/pause`,
+        headers: h.auth('kari'),
+        payload: { until: 'tomorrow' },
+      });
+      expect(badPause.statusCode).toBe(400);
+      await ssh.stop();
+      await eventually(
+        async () => {
+          const m = await h!.app.inject({
+            method: 'GET',
+            url: `/api/monitors/${prefix}-ssh`,
+            headers: h!.auth('kari'),
+          });
+          return m.json().state === 'failing (maintenance)';
+        },
+        15_000,
+        'failure recorded while paused',
+      );
+      expect(await incidentOf(`${prefix}-host`)).toBeUndefined();
+      const resume = await h.app.inject({
+        method: 'POST',
+        url: `/api/monitors/${prefix}-ssh/resume`,
+        headers: h.auth('kari'),
+      });
+      expect(resume.statusCode).toBe(200);
+      await eventually(async () => incidentOf(`${prefix}-host`), 20_000, 'incident after resume');
+      const unknown = await h.app.inject({
+        method: 'GET',
+        url: '/api/monitors/nope',
+        headers: h.auth('kari'),
+      });
+      expect(unknown.statusCode).toBe(404);
+    } finally {
+      await ssh.close();
+    }
+  }, 60_000);
+
+  it('heartbeat: pings on time keep it healthy, a missed ping opens an incident, the next ping recovers it', async () => {
+    const token = `hb-${randomUUID()}`;
+    const { prefix, config } = monitorConfig({
+      checks: (p) => [
+        {
+          id: `${p}-import`,
+          service: `${p}-canvas`,
+          kind: 'heartbeat',
+          period: '2s',
+          grace: '1s',
+          tokenSha256: createHash('sha256').update(token).digest('hex'),
+        },
+      ],
+    });
+    h = await startHarness({ config, smtpUrl: smtp.url, monitors: true });
+    const ping = () => h!.app.inject({ method: 'POST', url: `/api/heartbeats/${token}` });
+    for (let i = 0; i < 4; i++) {
+      const r = await ping();
+      expect(r.statusCode).toBe(202);
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+    expect(await incidentOf(`${prefix}-canvas`)).toBeUndefined();
+    expect((await h.app.inject({ method: 'POST', url: '/api/heartbeats/not-the-token' })).statusCode).toBe(
+      404,
+    );
+
+    const view = await eventually(
+      async () => incidentOf(`${prefix}-canvas`),
+      15_000,
+      'missed ping opens an incident',
+    );
+    expect(view.reason).toMatch(/no ping for/);
+    await ping();
+    const resolved = await eventually(
+      async () => {
+        const v = await h!.incidents.get(view.id);
+        return v.state === 'resolved' ? v : undefined;
+      },
+      15_000,
+      'next ping recovers',
+    );
+    expect(resolved.timeline.some((e) => e.kind === 'recovered' && /ping arrived/.test(e.detail))).toBe(true);
+  }, 60_000);
+});

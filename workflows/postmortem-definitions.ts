@@ -1,0 +1,107 @@
+/**
+ * Names shared by the postmortem and change-log workflows and their callers (API, tests): updates,
+ * queries, signals, workflow ids. Importing this from Node code is safe: it only defines names.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ChangeEvent, ChangeFilter } from '../domain/changes.js';
+import type { Recipient } from '../domain/incident.js';
+import type { FollowUp, MeetingInfo } from '../domain/postmortem.js';
+
+/** Failure types the postmortem rejects updates with, beyond the incident's `InvalidRequest`. */
+export const postmortemRejection = {
+  completed: 'PostmortemCompleted',
+} as const;
+
+export const postmortemStates = ['due', 'completed'] as const;
+export type PostmortemState = (typeof postmortemStates)[number];
+
+/** What the API reads: the state, the schedule, the follow-ups and the draft as it stands. */
+export interface PostmortemView {
+  incidentId: string;
+  workflowId: string;
+  service: { id: string; name: string };
+  severity: string;
+  state: PostmortemState;
+  owner: Recipient;
+  /** Local date in the service's time zone. */
+  dueDate: string;
+  /** UTC ISO-8601: the end of the due date. */
+  overdueAt: string;
+  /** UTC ISO-8601: when the level above is told (overdueAt + overdueAfter). */
+  escalateAt: string;
+  escalatedTo?: Recipient[];
+  escalatedAt?: string;
+  meeting: MeetingInfo;
+  remindersSent: number;
+  nextReminderAt?: string;
+  followUps: FollowUp[];
+  completedAt?: string;
+  completedBy?: string;
+  url?: string;
+  /** The draft, rendered from the record as it stands (with recorded follow-ups). */
+  markdown: string;
+}
+
+/** What visibility (`GET /api/postmortems`) shows without querying each workflow. */
+export interface PostmortemMemo {
+  incidentId: string;
+  service: string;
+  severity: string;
+  owner: Recipient;
+  dueDate: string;
+  overdueAt: string;
+  state: PostmortemState;
+  meetingStart: string;
+  completedAt?: string;
+  url?: string;
+}
+
+export interface CompleteRequest {
+  actor: string;
+  url: string;
+}
+
+export interface FollowUpRequest {
+  actor: string;
+  title: string;
+  owner: Recipient;
+  /** `YYYY-MM-DD`, not before today in the service's time zone. */
+  dueDate: string;
+}
+
+export const postmortemQuery = defineQuery<PostmortemView>('postmortem');
+export const completePostmortemUpdate = defineUpdate<PostmortemView, [CompleteRequest]>('completePostmortem');
+export const addFollowUpUpdate = defineUpdate<FollowUp, [FollowUpRequest]>('addFollowUp');
+
+/** The postmortem of an incident: one per incident, by construction. */
+export function postmortemWorkflowId(incidentId: string): string {
+  return `postmortem-${incidentId}`;
+}
+
+// ---- change log ---------------------------------------------------------------------------------
+
+export type ChangeRequest = Omit<ChangeEvent, 'recordedAt'>;
+
+/** A workflow asks the change log for changes; the answer comes back as `changesReplySignal`. */
+export interface ChangesRequest extends ChangeFilter {
+  requestId: string;
+  replyTo: string;
+}
+
+export interface ChangesReply {
+  requestId: string;
+  changes: ChangeEvent[];
+}
+
+export const recordChangeUpdate = defineUpdate<ChangeEvent, [ChangeRequest]>('recordChange');
+export const changesQuery = defineQuery<ChangeEvent[], [ChangeFilter?]>('changes');
+export const changesRequestSignal = defineSignal<[ChangesRequest]>('changesRequest');
+export const changesReplySignal = defineSignal<[ChangesReply]>('changesReply');
+
+/**
+ * One change log per task queue: deployments that share a namespace keep their changes apart, and
+ * the log is served by the same workers as the postmortems that read it.
+ */
+export function changeLogWorkflowId(taskQueue: string): string {
+  return `change-log-${taskQueue}`;
+}
