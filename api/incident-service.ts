@@ -3,12 +3,7 @@
  * so an unreachable server becomes a 503 instead of a hung request.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  WithStartWorkflowOperation,
-  type Client,
-  type Connection,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import type { Config, Severity } from '../domain/config-schema.js';
 import type { DetectionSource, IncidentState, IncidentView, StatusState } from '../domain/incident.js';
 import { serviceById } from '../domain/model.js';

@@ -4,9 +4,10 @@
  *
  * Only incidents of services in this configuration are shown (a namespace may hold other
  * deployments'), and only those with a published status message. A closed incident never changes, so
- * its view is kept after the first read; the whole board is cached for a moment, because the public
- * page is what everybody reloads during an outage, and each render would otherwise query every open
- * incident. When Temporal cannot be reached, the last board read is served, marked stale.
+ * its view is kept after the first read. The public page is what everybody reloads during an outage:
+ * requests that arrive while a read of Temporal is under way share it, so the load on Temporal stays
+ * at one read at a time however many people reload. When Temporal cannot be reached, the last board
+ * read is served, marked stale.
  */
 import type { Config } from '../domain/config-schema.js';
 import type { IncidentView, StatusMessage, StatusState } from '../domain/incident.js';
@@ -49,7 +50,7 @@ export interface StatusBoard {
 export interface StatusBoardOptions {
   incidents: Pick<IncidentService, 'list' | 'get'>;
   config: Config;
-  /** How long one read of Temporal serves every request (default 2 s). */
+  /** How long after it finished one read of Temporal serves further requests (default 0: only those that arrived during it). */
   cacheMs?: number;
   historyDays?: number;
   /** How many incidents (open and closed, newest first) one read looks at (default 300). */
@@ -60,12 +61,12 @@ export interface StatusBoardOptions {
 const maxClosedViews = 1000;
 
 export function createStatusBoard(o: StatusBoardOptions) {
-  const cacheMs = o.cacheMs ?? 2000;
+  const cacheMs = o.cacheMs ?? 0;
   const historyDays = o.historyDays ?? 90;
   const now = o.now ?? Date.now;
   const serviceIds = new Set(o.config.services.map((s) => s.id));
   const closedViews = new Map<string, IncidentView>();
-  let cached: { at: number; board: Promise<StatusBoard> } | undefined;
+  let cached: { at: number; pending: boolean; board: Promise<StatusBoard> } | undefined;
   let lastGood: StatusBoard | undefined;
 
   async function closedView(id: string): Promise<IncidentView | undefined> {
@@ -141,18 +142,28 @@ export function createStatusBoard(o: StatusBoardOptions) {
   }
 
   return {
-    /** The board, at most `cacheMs` old; the last good one (stale) when Temporal is unreachable. */
+    /**
+     * The board. Requests that arrive while a read is under way share it (and, with `cacheMs`, for
+     * that long after); the last good board, marked stale, when Temporal is unreachable.
+     */
     async get(): Promise<StatusBoard> {
       const t = now();
-      if (!cached || t - cached.at >= cacheMs) {
-        const board = read().catch((e: unknown) => {
-          cached = undefined;
-          if (lastGood) return { ...lastGood, stale: true };
-          throw e;
-        });
-        cached = { at: t, board };
-      }
-      return cached.board;
+      if (cached && (cached.pending || t - cached.at < cacheMs)) return cached.board;
+      const entry: { at: number; pending: boolean; board: Promise<StatusBoard> } = {
+        at: t,
+        pending: true,
+        board: read()
+          .catch((e: unknown) => {
+            if (cached === entry) cached = undefined;
+            if (lastGood) return { ...lastGood, stale: true };
+            throw e;
+          })
+          .finally(() => {
+            entry.pending = false;
+          }),
+      };
+      cached = entry;
+      return entry.board;
     },
   };
 }

@@ -2,3 +2,4 @@
 export { incidentWorkflow } from './incident.js';
 export { postmortemWorkflow } from './postmortem.js';
 export { monitorWorkflow } from './monitor.js';
+export { changeLogWorkflow } from './change-log.js';

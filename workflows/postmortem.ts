@@ -1,12 +1,67 @@
 /**
- * The postmortem, a child of the incident: renders the draft from the incident's record and sends it
- * to the owner with a due date. (Scheduling the meeting and reminders build on this.)
+ * The postmortem, a child of the incident (it outlives it): renders the draft from the incident's
+ * record and the change log, schedules the meeting N working days after resolution and invites
+ * everyone who was paged or acted, reminds the owner until it is marked done, tells the owner's level
+ * above when it is overdue, and reminds each follow-up task's owner on its due date. Decisions live in
+ * domain/ (calendar, postmortem, templates); this file only sequences them.
  */
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { IncidentView, Recipient } from '../domain/incident.js';
-import { renderPostmortem } from '../domain/postmortem.js';
-import { postmortemMail } from '../domain/templates.js';
+import type { OutgoingMail } from '../activities/notifiers/email.js';
+import {
+  endOfLocalDay,
+  isLocalDate,
+  localDateAfter,
+  scheduleMeeting,
+  startOfWorkingDay,
+  zone,
+  type WorkingCalendar,
+} from '../domain/calendar.js';
+import { changeTargets, type ChangeEvent } from '../domain/changes.js';
+import type { Check } from '../domain/config-schema.js';
+import type { EscalationStep, IncidentView, Recipient } from '../domain/incident.js';
+import {
+  defaultPostmortemSettings,
+  incidentFigures,
+  meetingAttendees,
+  overdueRecipients,
+  renderPostmortem,
+  type FollowUp,
+  type MeetingInfo,
+  type PostmortemSettings,
+} from '../domain/postmortem.js';
+import {
+  followUpReminderMail,
+  postmortemInvitation,
+  postmortemInviteMail,
+  postmortemMail,
+  postmortemOverdueMail,
+  postmortemReminderMail,
+} from '../domain/templates.js';
+import { rejection } from './definitions.js';
+import {
+  addFollowUpUpdate,
+  changeLogWorkflowId,
+  changesReplySignal,
+  changesRequestSignal,
+  completePostmortemUpdate,
+  postmortemQuery,
+  postmortemRejection,
+  type CompleteRequest,
+  type FollowUpRequest,
+  type PostmortemMemo,
+  type PostmortemView,
+} from './postmortem-definitions.js';
 
 const { sendEmail } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -17,35 +72,288 @@ const { sendEmail } = proxyActivities<Activities>({
 export interface PostmortemInput {
   view: IncidentView;
   owner: Recipient;
+  /** Calendar days after resolution (in the service's time zone) that the postmortem is due. */
   dueDays: number;
   publicBaseUrl?: string;
+  /** The incident's escalation plan: the level above the owner hears when it is overdue. */
+  plan?: EscalationStep[];
+  /** The incident's checks: their services and hosts are what relevant changes name. */
+  checks?: Check[];
+  /** Contacts whose ids can appear as timeline actors; whoever acted is invited. */
+  contacts?: Recipient[];
+  /** From the config's `postmortem` section; missing fields take the schema's defaults. */
+  settings?: Partial<PostmortemSettings>;
 }
 
 export interface PostmortemResult {
   dueDate: string;
   markdown: string;
+  completedAt?: string;
+  url?: string;
+}
+
+/** How long the draft waits for the change log's answer before it goes out without it. */
+const changeLogTimeout = '1 minute';
+/** Bounds what one postmortem records, so its history stays small. */
+const maxFollowUps = 100;
+const minReminderIntervalMs = 1000;
+
+const invalid = (message: string) => ApplicationFailure.nonRetryable(message, rejection.invalid);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The levels the incident actually paged, as a plan: who is above whom when no plan was passed. */
+function planFromPages(view: IncidentView): EscalationStep[] {
+  const steps: EscalationStep[] = [];
+  for (const p of view.paged) {
+    if (p.cycle !== 0) continue;
+    let step = steps.find((s) => s.level === p.level);
+    if (!step) {
+      step = { level: p.level, cycle: 0, fallback: p.level === 0, recipients: [], waitMs: 0 };
+      steps.push(step);
+    }
+    if (!step.recipients.some((r) => r.id === p.recipient.id)) step.recipients.push(p.recipient);
+  }
+  // Levels in order, the final fallback (level 0) last.
+  return steps.sort((a, b) => (a.level || Infinity) - (b.level || Infinity));
 }
 
 export async function postmortemWorkflow(input: PostmortemInput): Promise<PostmortemResult> {
-  const started = new Date();
-  const dueDate = new Date(started.getTime() + input.dueDays * 86_400_000).toISOString().slice(0, 10);
-  const markdown = renderPostmortem(input.view, {
-    owner: input.owner,
+  const info = workflowInfo();
+  const { view, owner } = input;
+  const settings: PostmortemSettings = { ...defaultPostmortemSettings, ...input.settings };
+  const timeZone = view.service.timezone || 'Europe/Oslo';
+  const generatedAt = new Date().toISOString();
+  const startedMs = Date.parse(generatedAt);
+
+  // The schedule is computed from the incident's own times, so it is the same whenever this runs.
+  const resolvedAt = view.resolvedAt ?? view.closedAt ?? generatedAt;
+  const resolvedMs = Date.parse(resolvedAt);
+  const calendar: WorkingCalendar = {
+    timeZone,
+    workStart: settings.workingHours.start,
+    workEnd: settings.workingHours.end,
+    holidays: settings.holidays,
+  };
+  const dueDate = localDateAfter(resolvedMs, input.dueDays, timeZone);
+  const overdueAtMs = endOfLocalDay(dueDate, timeZone);
+  const escalateAtMs = overdueAtMs + settings.overdueAfterMs;
+  const slot = scheduleMeeting(resolvedMs, calendar, {
+    delayWorkingDays: settings.meetingDelayWorkingDays,
+    durationMs: settings.meetingDurationMs,
+  });
+  const contacts = [...(input.contacts ?? []), ...(input.plan ?? []).flatMap((s) => s.recipients)];
+  const meeting: MeetingInfo = {
+    start: iso(slot.start),
+    end: iso(slot.end),
+    local: slot.local,
+    attendees: meetingAttendees(view, owner, contacts),
+  };
+  const escalateTo = overdueRecipients(input.plan?.length ? input.plan : planFromPages(view), owner);
+  const reminderMs = Math.max(minReminderIntervalMs, settings.reminderIntervalMs);
+
+  const base = (input.publicBaseUrl ?? 'http://localhost:3000').replace(/\/+$/, '');
+  const links = {
+    incidentUrl: `${base}/api/incidents/${view.id}`,
+    postmortemUrl: `${base}/api/incidents/${view.id}/postmortem`,
+  };
+
+  let changes: ChangeEvent[] | undefined;
+  const followUps: FollowUp[] = [];
+  let completed: { at: string; by: string; url: string } | undefined;
+  let remindersSent = 0;
+  /** Reminder slots passed (a reminder is due every interval after the draft). */
+  let reminderSlot = 0;
+  let escalated: { at: string; to: Recipient[] } | undefined;
+  let revision = 0; // bumped by every update, so the main loop wakes up
+  const pending: Promise<unknown>[] = [];
+
+  const render = () =>
+    renderPostmortem(view, {
+      owner,
+      dueDate,
+      generatedAt,
+      meeting,
+      changes,
+      changeWindowMs: settings.changeWindowMs,
+      followUps,
+      completed,
+    });
+  const nextReminderMs = () => startedMs + (reminderSlot + 1) * reminderMs;
+  const followUpAtMs = (f: FollowUp) => startOfWorkingDay(f.dueDate, calendar);
+  const today = () => zone(timeZone).local(Date.now()).date;
+
+  const memo = (): PostmortemMemo => ({
+    incidentId: view.id,
+    service: view.service.id,
+    severity: view.severity,
+    owner,
     dueDate,
-    generatedAt: started.toISOString(),
+    overdueAt: iso(overdueAtMs),
+    state: completed ? 'completed' : 'due',
+    meetingStart: meeting.start,
+    ...(completed ? { completedAt: completed.at, url: completed.url } : {}),
   });
-  const base = input.publicBaseUrl ?? 'http://localhost:3000';
-  const m = postmortemMail(input.view, markdown, dueDate, input.owner, {
-    incidentUrl: `${base}/api/incidents/${input.view.id}`,
+
+  const send = (mail: Omit<OutgoingMail, 'idempotencyKey'>, key: string, what: string) => {
+    // Never blocks the schedule: a mail server that is down must not delay the next reminder.
+    const p = sendEmail({ ...mail, idempotencyKey: `${info.workflowId}/${key}` }).catch((e: unknown) =>
+      log.warn(`postmortem: could not send ${what}`, { error: (e as Error).message ?? String(e) }),
+    );
+    pending.push(p);
+    return p;
+  };
+
+  // ---- handlers -------------------------------------------------------------------------------
+  const viewNow = (): PostmortemView => ({
+      incidentId: view.id,
+      workflowId: info.workflowId,
+      service: { id: view.service.id, name: view.service.name },
+      severity: view.severity,
+      state: completed ? 'completed' : 'due',
+      owner,
+      dueDate,
+      overdueAt: iso(overdueAtMs),
+      escalateAt: iso(escalateAtMs),
+      ...(escalated ? { escalatedTo: escalated.to, escalatedAt: escalated.at } : {}),
+      meeting,
+      remindersSent,
+      ...(completed ? {} : { nextReminderAt: iso(nextReminderMs()) }),
+      followUps,
+      ...(completed ? { completedAt: completed.at, completedBy: completed.by, url: completed.url } : {}),
+      markdown: render(),
+    };
+
+  setHandler(postmortemQuery, viewNow);
+
+  setHandler(
+    completePostmortemUpdate,
+    ({ actor, url }: CompleteRequest) => {
+      completed = { at: new Date().toISOString(), by: actor, url };
+      revision++;
+      upsertMemo({ ...memo() });
+      return viewNow();
+    },
+    {
+      validator: ({ url }: CompleteRequest) => {
+        if (completed)
+          throw ApplicationFailure.nonRetryable(
+            `the postmortem of ${view.id} was already completed at ${completed.at} by ${completed.by}`,
+            postmortemRejection.completed,
+          );
+        if (typeof url !== 'string' || !/^https?:\/\/\S+$/.test(url))
+          throw invalid('url: a link (http or https) to the final document');
+      },
+    },
+  );
+
+  setHandler(
+    addFollowUpUpdate,
+    (req: FollowUpRequest) => {
+      const task: FollowUp = {
+        id: `f${followUps.length + 1}`,
+        title: req.title.trim(),
+        owner: req.owner,
+        dueDate: req.dueDate,
+        recordedBy: req.actor,
+        recordedAt: new Date().toISOString(),
+      };
+      followUps.push(task);
+      revision++;
+      return task;
+    },
+    {
+      validator: (req: FollowUpRequest) => {
+        if (typeof req.title !== 'string' || req.title.trim() === '') throw invalid('title: must not be empty');
+        if (!req.owner || typeof req.owner.email !== 'string' || !req.owner.email.includes('@'))
+          throw invalid('owner: a contact with an email address');
+        if (typeof req.dueDate !== 'string' || !isLocalDate(req.dueDate))
+          throw invalid('dueDate: a date, YYYY-MM-DD');
+        const now = today();
+        if (req.dueDate < now)
+          throw invalid(`dueDate: ${req.dueDate} is in the past (today is ${now} in ${timeZone})`);
+        if (followUps.length >= maxFollowUps) throw invalid(`at most ${maxFollowUps} follow-up tasks`);
+      },
+    },
+  );
+
+  upsertMemo({ ...memo() });
+
+  // ---- changes before the fault ------------------------------------------------------------------
+  const fig = incidentFigures(view);
+  const requestId = `${info.workflowId}/${info.runId}/changes`;
+  let reply: ChangeEvent[] | undefined;
+  setHandler(changesReplySignal, (r) => {
+    if (r.requestId === requestId) reply = r.changes;
   });
-  await sendEmail({
-    idempotencyKey: `${workflowInfo().workflowId}/draft`,
-    to: [input.owner],
-    subject: m.subject,
-    text: m.text,
-    attachments: [
-      { filename: `postmortem-${input.view.id}.md`, content: markdown, contentType: 'text/markdown' },
-    ],
-  });
-  return { dueDate, markdown };
+  try {
+    await getExternalWorkflowHandle(changeLogWorkflowId(info.taskQueue)).signal(changesRequestSignal, {
+      requestId,
+      replyTo: info.workflowId,
+      from: iso(Date.parse(fig.faultBeganAt) - settings.changeWindowMs),
+      to: resolvedAt,
+      targets: changeTargets(view, input.checks),
+    });
+    if (await condition(() => reply !== undefined, changeLogTimeout)) changes = reply;
+    else log.warn('postmortem: the change log did not answer; the draft goes out without changes');
+  } catch {
+    // No change log: nothing was ever recorded for this deployment.
+    changes = [];
+  }
+
+  // ---- the draft and the invitation ---------------------------------------------------------------
+  const markdown = render();
+  const invitation = postmortemInvitation(view, owner, meeting, Date.now(), links);
+  const draft = postmortemMail(view, markdown, dueDate, owner, links, { meeting, invitation });
+  const sends = [send({ to: [owner], ...draft }, 'draft', 'the draft')];
+  const others = meeting.attendees.filter((a) => a.id !== owner.id);
+  if (others.length > 0) {
+    const invite = postmortemInviteMail(view, owner, meeting, markdown, invitation, links);
+    sends.push(send({ to: others, ...invite }, 'invite', 'the invitation'));
+  }
+  await Promise.all(sends);
+
+  // ---- reminders, overdue, follow-ups --------------------------------------------------------------
+  const dueFollowUps = () => followUps.filter((f) => !f.remindedAt);
+  while (!completed || dueFollowUps().length > 0) {
+    const now = Date.now();
+    if (!completed && now >= nextReminderMs()) {
+      remindersSent++;
+      reminderSlot++;
+      const m = postmortemReminderMail(
+        view,
+        owner,
+        { dueDate, number: remindersSent, overdue: now >= overdueAtMs, meeting },
+        links,
+      );
+      void send({ to: [owner], ...m }, `reminder-${remindersSent}`, `reminder ${remindersSent}`);
+      // Catch up without a burst after a long pause (a worker that was down): one reminder, then on.
+      while (nextReminderMs() <= now) reminderSlot++;
+    }
+    if (!completed && !escalated && now >= escalateAtMs) {
+      escalated = { at: iso(now), to: escalateTo };
+      if (escalateTo.length === 0) log.warn('postmortem: overdue, but nobody is above the owner to tell');
+      for (const r of escalateTo) {
+        const m = postmortemOverdueMail(view, owner, r, dueDate, remindersSent, links);
+        void send({ to: [r], ...m }, `overdue/${r.id}`, `the overdue notice to ${r.id}`);
+      }
+    }
+    for (const f of dueFollowUps()) {
+      if (now < followUpAtMs(f)) continue;
+      f.remindedAt = iso(now);
+      void send({ to: [f.owner], ...followUpReminderMail(view, f, links) }, `follow-up-${f.id}`, `follow-up ${f.id}`);
+    }
+
+    const next = Math.min(
+      completed ? Infinity : nextReminderMs(),
+      completed || escalated ? Infinity : escalateAtMs,
+      ...dueFollowUps().map(followUpAtMs),
+    );
+    const seen = revision;
+    if (next === Infinity) await condition(() => revision !== seen);
+    else await condition(() => revision !== seen, Math.max(1, next - Date.now()));
+  }
+
+  await Promise.allSettled(pending);
+  await condition(allHandlersFinished);
+  return { dueDate, markdown: render(), completedAt: completed?.at, url: completed?.url };
 }

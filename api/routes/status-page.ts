@@ -146,8 +146,8 @@ function renderFeed(board: StatusBoard, lang: Lang, base: string): string {
 
 export const statusPageRoutes: FastifyPluginAsyncTypebox<StatusPageOptions> = async (app, o) => {
   htmlErrors(app);
-  const langOf = (req: FastifyRequest<{ Querystring: { lang?: string } }>) =>
-    pickLanguage(req.query.lang, req.headers['accept-language']);
+  const langOf = (req: FastifyRequest) =>
+    pickLanguage((req.query as { lang?: string }).lang, req.headers['accept-language']);
   const baseOf = (req: FastifyRequest) =>
     (o.publicBaseUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
 
