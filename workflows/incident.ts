@@ -3,8 +3,10 @@
  * recovery proof → schedule the postmortem. Decisions live in domain/; this file only sequences them.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   condition,
+  patched,
   ParentClosePolicy,
   proxyActivities,
   setHandler,
@@ -53,6 +55,25 @@ const probes = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 2 },
 });
+
+/** One attempt per call: the workflow retries pages itself and records each failed attempt. */
+const mailOnce = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
+const pageRetryInitialMs = 2_000;
+const pageRetryMaxMs = 60_000;
+const pageRetryLimitMs = 60 * 60_000;
+
+function failureMessage(e: unknown): string {
+  const cause = e instanceof ActivityFailure ? e.cause : e;
+  return (cause as Error | undefined)?.message ?? String(e);
+}
+
+function isPermanent(e: unknown): boolean {
+  const cause = e instanceof ActivityFailure ? e.cause : undefined;
+  return cause instanceof ApplicationFailure && cause.nonRetryable === true;
+}
 
 const mail = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -259,30 +280,57 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     onSent: string,
     ackLink = false,
   ) {
-    const p = mail
-      .sendEmail({
-        idempotencyKey: `${info.workflowId}/${info.runId}/${key}/${to.id}`,
-        to: [to],
-        subject,
-        text,
-        // The activity signs the one-click acknowledge link: the signing secret never enters history.
-        ...(ackLink ? { ackLink: { incidentId: id, recipientId: to.id } } : {}),
-      })
-      .then(
-        (r) =>
-          record(
-            'paged',
-            'system',
-            `${onSent} ${to.name} <${to.email}> by email${r.duplicate ? ' (already sent)' : ''}`,
-          ),
-        (e: unknown) =>
-          record(
-            'page-failed',
-            'system',
-            `could not email ${to.name} <${to.email}>: ${(e as Error).message ?? String(e)}`,
-          ),
+    const message = {
+      idempotencyKey: `${info.workflowId}/${info.runId}/${key}/${to.id}`,
+      to: [to],
+      subject,
+      text,
+      // The activity signs the one-click acknowledge link: the signing secret never enters history.
+      ...(ackLink ? { ackLink: { incidentId: id, recipientId: to.id } } : {}),
+    };
+    const sent = (attempt: number, duplicate: boolean) =>
+      record(
+        'paged',
+        'system',
+        `${onSent} ${to.name} <${to.email}> by email${duplicate ? ' (already sent)' : ''}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
       );
-    pending.push(p);
+    if (!patched('page-attempts-in-timeline')) {
+      // Histories from before attempts were recorded: the activity retried on its own.
+      pending.push(
+        mail.sendEmail(message).then(
+          (r) => sent(1, r.duplicate),
+          (e: unknown) =>
+            record('page-failed', 'system', `could not email ${to.name} <${to.email}>: ${failureMessage(e)}`),
+        ),
+      );
+      return;
+    }
+    pending.push(
+      (async () => {
+        // Retried here rather than by the activity's policy, so every failed attempt is in the timeline.
+        const started = Date.now();
+        let delay = pageRetryInitialMs;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const r = await mailOnce.sendEmail(message);
+            sent(attempt, r.duplicate);
+            return;
+          } catch (e) {
+            const giveUp = isPermanent(e) || Date.now() - started + delay > pageRetryLimitMs;
+            if (attempt <= 5 || attempt % 10 === 0 || giveUp)
+              record(
+                'page-failed',
+                'system',
+                `attempt ${attempt} to email ${to.name} <${to.email}> failed: ${failureMessage(e)}; ` +
+                  (giveUp ? 'giving up on this channel' : `retrying in ${formatDuration(delay)}`),
+              );
+            if (giveUp) return;
+            await sleep(delay);
+            delay = Math.min(delay * 2, pageRetryMaxMs);
+          }
+        }
+      })(),
+    );
   }
 
   function page(stepIndex: number, reason: PageRecord['reason'], recipients: Recipient[]) {
