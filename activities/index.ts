@@ -10,6 +10,7 @@ import type { AckLinks } from './ack-links.js';
 import { runProbe } from './probes/index.js';
 import type { OutgoingMail, SendResult } from './notifiers/email.js';
 import { createMonitorActivities } from './monitor.js';
+import { createWebhookNotifier } from './notifiers/webhook.js';
 import { createIncidentActivities } from './incidents.js';
 import type { IncidentClientOptions } from '../client/incidents.js';
 
@@ -33,6 +34,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createMonitorActivities({ env: deps.env }),
+    ...createWebhookNotifier({ env: deps.env }),
     ...createIncidentActivities(deps.incidents),
     /** Runs every given check at once; a probe never throws, it reports why it failed. */
     async runChecks(checks: Check[]): Promise<CheckResult[]> {

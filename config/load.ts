@@ -174,6 +174,9 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
   ids('checks', c.checks);
 
   c.teams.forEach((t, i) => {
+    t.webhooks.forEach((w, j) => {
+      if (!w.url === !w.urlEnv) add(`teams[${i}].webhooks[${j}]`, 'give exactly one of url or urlEnv');
+    });
     t.members.forEach((m, j) => {
       if (!contacts.has(m)) add(`teams[${i}].members[${j}]`, `unknown contact "${m}"`);
     });
@@ -232,7 +235,8 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
     if (k.kind === 'heartbeat') {
       checkDuration(`checks[${i}].period`, k.period);
       if (k.grace !== undefined) checkDuration(`checks[${i}].grace`, k.grace);
-      if (!k.tokenSha256 && !k.tokenEnv) add(`checks[${i}]`, 'a heartbeat check needs tokenSha256 or tokenEnv');
+      if (!k.tokenSha256 && !k.tokenEnv)
+        add(`checks[${i}]`, 'a heartbeat check needs tokenSha256 or tokenEnv');
     } else if (k.interval !== undefined) {
       try {
         const interval = durationMs(k.interval);
@@ -259,14 +263,21 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
     m.services.forEach((id, j) => {
       if (!services.has(id)) add(`maintenance[${i}].services[${j}]`, `unknown service "${id}"`);
     });
-    if (m.checks.length === 0 && m.services.length === 0) add(`maintenance[${i}]`, 'name at least one check or service');
+    if (m.checks.length === 0 && m.services.length === 0)
+      add(`maintenance[${i}]`, 'name at least one check or service');
     if (Date.parse(m.until) <= Date.parse(m.from)) add(`maintenance[${i}].until`, 'must be after "from"');
   });
   ids('integrations', c.integrations);
   c.integrations.forEach((g, i) => {
     if (!services.has(g.service)) add(`integrations[${i}].service`, `unknown service "${g.service}"`);
-    if (!g.keySha256 && !g.keyEnv) add(`integrations[${i}]`, 'needs keySha256 or keyEnv (the routing key / token is a secret)');
+    if (!g.keySha256 && !g.keyEnv)
+      add(`integrations[${i}]`, 'needs keySha256 or keyEnv (the routing key / token is a secret)');
   });
+
+  for (const sev of ['P0', 'P1', 'P2', 'P3'] as const) {
+    const d = c.severities[sev].communicationDeadline;
+    if (d !== undefined) checkDuration(`severities.${sev}.communicationDeadline`, d);
+  }
 
   const inc = c.incidents;
   if (inc.verifyInterval !== undefined) checkDuration('incidents.verifyInterval', inc.verifyInterval);

@@ -35,10 +35,26 @@ export const Team = Type.Object(
     name: Type.String({ minLength: 1 }),
     members: Type.Array(Id, { minItems: 1 }),
     lead: Type.Optional(Id),
+    /**
+     * Chat webhooks that get the team's incident and status updates. A URL that carries a token (Slack,
+     * Teams) is a secret: give the environment variable holding it (`urlEnv`), not the URL.
+     */
+    webhooks: Type.Array(
+      Type.Object(
+        {
+          format: Type.Union([Type.Literal('json'), Type.Literal('slack'), Type.Literal('teams')]),
+          url: Type.Optional(Type.String({ pattern: '^https?://' })),
+          urlEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' })),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [] },
+    ),
   },
   { additionalProperties: false },
 );
 export type Team = Static<typeof Team>;
+export type WebhookTarget = Team['webhooks'][number];
 
 /** Who to notify: contact ids, or `team:<id>` for every member of a team. */
 export const Targets = Type.Array(Type.String({ pattern: '^(team:)?[a-z0-9][a-z0-9-]*$' }), { minItems: 1 });
@@ -219,6 +235,11 @@ export const SeverityRule = Type.Object(
     autoPublish: Type.Boolean(),
     /** Calendar days after resolution that the postmortem is due. */
     postmortemDueDays: Type.Integer({ minimum: 1 }),
+    /**
+     * Once verified, a public status message must be out within this time; otherwise the service's
+     * communications contact is paged (then the owner). Unset: no deadline.
+     */
+    communicationDeadline: Type.Optional(Duration),
   },
   { additionalProperties: false },
 );
@@ -272,9 +293,9 @@ export const Config = Type.Object(
       {
         additionalProperties: false,
         default: {
-          P0: { autoPublish: true, postmortemDueDays: 3 },
-          P1: { autoPublish: true, postmortemDueDays: 5 },
-          P2: { autoPublish: false, postmortemDueDays: 10 },
+          P0: { autoPublish: true, postmortemDueDays: 3, communicationDeadline: '10m' },
+          P1: { autoPublish: true, postmortemDueDays: 5, communicationDeadline: '15m' },
+          P2: { autoPublish: false, postmortemDueDays: 10, communicationDeadline: '1h' },
           P3: { autoPublish: false, postmortemDueDays: 20 },
         },
       },

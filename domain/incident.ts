@@ -36,6 +36,9 @@ export const timelineKinds = [
   'resolved',
   'resolved-notice',
   'recovered',
+  'comms-overdue',
+  'webhook',
+  'webhook-failed',
   'postmortem',
 ] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
@@ -137,6 +140,12 @@ export interface IncidentInput {
   recoveryPasses: number;
   recoveryIntervalMs: number;
   notifyResolved: boolean;
+  /** Verified → a public status message is due within this time; unset: no deadline. */
+  communicationDeadlineMs?: number;
+  /** Paged in turn when the status message is overdue: the communications contact, then the owner. */
+  communications?: Recipient[];
+  /** Chat webhooks of the teams involved (the URL itself may be a secret, named by `urlEnv`). */
+  webhooks?: { team: string; format: 'json' | 'slack' | 'teams'; url?: string; urlEnv?: string }[];
   /** Base URL of the API, for links in mail. */
   publicBaseUrl?: string;
 }
@@ -160,6 +169,12 @@ export interface IncidentView {
   escalationStep: number;
   nextEscalationAt?: string;
   affected: AffectedService[];
+  /** The draft status message waiting for staff to publish or approve it (communication deadline). */
+  statusDraft?: string;
+  communicationDueAt?: string;
+  /** Reports from customers (the public form): how many, and when the first arrived. */
+  customerReports?: number;
+  firstCustomerReportAt?: string;
   /** Keys (checks, alert dedup keys) still failing; automatic resolution waits for all of them. */
   openKeys: string[];
   paged: PageRecord[];

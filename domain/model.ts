@@ -65,6 +65,21 @@ export function affectedServices(config: Config, serviceId: string): AffectedSer
   return out;
 }
 
+/** The webhooks of every team involved: the owner's teams and teams the policy pages. */
+export function webhooksFor(
+  config: Config,
+  ownerId: string,
+  targets: readonly string[],
+): NonNullable<IncidentInput['webhooks']> {
+  const teamIds = new Set<string>([
+    ...config.teams.filter((t) => t.members.includes(ownerId)).map((t) => t.id),
+    ...targets.filter((t) => t.startsWith('team:')).map((t) => t.slice(5)),
+  ]);
+  return config.teams
+    .filter((t) => teamIds.has(t.id))
+    .flatMap((t) => t.webhooks.map((w) => ({ team: t.id, format: w.format, url: w.url, urlEnv: w.urlEnv })));
+}
+
 export interface IncidentDefaults {
   publicBaseUrl?: string;
 }
@@ -104,6 +119,19 @@ export function buildIncidentInput(
       ? durationMs(config.incidents.recoveryInterval)
       : Math.max(15_000, longestTimeout),
     notifyResolved: config.incidents.notifyResolved,
+    communicationDeadlineMs:
+      rule.communicationDeadline !== undefined ? durationMs(rule.communicationDeadline) : undefined,
+    communications: dedupeRecipients(
+      [service.communicationsContact, service.owner]
+        .filter((x): x is string => !!x)
+        .map((id) => contactById(config, id))
+        .filter((r): r is Recipient => !!r),
+    ),
+    webhooks: webhooksFor(
+      config,
+      service.owner,
+      policy.levels.flatMap((l) => l.notify),
+    ),
     publicBaseUrl: opts.publicBaseUrl,
   };
 }

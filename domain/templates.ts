@@ -643,3 +643,30 @@ const statusTexts: Record<StatusLanguage, Record<StatusState, (c: StatusContext)
 export function statusMessage(state: StatusState, ctx: StatusContext): string {
   return statusTexts[ctx.language ?? 'en'][state](ctx);
 }
+
+/** The communications page: the public status message is overdue; here is the draft to approve. */
+export function communicationsMail(
+  view: IncidentView,
+  draft: string,
+  deadlineMs: number,
+  recipient: Recipient,
+  links: MailLinks,
+): MailText {
+  const incidentUrl = trimSlash(links.incidentUrl);
+  const lines = [
+    `Hi ${recipient.name},`,
+    '',
+    `${view.service.name} has a verified ${view.severity} incident and no public status message yet:`,
+    `the deadline for public communication (${Math.round(deadlineMs / 60_000) || '<1'} min after verification) has passed.`,
+    '',
+    'Draft, ready to publish as it is:',
+    `  ${oneLine(draft)}`,
+    '',
+    'Publish the draft (or send your own "message"):',
+    `  curl -X POST -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
+    `    -d '{"state":"investigating"}' ${incidentUrl}/status`,
+    '',
+    `Incident: ${view.id} — ${incidentUrl}`,
+  ];
+  return { subject: `${severityTag(view)} ${view.service.name}: public status message overdue`, text: `${lines.join('\n')}\n` };
+}

@@ -32,7 +32,8 @@ import type {
 } from '../domain/incident.js';
 import { closedStates, statusStates } from '../domain/incident.js';
 import { formatDuration } from '../domain/duration.js';
-import { pageMail, resolvedMail, statusMessage } from '../domain/templates.js';
+import { communicationsMail, pageMail, resolvedMail, statusMessage } from '../domain/templates.js';
+import type { ChatEvent } from '../domain/chat.js';
 import {
   acknowledgeUpdate,
   incidentId,
@@ -75,6 +76,17 @@ function isPermanent(e: unknown): boolean {
   return cause instanceof ApplicationFailure && cause.nonRetryable === true;
 }
 
+const chat = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 6,
+  },
+});
+
 const mail = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   // A page keeps being retried with backoff for a while; escalation never waits for it.
@@ -109,6 +121,15 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   const seenEvents = new Set<string>([input.detection.eventId]);
   /** Whether anything automatic (a check, an alert) ever reported this incident: then it can auto-resolve. */
   let hadKeys = view.openKeys.length > 0;
+  const countCustomer = (d: Detection) => {
+    if (d.source !== 'customer') return;
+    view.customerReports = (view.customerReports ?? 0) + 1;
+    view.firstCustomerReportAt ??= now();
+  };
+  countCustomer(input.detection);
+  /** Chat webhooks and the communication deadline came later; older histories replay without them. */
+  let chatEnabled = false;
+  let chatSeq = 0;
   let acknowledger: Recipient | undefined;
   let ackSeq = 0;
   let sendSeq = 0;
@@ -148,6 +169,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       if (seenEvents.has(d.eventId))
         return { id, opened: d.eventId === input.detection.eventId, state: view.state };
       seenEvents.add(d.eventId);
+      countCustomer(d);
       if (d.key && !view.openKeys.includes(d.key)) {
         view.openKeys.push(d.key);
         hadKeys = true;
@@ -192,6 +214,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       view.acknowledgedBy = actor;
       view.nextEscalationAt = undefined;
       record('acknowledged', actor, `acknowledged by ${actor}; escalation stopped`);
+      notifyChat('acknowledged', `${input.service.name}: acknowledged by ${actor}`, 'Escalation stopped.');
       if (view.state !== 'verifying') setState('acknowledged');
       return view;
     },
@@ -269,7 +292,9 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
         reason: input.detection.reason,
       });
     view.status.push({ at: now(), state, message: text, author });
+    view.statusDraft = undefined;
     record('status', author, `status message published (${state}): ${text}`);
+    notifyChat('status', `${input.service.component ?? input.service.name}: ${state}`, text);
   }
 
   function sendTracked(
@@ -331,6 +356,78 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
         }
       })(),
     );
+  }
+
+  function notifyChat(kind: ChatEvent['kind'], title: string, text: string) {
+    if (!chatEnabled) return;
+    const seq = ++chatSeq;
+    for (const hook of input.webhooks ?? []) {
+      const event: ChatEvent = {
+        kind,
+        incidentId: id,
+        service: input.service.name,
+        severity: input.severity,
+        state: view.state,
+        title,
+        text,
+        url: links.incidentUrl,
+        at: now(),
+      };
+      pending.push(
+        chat
+          .postWebhook({
+            idempotencyKey: `${info.workflowId}/${info.runId}/chat-${seq}/${hook.team}-${hook.format}`,
+            format: hook.format,
+            url: hook.url,
+            urlEnv: hook.urlEnv,
+            event,
+          })
+          .then(
+            () =>
+              record(
+                'webhook',
+                'system',
+                `${kind} update posted to team ${hook.team}'s ${hook.format} webhook`,
+              ),
+            (e: unknown) =>
+              record(
+                'webhook-failed',
+                'system',
+                `${kind} update not delivered to team ${hook.team}'s ${hook.format} webhook: ${failureMessage(e)}`,
+              ),
+          ),
+      );
+    }
+  }
+
+  /**
+   * The deadline for public communication, separate from the technical acknowledgement: a drafted
+   * status message waits for staff; if none is published in time, the communications contact is
+   * paged, then the owner, each after another deadline.
+   */
+  async function communicationDeadline(deadlineMs: number) {
+    view.statusDraft = statusMessage('investigating', {
+      component: input.service.component ?? input.service.name,
+      severity: input.severity,
+      reason: input.detection.reason,
+    });
+    const chain = input.communications ?? [];
+    for (let i = 0; ; i++) {
+      view.communicationDueAt = new Date(Date.now() + deadlineMs).toISOString();
+      const done = await condition(() => view.status.length > 0 || isClosed(), deadlineMs);
+      if (done) break;
+      const who = chain[i];
+      if (!who) break;
+      record(
+        'comms-overdue',
+        'system',
+        `no public status message ${formatDuration(deadlineMs * (i + 1))} after verification; paging ${who.name} to publish or approve the draft`,
+      );
+      view.paged.push({ at: now(), level: 0, cycle: 0, recipient: who, reason: 'escalation' });
+      const m = communicationsMail(view, view.statusDraft ?? '', deadlineMs, who, links);
+      sendTracked(`comms-${i}`, who, m.subject, m.text, 'public communication overdue:');
+    }
+    view.communicationDueAt = undefined;
   }
 
   function page(stepIndex: number, reason: PageRecord['reason'], recipients: Recipient[]) {
@@ -406,6 +503,12 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     return view;
   }
   view.verifiedAt = now();
+  if (patched('comms-deadline-and-chat')) {
+    chatEnabled = true;
+    notifyChat('opened', `${input.service.name} is down`, input.detection.reason);
+    if (input.communicationDeadlineMs !== undefined)
+      pending.push(communicationDeadline(input.communicationDeadlineMs));
+  }
 
   // ---- notify + status --------------------------------------------------------------------------
   if (input.autoPublish && view.state !== 'resolving') publishStatus('investigating', 'system');
@@ -515,6 +618,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     view.closedAt = view.resolvedAt;
     view.nextEscalationAt = undefined;
     record('resolved', 'probe', detail);
+    notifyChat('resolved', `${input.service.name} is resolved`, detail);
     if (input.autoPublish || view.status.length > 0) publishStatus('resolved', 'system');
     if (input.notifyResolved) {
       const seen = new Set<string>();

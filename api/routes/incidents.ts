@@ -121,16 +121,18 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
         tags: ['incidents'],
         summary: 'Ask to resolve: the incident resolves once the probes pass',
         params: Params,
-        body: Type.Optional(
-          Type.Object(
-            { note: Type.Optional(Type.String({ maxLength: 2000 })) },
-            { additionalProperties: false },
-          ),
+        body: Type.Object(
+          { note: Type.Optional(Type.String({ maxLength: 2000 })) },
+          { additionalProperties: false },
         ),
         response: { 200: View, ...errors },
       },
+      // `curl -X POST …/resolve` with no body at all is a resolve without a note.
+      preValidation: async (req: { body: unknown }) => {
+        req.body ??= {};
+      },
     },
-    async (req) => o.incidents.resolve(req.params.id, req.actor!, req.body?.note),
+    async (req) => o.incidents.resolve(req.params.id, req.actor!, req.body.note),
   );
 
   app.post(
