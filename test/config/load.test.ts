@@ -65,13 +65,40 @@ checks:
     expect(errors).toEqual([
       'contacts[0].email: not an email address',
       'policies[0].levels[0].ackTimeout: expected a duration: seconds as a number, or a string such as 30s, 15m, 2h, 1d',
-      'checks[0].kind: unknown probe kind "ftp" (one of ssh, sftpFileAge, http, tcp)',
+      'checks[0].kind: unknown probe kind "ftp" (one of ssh, sftpFileAge, http, tcp, heartbeat)',
       'checks[1].fingerprint: malformed host-key fingerprint: expected SHA256:<43 base64 characters>, as `ssh-keygen -lf` prints it',
       'checks[2].failThreshold: must be >= 1',
       'policies[0].levels[0].notify[0]: unknown contact "nobody"',
       'services[0].policy: unknown policy "oncall"',
       'services[0].dependsOn[0]: unknown service "ghost"',
       "checks[3].interval: interval (5s) is below the probe's timeout (10s)",
+    ]);
+  });
+
+  it('checks heartbeats, maintenance windows, integrations, webhooks and deadlines', () => {
+    const errors = errorsOf(`
+contacts: [{ id: kari, name: Kari, email: kari@x.no }]
+teams: [{ id: t, name: T, members: [kari], webhooks: [{ format: slack }, { format: teams, url: "https://x", urlEnv: HOOK }] }]
+policies: [{ id: p, levels: [{ notify: [kari], ackTimeout: 1m }], acknowledgementTimeout: 1h }]
+services: [{ id: s, name: S, owner: kari, policy: p }]
+checks: [{ id: hb, service: s, kind: heartbeat, period: 1d }]
+maintenance: [{ checks: [nope], from: "2026-01-02T00:00:00Z", until: "2026-01-01T00:00:00Z" }]
+integrations: [{ id: pd, kind: pagerduty, service: ghost }]
+severities:
+  P0: { autoPublish: true, postmortemDueDays: 1, communicationDeadline: soon }
+  P1: { autoPublish: true, postmortemDueDays: 1 }
+  P2: { autoPublish: false, postmortemDueDays: 1 }
+  P3: { autoPublish: false, postmortemDueDays: 1 }
+`);
+    expect(errors).toEqual([
+      'severities.P0.communicationDeadline: expected a duration: seconds as a number, or a string such as 30s, 15m, 2h, 1d',
+      'teams[0].webhooks[0]: give exactly one of url or urlEnv',
+      'teams[0].webhooks[1]: give exactly one of url or urlEnv',
+      'checks[0]: a heartbeat check needs tokenSha256 or tokenEnv',
+      'maintenance[0].checks[0]: unknown check "nope"',
+      'maintenance[0].until: must be after "from"',
+      'integrations[0].service: unknown service "ghost"',
+      'integrations[0]: needs keySha256 or keyEnv (the routing key / token is a secret)',
     ]);
   });
 
