@@ -9,6 +9,8 @@ import { startSmtpServer } from '../helpers/smtp-server.js';
 import { startSshServer } from '../helpers/ssh-server.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 import { validateConfig } from '../../config/load.js';
+import { reconcileMonitors } from '../../client/monitors.js';
+import { monitorStateQuery } from '../../workflows/monitor.js';
 import type { Config } from '../../domain/config-schema.js';
 
 type Smtp = Awaited<ReturnType<typeof startSmtpServer>>;
@@ -402,6 +404,58 @@ describe('monitors', () => {
     } finally {
       await ssh.close();
     }
+  }, 60_000);
+
+  it('reconciling: a changed check reaches its running monitor, a removed check stops its monitor', async () => {
+    const { prefix, config } = monitorConfig({
+      checks: (p) => [
+        {
+          id: `${p}-a`,
+          service: `${p}-host`,
+          kind: 'tcp',
+          host: '127.0.0.1',
+          port: 1,
+          interval: '30s',
+          timeout: '1s',
+        },
+        {
+          id: `${p}-b`,
+          service: `${p}-host`,
+          kind: 'tcp',
+          host: '127.0.0.1',
+          port: 2,
+          interval: '30s',
+          timeout: '1s',
+        },
+      ],
+    });
+    h = await startHarness({ config, smtpUrl: smtp.url, monitors: true });
+    const changed: Config = {
+      ...config,
+      checks: [{ ...config.checks[0]!, port: 3 } as Config['checks'][number]],
+    };
+    const again = await reconcileMonitors(h.client, changed, h.taskQueue);
+    expect(again.configured).toEqual([`${prefix}-a`]);
+    const stopped = await eventually(
+      async () => {
+        const r = await reconcileMonitors(h!.client, changed, h!.taskQueue);
+        return r.stopped.length > 0 ? r : undefined;
+      },
+      15_000,
+      'the removed monitor is found and stopped',
+    );
+    expect(stopped.stopped).toEqual([`monitor-${prefix}-b`]);
+    await eventually(
+      async () => {
+        const d = await h!.client.workflow.getHandle(`monitor-${prefix}-b`).describe();
+        return d.status.name === 'COMPLETED';
+      },
+      15_000,
+      'monitor b completed',
+    );
+    const a = await h.client.workflow.getHandle(`monitor-${prefix}-a`).query(monitorStateQuery);
+    expect(a.check).toMatchObject({ port: 3 });
+    expect(a.events.some((e) => e.kind === 'configured')).toBe(true);
   }, 60_000);
 
   it('heartbeat: pings on time keep it healthy, a missed ping opens an incident, the next ping recovers it', async () => {
