@@ -110,6 +110,22 @@ export const envVars: readonly EnvVar[] = [
       'HMAC key (at least 16 characters) of the staff console session cookie. Unset: a random key per process (sessions end on restart and do not carry across API instances).',
   },
   {
+    name: 'PAGERDUTY_ROUTING_KEY',
+    usedBy: ['api'],
+    requiredInProduction: false,
+    secret: true,
+    description:
+      "Routing key of the example config's PagerDuty-compatible integration (integrations[].keyEnv names the variable). Unset: its events are refused.",
+  },
+  {
+    name: 'ALERTMANAGER_TOKEN',
+    usedBy: ['api'],
+    requiredInProduction: false,
+    secret: true,
+    description:
+      "Bearer token of the example config's Alertmanager integration (integrations[].keyEnv names the variable). Unset: its webhooks are refused.",
+  },
+  {
     name: 'LOG_LEVEL',
     usedBy: ['worker', 'api'],
     requiredInProduction: false,

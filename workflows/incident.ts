@@ -17,6 +17,8 @@ import {
   allHandlersFinished,
 } from '@temporalio/workflow';
 import type { Activities, CheckResult } from '../activities/index.js';
+import type { OutgoingMail } from '../activities/notifiers/email.js';
+import { deliveryWorkflow } from './delivery.js';
 import { ackTimeoutRecipients, nextStep, waitAfter } from '../domain/escalation.js';
 import type {
   Detection,
@@ -134,6 +136,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   let ackSeq = 0;
   let sendSeq = 0;
   const pending: Promise<unknown>[] = [];
+  const resolvedNotices: OutgoingMail[] = [];
 
   const record = (kind: TimelineKind, actor: string, detail: string) => {
     const event: TimelineEvent = { at: now(), actor, kind, detail };
@@ -621,18 +624,45 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     notifyChat('resolved', `${input.service.name} is resolved`, detail);
     if (input.autoPublish || view.status.length > 0) publishStatus('resolved', 'system');
     if (input.notifyResolved) {
+      const handOff = patched('resolved-notice-delivery');
       const seen = new Set<string>();
       for (const p of view.paged) {
         if (seen.has(p.recipient.id)) continue;
         seen.add(p.recipient.id);
         const m = resolvedMail(view, p.recipient, links);
-        sendTracked('resolved', p.recipient, m.subject, m.text, 'resolved notice sent to');
+        if (handOff)
+          resolvedNotices.push({
+            idempotencyKey: `${info.workflowId}/${info.runId}/resolved/${p.recipient.id}`,
+            to: [p.recipient],
+            subject: m.subject,
+            text: m.text,
+          });
+        else sendTracked('resolved', p.recipient, m.subject, m.text, 'resolved notice sent to');
       }
     }
   }
 
-  // ---- postmortem -----------------------------------------------------------------------------
-  await Promise.allSettled(pending);
+  // ---- hand-off and postmortem ------------------------------------------------------------------
+  if (resolvedNotices.length > 0) {
+    // Delivered by a child that outlives this workflow, so the incident closes now and a new report
+    // of the service can open a new incident even while a mail server is down.
+    await startChild(deliveryWorkflow, {
+      workflowId: `resolved-notice-${id}`,
+      args: [{ mails: resolvedNotices }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+    record(
+      'resolved-notice',
+      'system',
+      `resolved notice on its way to ${resolvedNotices.map((m) => m.to[0]!.email).join(', ')}`,
+    );
+  }
+  if (patched('bounded-close')) {
+    // Pages still being retried no longer matter once it is resolved; give chat updates a minute.
+    await Promise.race([Promise.allSettled(pending), sleep(60_000)]);
+  } else {
+    await Promise.allSettled(pending);
+  }
   record('postmortem', 'system', `postmortem draft scheduled for ${input.owner.name}`);
   await startChild(postmortemWorkflow, {
     workflowId: `postmortem-${id}`,

@@ -3,3 +3,4 @@ export { incidentWorkflow } from './incident.js';
 export { postmortemWorkflow } from './postmortem.js';
 export { monitorWorkflow } from './monitor.js';
 export { changeLogWorkflow } from './change-log.js';
+export { deliveryWorkflow } from './delivery.js';

@@ -9,6 +9,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  continueAsNew,
   getExternalWorkflowHandle,
   log,
   proxyActivities,
@@ -83,6 +84,21 @@ export interface PostmortemInput {
   contacts?: Recipient[];
   /** From the config's `postmortem` section; missing fields take the schema's defaults. */
   settings?: Partial<PostmortemSettings>;
+  /** Continue-as-new after this many reminders, carrying the state (and when Temporal suggests it). */
+  maxRemindersPerRun?: number;
+  /** Set by continue-as-new: where the previous run left off. The draft is not sent again. */
+  resume?: PostmortemProgress;
+}
+
+/** What one run hands the next. */
+export interface PostmortemProgress {
+  generatedAt: string;
+  changes?: ChangeEvent[];
+  followUps: FollowUp[];
+  completed?: { at: string; by: string; url: string };
+  remindersSent: number;
+  reminderSlot: number;
+  escalated?: { at: string; to: Recipient[] };
 }
 
 export interface PostmortemResult {
@@ -122,7 +138,8 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
   const { view, owner } = input;
   const settings: PostmortemSettings = { ...defaultPostmortemSettings, ...input.settings };
   const timeZone = view.service.timezone || 'Europe/Oslo';
-  const generatedAt = new Date().toISOString();
+  const resume = input.resume;
+  const generatedAt = resume?.generatedAt ?? new Date().toISOString();
   const startedMs = Date.parse(generatedAt);
 
   // The schedule is computed from the incident's own times, so it is the same whenever this runs.
@@ -157,13 +174,15 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
     postmortemUrl: `${base}/api/incidents/${view.id}/postmortem`,
   };
 
-  let changes: ChangeEvent[] | undefined;
-  const followUps: FollowUp[] = [];
-  let completed: { at: string; by: string; url: string } | undefined;
-  let remindersSent = 0;
+  let changes: ChangeEvent[] | undefined = resume?.changes;
+  const followUps: FollowUp[] = resume?.followUps ?? [];
+  let completed = resume?.completed;
+  let remindersSent = resume?.remindersSent ?? 0;
   /** Reminder slots passed (a reminder is due every interval after the draft). */
-  let reminderSlot = 0;
-  let escalated: { at: string; to: Recipient[] } | undefined;
+  let reminderSlot = resume?.reminderSlot ?? 0;
+  let escalated = resume?.escalated;
+  const maxRemindersPerRun = input.maxRemindersPerRun ?? 500;
+  let remindersThisRun = 0;
   let revision = 0; // bumped by every update, so the main loop wakes up
   const pending: Promise<unknown>[] = [];
 
@@ -205,23 +224,23 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
 
   // ---- handlers -------------------------------------------------------------------------------
   const viewNow = (): PostmortemView => ({
-      incidentId: view.id,
-      workflowId: info.workflowId,
-      service: { id: view.service.id, name: view.service.name },
-      severity: view.severity,
-      state: completed ? 'completed' : 'due',
-      owner,
-      dueDate,
-      overdueAt: iso(overdueAtMs),
-      escalateAt: iso(escalateAtMs),
-      ...(escalated ? { escalatedTo: escalated.to, escalatedAt: escalated.at } : {}),
-      meeting,
-      remindersSent,
-      ...(completed ? {} : { nextReminderAt: iso(nextReminderMs()) }),
-      followUps,
-      ...(completed ? { completedAt: completed.at, completedBy: completed.by, url: completed.url } : {}),
-      markdown: render(),
-    };
+    incidentId: view.id,
+    workflowId: info.workflowId,
+    service: { id: view.service.id, name: view.service.name },
+    severity: view.severity,
+    state: completed ? 'completed' : 'due',
+    owner,
+    dueDate,
+    overdueAt: iso(overdueAtMs),
+    escalateAt: iso(escalateAtMs),
+    ...(escalated ? { escalatedTo: escalated.to, escalatedAt: escalated.at } : {}),
+    meeting,
+    remindersSent,
+    ...(completed ? {} : { nextReminderAt: iso(nextReminderMs()) }),
+    followUps,
+    ...(completed ? { completedAt: completed.at, completedBy: completed.by, url: completed.url } : {}),
+    markdown: render(),
+  });
 
   setHandler(postmortemQuery, viewNow);
 
@@ -263,7 +282,8 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
     },
     {
       validator: (req: FollowUpRequest) => {
-        if (typeof req.title !== 'string' || req.title.trim() === '') throw invalid('title: must not be empty');
+        if (typeof req.title !== 'string' || req.title.trim() === '')
+          throw invalid('title: must not be empty');
         if (!req.owner || typeof req.owner.email !== 'string' || !req.owner.email.includes('@'))
           throw invalid('owner: a contact with an email address');
         if (typeof req.dueDate !== 'string' || !isLocalDate(req.dueDate))
@@ -278,39 +298,46 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
 
   upsertMemo({ ...memo() });
 
-  // ---- changes before the fault ------------------------------------------------------------------
-  const fig = incidentFigures(view);
-  const requestId = `${info.workflowId}/${info.runId}/changes`;
-  let reply: ChangeEvent[] | undefined;
-  setHandler(changesReplySignal, (r) => {
-    if (r.requestId === requestId) reply = r.changes;
-  });
-  try {
-    await getExternalWorkflowHandle(changeLogWorkflowId(info.taskQueue)).signal(changesRequestSignal, {
-      requestId,
-      replyTo: info.workflowId,
-      from: iso(Date.parse(fig.faultBeganAt) - settings.changeWindowMs),
-      to: resolvedAt,
-      targets: changeTargets(view, input.checks),
+  /** The changes before the fault from the change log, then the draft and the invitation. */
+  async function draftAndInvite() {
+    const fig = incidentFigures(view);
+    // One question per run; the id only has to tell its answer from a stray signal.
+    const requestId = 'changes-1';
+    let reply: ChangeEvent[] | undefined;
+    setHandler(changesReplySignal, (r) => {
+      if (r.requestId === requestId) reply = r.changes;
     });
-    if (await condition(() => reply !== undefined, changeLogTimeout)) changes = reply;
-    else log.warn('postmortem: the change log did not answer; the draft goes out without changes');
-  } catch {
-    // No change log: nothing was ever recorded for this deployment.
-    changes = [];
+    try {
+      await getExternalWorkflowHandle(changeLogWorkflowId(info.taskQueue)).signal(changesRequestSignal, {
+        requestId,
+        replyTo: info.workflowId,
+        from: iso(Date.parse(fig.faultBeganAt) - settings.changeWindowMs),
+        to: resolvedAt,
+        targets: changeTargets(view, input.checks),
+      });
+      if (await condition(() => reply !== undefined, changeLogTimeout)) changes = reply;
+      else log.warn('postmortem: the change log did not answer; the draft goes out without changes');
+    } catch {
+      // No change log: nothing was ever recorded for this deployment.
+      changes = [];
+    }
+
+    // ---- the draft and the invitation ---------------------------------------------------------------
+    const markdown = render();
+    const invitation = postmortemInvitation(view, owner, meeting, Date.now(), links);
+    const draft = postmortemMail(view, markdown, dueDate, owner, links, { meeting, invitation });
+    const sends = [send({ to: [owner], ...draft }, 'draft', 'the draft')];
+    const others = meeting.attendees.filter((a) => a.id !== owner.id);
+    if (others.length > 0) {
+      const invite = postmortemInviteMail(view, owner, meeting, markdown, invitation, links);
+      sends.push(send({ to: others, ...invite }, 'invite', 'the invitation'));
+    }
+    await Promise.all(sends);
   }
 
-  // ---- the draft and the invitation ---------------------------------------------------------------
-  const markdown = render();
-  const invitation = postmortemInvitation(view, owner, meeting, Date.now(), links);
-  const draft = postmortemMail(view, markdown, dueDate, owner, links, { meeting, invitation });
-  const sends = [send({ to: [owner], ...draft }, 'draft', 'the draft')];
-  const others = meeting.attendees.filter((a) => a.id !== owner.id);
-  if (others.length > 0) {
-    const invite = postmortemInviteMail(view, owner, meeting, markdown, invitation, links);
-    sends.push(send({ to: others, ...invite }, 'invite', 'the invitation'));
+  if (!resume) {
+    await draftAndInvite();
   }
-  await Promise.all(sends);
 
   // ---- reminders, overdue, follow-ups --------------------------------------------------------------
   const dueFollowUps = () => followUps.filter((f) => !f.remindedAt);
@@ -326,6 +353,7 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
         links,
       );
       void send({ to: [owner], ...m }, `reminder-${remindersSent}`, `reminder ${remindersSent}`);
+      remindersThisRun++;
       // Catch up without a burst after a long pause (a worker that was down): one reminder, then on.
       while (nextReminderMs() <= now) reminderSlot++;
     }
@@ -340,7 +368,21 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
     for (const f of dueFollowUps()) {
       if (now < followUpAtMs(f)) continue;
       f.remindedAt = iso(now);
-      void send({ to: [f.owner], ...followUpReminderMail(view, f, links) }, `follow-up-${f.id}`, `follow-up ${f.id}`);
+      void send(
+        { to: [f.owner], ...followUpReminderMail(view, f, links) },
+        `follow-up-${f.id}`,
+        `follow-up ${f.id}`,
+      );
+    }
+
+    if (remindersThisRun >= maxRemindersPerRun || workflowInfo().continueAsNewSuggested) {
+      // A postmortem left open for months stays a short history: the next run carries the state.
+      await Promise.allSettled(pending);
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof postmortemWorkflow>({
+        ...input,
+        resume: { generatedAt, changes, followUps, completed, remindersSent, reminderSlot, escalated },
+      });
     }
 
     const next = Math.min(

@@ -1,0 +1,543 @@
+/**
+ * Inbound events from the alerting tools people already run: a PagerDuty Events API v2 compatible
+ * endpoint and a Prometheus Alertmanager webhook receiver. Each event opens, joins, acknowledges or
+ * recovers the incident of a configured service (`integrations[]` in the config).
+ *
+ * - The key of an integration (routing key, bearer token) is a secret: only SHA-256 hashes are kept
+ *   and compared, and it is never logged nor part of an event id.
+ * - Dedup: what keeps the incident open is `event:<integration>:<dedup_key|fingerprint>`, so one
+ *   alert is one key of one incident; the event id (the Temporal update id) is a hash of the
+ *   delivery, so the same delivery retried is recorded once.
+ * - Alerts skip verification (`skipVerify`): the alerting tool has already evaluated its rule, often
+ *   over a `for:` duration, and our probes may not even measure what the alert measures — the
+ *   alert is the signal, as in PagerDuty. A failing check of the service still joins the incident.
+ * - Bounded under bursts: at most `maxPending` requests are processed at once (beyond that: 429 for
+ *   PagerDuty, 503 for Alertmanager, both with Retry-After, and both senders retry), at most
+ *   `concurrency` Temporal operations run at once, identical deliveries in flight share one
+ *   operation, and events of one key are processed in arrival order.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { severities, type Config, type Severity } from '../../domain/config-schema.js';
+import { closedStates, type Detection, type IncidentView } from '../../domain/incident.js';
+import { dependencyClosure, serviceById } from '../../domain/model.js';
+import { reportIncident, reportRecovery, rootIncidentService } from '../../client/incidents.js';
+import {
+  acknowledgeUpdate,
+  incidentWorkflowId,
+  parseIncidentId,
+  viewQuery,
+  type ReportResult,
+} from '../../workflows/definitions.js';
+import type { IncidentService } from '../incident-service.js';
+import { HttpError } from '../errors.js';
+
+type Integration = Config['integrations'][number];
+
+export interface EventLimits {
+  /** Temporal operations the event routes run at once (default 16). */
+  concurrency: number;
+  /** Event requests being processed at once before new ones are turned away (default 256). */
+  maxPending: number;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** JSON with sorted keys: the same event, however its keys are ordered, hashes the same. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
+const rank = (s: Severity) => severities.indexOf(s);
+/** PagerDuty / Alertmanager severity → ours; the service's configured severity is the floor. */
+const severityMap: Record<string, Severity> = {
+  critical: 'P1',
+  error: 'P2',
+  warning: 'P3',
+  info: 'P3',
+};
+export function eventSeverity(alert: string | undefined, service: Severity): Severity {
+  const a = alert?.trim();
+  const mapped = a
+    ? /^p[0-3]$/i.test(a)
+      ? (a.toUpperCase() as Severity)
+      : severityMap[a.toLowerCase()]
+    : undefined;
+  return mapped && rank(mapped) < rank(service) ? mapped : service;
+}
+
+const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
+
+// ---- schemas --------------------------------------------------------------------------------------
+
+const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
+const PagerDutyEvent = Type.Object(
+  {
+    routing_key: Type.String({ minLength: 1, maxLength: 200 }),
+    event_action: Type.Enum(['trigger', 'acknowledge', 'resolve']),
+    dedup_key: Type.Optional(Text(255)),
+    payload: Type.Optional(
+      Type.Object(
+        {
+          summary: Type.Optional(Text(1024)),
+          source: Type.Optional(Text(255)),
+          severity: Type.Optional(Type.Enum(['critical', 'error', 'warning', 'info'])),
+          timestamp: Type.Optional(Type.String({ maxLength: 64 })),
+          component: Type.Optional(Type.String({ maxLength: 255 })),
+          group: Type.Optional(Type.String({ maxLength: 255 })),
+          class: Type.Optional(Type.String({ maxLength: 255 })),
+          custom_details: Type.Optional(Type.Unknown()),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+    client: Type.Optional(Type.String({ maxLength: 255 })),
+    client_url: Type.Optional(Type.String({ maxLength: 2048 })),
+  },
+  { additionalProperties: true, description: 'PagerDuty Events API v2 event' },
+);
+type PagerDutyEvent = Static<typeof PagerDutyEvent>;
+
+const PagerDutyAccepted = Type.Object({
+  status: Type.Literal('success'),
+  message: Type.String(),
+  dedup_key: Type.String(),
+});
+const PagerDutyInvalid = Type.Object({
+  status: Type.String(),
+  message: Type.String(),
+  errors: Type.Optional(Type.Array(Type.String())),
+});
+
+const Labels = Type.Record(Type.String(), Type.String());
+const AlertmanagerAlert = Type.Object(
+  {
+    status: Type.Enum(['firing', 'resolved']),
+    labels: Labels,
+    annotations: Type.Optional(Labels),
+    startsAt: Type.String({ minLength: 1, maxLength: 64 }),
+    endsAt: Type.Optional(Type.String({ maxLength: 64 })),
+    generatorURL: Type.Optional(Type.String({ maxLength: 4096 })),
+    fingerprint: Type.String({ minLength: 1, maxLength: 128 }),
+  },
+  { additionalProperties: true },
+);
+const AlertmanagerWebhook = Type.Object(
+  {
+    version: Type.Literal('4'),
+    status: Type.Enum(['firing', 'resolved']),
+    receiver: Type.String({ maxLength: 255 }),
+    groupKey: Type.String({ maxLength: 4096 }),
+    truncatedAlerts: Type.Optional(Type.Integer({ minimum: 0 })),
+    groupLabels: Type.Optional(Labels),
+    commonLabels: Type.Optional(Labels),
+    commonAnnotations: Type.Optional(Labels),
+    externalURL: Type.Optional(Type.String({ maxLength: 4096 })),
+    alerts: Type.Array(AlertmanagerAlert, { maxItems: 1000 }),
+  },
+  { additionalProperties: true, description: 'Alertmanager webhook payload, version 4' },
+);
+type AlertmanagerAlert = Static<typeof AlertmanagerAlert>;
+
+const ErrorBody = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  message: Type.String(),
+  field: Type.Optional(Type.String()),
+});
+
+// ---- helpers --------------------------------------------------------------------------------------
+
+/** Runs at most `max` tasks at once; the rest wait in arrival order. */
+function limiter(max: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active < max) active++;
+    else await new Promise<void>((r) => waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+/** The first field an Ajv error is about, as `payload.summary`. */
+function fieldOf(err: FastifyError): string {
+  const first = err.validation?.[0];
+  const path = (first?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+  return [path, missing].filter(Boolean).join('.') || 'body';
+}
+
+function describeValidation(err: FastifyError): string {
+  const first = err.validation?.[0];
+  const allowed = (first?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
+  const why = first?.keyword === 'required' ? 'is required' : (first?.message ?? 'is invalid');
+  return `${fieldOf(err)}: ${why}${allowed ? ` (${allowed.join(', ')})` : ''}`;
+}
+
+const invalidEvent = (reply: FastifyReply, errors: string[]) =>
+  reply.status(400).send({ status: 'invalid event', message: 'Event object is invalid', errors });
+
+// ---- routes ---------------------------------------------------------------------------------------
+
+export const eventRoutes: FastifyPluginAsyncTypebox<{
+  incidents: IncidentService;
+  config: Config;
+  limits?: Partial<EventLimits>;
+}> = async (app, o) => {
+  const opts = o.incidents.temporal;
+  const { client } = opts;
+  const config = o.config;
+  const limits: EventLimits = { concurrency: 16, maxPending: 256, ...o.limits };
+  const temporal = limiter(limits.concurrency);
+  const call = <T>(what: string, fn: () => Promise<T>) => temporal(() => o.incidents.call(what, fn));
+
+  // Integration keys, by the hex SHA-256 of the key (from the config, or of the environment variable).
+  const keyHashes = new Map<string, string[]>();
+  const pagerdutyByKey = new Map<string, Integration>();
+  for (const g of config.integrations) {
+    const hashes: string[] = [];
+    if (g.keySha256) hashes.push(g.keySha256);
+    if (g.keyEnv) {
+      const fromEnv = process.env[g.keyEnv];
+      if (fromEnv) hashes.push(sha256(fromEnv));
+      else if (!g.keySha256)
+        app.log.warn(
+          { integration: g.id },
+          `integration ${g.id}: ${g.keyEnv} is not set; its events are refused`,
+        );
+    }
+    keyHashes.set(g.id, hashes);
+    if (g.kind === 'pagerduty') for (const h of hashes) pagerdutyByKey.set(h, g);
+  }
+
+  // Burst safety: admission, coalescing of identical deliveries, in-order processing per key.
+  let pending = 0;
+  const admit = () => {
+    if (pending >= limits.maxPending) return false;
+    pending++;
+    return true;
+  };
+  const inFlight = new Map<string, Promise<unknown>>();
+  const once = <T>(eventId: string, fn: () => Promise<T>): Promise<T> => {
+    const running = inFlight.get(eventId);
+    if (running) return running as Promise<T>;
+    const p = fn().finally(() => inFlight.delete(eventId));
+    inFlight.set(eventId, p);
+    return p;
+  };
+  const tails = new Map<string, Promise<unknown>>();
+  const inOrder = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const prev = tails.get(key) ?? Promise.resolve();
+    const p = prev.then(fn, fn);
+    const tail = p.catch(() => undefined);
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+    return p;
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /**
+   * Opens the service's incident or joins the open one (or the open incident of what it depends on).
+   * A resolved incident still finishing (sending its resolved notices) rejects reports for a moment:
+   * retried briefly, then 503 so the sender retries.
+   */
+  async function open(serviceId: string, d: Detection): Promise<ReportResult> {
+    const delays = [250, 500, 1000, 1000, 1000, 1000];
+    for (let attempt = 0; ; attempt++) {
+      const target = await call(`service "${serviceId}"`, () => rootIncidentService(opts, serviceId));
+      try {
+        return await call(`service "${target}"`, () =>
+          reportIncident(opts, target, { ...d, fromService: target !== serviceId ? serviceId : undefined }),
+        );
+      } catch (e) {
+        if (!(e instanceof HttpError && e.code === 'incident_closed')) throw e;
+        const delay = delays[attempt];
+        if (delay === undefined)
+          throw new HttpError(503, 'incident_closing', `the incident of ${target} is closing; retry shortly`);
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** The open incident that holds `key`: the service's own, or one of what it depends on that it joined. */
+  async function holding(serviceId: string, key: string): Promise<IncidentView | undefined> {
+    for (const s of dependencyClosure(config, serviceId)) {
+      const view = await call(`service "${s}"`, async () => {
+        const handle = client.workflow.getHandle(incidentWorkflowId(s));
+        const d = await handle.describe().catch((e: unknown) => {
+          if (e instanceof WorkflowNotFoundError) return undefined;
+          throw e;
+        });
+        return d?.status.name === 'RUNNING' ? handle.query(viewQuery) : undefined;
+      });
+      if (view && !closedStates.includes(view.state) && view.openKeys.includes(key)) return view;
+    }
+    return undefined;
+  }
+
+  async function recover(
+    serviceId: string,
+    r: { eventId: string; key: string; actor: string; detail: string },
+  ): Promise<string | undefined> {
+    const view = await holding(serviceId, r.key);
+    if (!view) return undefined;
+    await call(`service "${view.service.id}"`, () => reportRecovery(opts, view.service.id, r));
+    return view.id;
+  }
+
+  async function acknowledge(serviceId: string, key: string, eventId: string, actor: string) {
+    const view = await holding(serviceId, key);
+    if (!view) return undefined;
+    const parsed = parseIncidentId(view.id)!;
+    try {
+      // The event id as update id: a redelivered acknowledge is recorded once.
+      await call(`incident "${view.id}"`, () =>
+        client.workflow
+          .getHandle(parsed.workflowId, parsed.runId)
+          .executeUpdate(acknowledgeUpdate, { args: [{ actor }], updateId: eventId }),
+      );
+    } catch (e) {
+      if (e instanceof HttpError && (e.statusCode === 404 || e.statusCode === 409)) return undefined;
+      throw e;
+    }
+    return view.id;
+  }
+
+  // ---- PagerDuty Events API v2 ------------------------------------------------------------------
+
+  /** PagerDuty's error shape for everything the sender got wrong; the rest as every route does. */
+  const pagerdutyErrors = (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+    if (err.validation) return invalidEvent(reply, [describeValidation(err)]);
+    if (err instanceof HttpError && err.statusCode === 400) return invalidEvent(reply, [err.message]);
+    if (!(err instanceof HttpError) && err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      const why =
+        err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? 'body: larger than 512 KiB'
+          : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? 'body: must be application/json'
+            : `body: ${err.message}`;
+      return invalidEvent(reply, [why]);
+    }
+    throw err;
+  };
+
+  const pagerduty = async (ev: PagerDutyEvent, req: FastifyRequest, reply: FastifyReply) => {
+    const integration = pagerdutyByKey.get(sha256(ev.routing_key));
+    if (!integration) return invalidEvent(reply, ['routing_key: unknown']);
+    const errors: string[] = [];
+    if (ev.event_action === 'trigger') {
+      if (!ev.payload) errors.push('payload: is required for trigger');
+      else
+        for (const f of ['summary', 'source', 'severity'] as const)
+          if (!ev.payload[f]) errors.push(`payload.${f}: is required for trigger`);
+    } else if (!ev.dedup_key) errors.push(`dedup_key: is required for ${ev.event_action}`);
+    if (errors.length) return invalidEvent(reply, errors);
+
+    const { routing_key: _secret, ...rest } = ev;
+    const eventId = sha256(`pagerduty:${integration.id}:${canonical(rest)}`);
+    // No dedup_key on a trigger: one derived from the event, so a redelivery gets the same one.
+    const dedupKey = ev.dedup_key ?? eventId.slice(0, 32);
+    const key = `event:${integration.id}:${dedupKey}`;
+    const actor = `pagerduty:${integration.id}`;
+    if (!admit())
+      return reply
+        .status(429)
+        .header('retry-after', '1')
+        .send({ status: 'throttle event', message: 'Too many events in flight; retry later' });
+    try {
+      const log = { integration: integration.id, action: ev.event_action, dedup_key: dedupKey };
+      await once(eventId, () =>
+        inOrder(key, async () => {
+          const serviceId = integration.service;
+          if (ev.event_action === 'trigger') {
+            const p = ev.payload!;
+            const service = serviceById(config, serviceId)!;
+            const r = await open(serviceId, {
+              eventId,
+              source: 'event',
+              actor,
+              reason: clip(`${p.summary!} (${p.source!})`, 2000),
+              severity: eventSeverity(p.severity, service.severity),
+              skipVerify: true,
+              key,
+            });
+            req.log.info({ ...log, incident: r.id, opened: r.opened }, 'pagerduty trigger');
+          } else if (ev.event_action === 'acknowledge') {
+            const id = await acknowledge(serviceId, key, eventId, actor);
+            req.log.info(
+              { ...log, incident: id ?? null },
+              id
+                ? 'pagerduty acknowledge'
+                : 'pagerduty acknowledge: no open incident holds this dedup_key; nothing to do',
+            );
+          } else {
+            const id = await recover(serviceId, {
+              eventId,
+              key,
+              actor,
+              detail: `resolved by a PagerDuty event (dedup_key ${dedupKey})`,
+            });
+            req.log.info(
+              { ...log, incident: id ?? null },
+              id
+                ? 'pagerduty resolve'
+                : 'pagerduty resolve: no open incident holds this dedup_key; nothing to do',
+            );
+          }
+        }),
+      );
+    } finally {
+      pending--;
+    }
+    return reply.status(202).send({ status: 'success', message: 'Event processed', dedup_key: dedupKey });
+  };
+
+  const pagerdutyRoute = (url: string, summary: string) =>
+    app.post(
+      url,
+      {
+        bodyLimit: 512 * 1024,
+        errorHandler: pagerdutyErrors,
+        schema: {
+          tags: ['events'],
+          summary,
+          description:
+            'Compatible with the PagerDuty Events API v2: the routing key selects an integration (and with it the service); trigger opens or joins its incident, acknowledge stops escalation, resolve recovers the dedup key.',
+          body: PagerDutyEvent,
+          response: { 202: PagerDutyAccepted, 400: PagerDutyInvalid, 429: PagerDutyInvalid, 503: ErrorBody },
+        },
+      },
+      async (req, reply) => pagerduty(req.body, req, reply),
+    );
+  pagerdutyRoute('/api/events/pagerduty', 'Send an event (PagerDuty Events API v2)');
+  pagerdutyRoute('/v2/enqueue', 'Send an event (PagerDuty Events API v2 path, for drop-in compatibility)');
+
+  // ---- Alertmanager webhook ---------------------------------------------------------------------
+
+  const unauthorized = () =>
+    new HttpError(
+      401,
+      'unauthorized',
+      'a valid integration bearer token is required (Authorization: Bearer <key>)',
+    );
+
+  app.post(
+    '/api/events/alertmanager/:integrationId',
+    {
+      bodyLimit: 1024 * 1024,
+      // Authenticate before the body is read or validated.
+      onRequest: async (req: FastifyRequest) => {
+        const { integrationId } = req.params as { integrationId?: string };
+        const integration = config.integrations.find(
+          (g) => g.id === integrationId && g.kind === 'alertmanager',
+        );
+        const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+        if (!integration || !m) throw unauthorized();
+        const given = Buffer.from(sha256(m[1]!), 'hex');
+        const ok = (keyHashes.get(integration.id) ?? []).some((h) =>
+          timingSafeEqual(Buffer.from(h, 'hex'), given),
+        );
+        if (!ok) throw unauthorized();
+      },
+      schema: {
+        tags: ['events'],
+        summary: 'Receive a Prometheus Alertmanager webhook (version 4)',
+        description:
+          "Each firing alert opens or joins the incident of `labels.service` (when that is a configured service) or of the integration's service; each resolved alert recovers it. Authorization: Bearer <the integration key>.",
+        security: [{ bearer: [] }],
+        params: Type.Object({ integrationId: Type.String({ minLength: 1, maxLength: 100 }) }),
+        body: AlertmanagerWebhook,
+        response: {
+          200: Type.Object({ processed: Type.Integer() }),
+          400: ErrorBody,
+          401: ErrorBody,
+          503: ErrorBody,
+        },
+      },
+    },
+    async (req, reply) => {
+      const integration = config.integrations.find((g) => g.id === req.params.integrationId)!;
+      const actor = `alertmanager:${integration.id}`;
+      if (!admit())
+        return reply
+          .status(503)
+          .header('retry-after', '1')
+          .send({ statusCode: 503, error: 'busy', message: 'too many events in flight; retry later' });
+      try {
+        // One service's alerts in payload order (the first opens, the rest join); services side by side.
+        const byService = new Map<string, AlertmanagerAlert[]>();
+        for (const a of req.body.alerts) {
+          const wanted = a.labels.service;
+          const serviceId = wanted && serviceById(config, wanted) ? wanted : integration.service;
+          byService.set(serviceId, [...(byService.get(serviceId) ?? []), a]);
+        }
+        const handle = async (serviceId: string, a: AlertmanagerAlert) => {
+          const key = `event:${integration.id}:${a.fingerprint}`;
+          const eventId = sha256(`alertmanager:${integration.id}:${a.fingerprint}:${a.status}:${a.startsAt}`);
+          const name = a.labels.alertname ?? a.fingerprint;
+          const log = {
+            integration: integration.id,
+            alert: name,
+            fingerprint: a.fingerprint,
+            service: serviceId,
+          };
+          await once(eventId, () =>
+            inOrder(key, async () => {
+              if (a.status === 'firing') {
+                const r = await open(serviceId, {
+                  eventId,
+                  source: 'event',
+                  actor,
+                  reason: clip(a.annotations?.summary || name, 2000),
+                  severity: eventSeverity(a.labels.severity, serviceById(config, serviceId)!.severity),
+                  skipVerify: true,
+                  key,
+                });
+                req.log.info({ ...log, incident: r.id, opened: r.opened }, 'alertmanager firing');
+              } else {
+                const id = await recover(serviceId, {
+                  eventId,
+                  key,
+                  actor,
+                  detail: `alert ${name} resolved${a.endsAt ? ` at ${a.endsAt}` : ''}`,
+                });
+                req.log.info(
+                  { ...log, incident: id ?? null },
+                  id
+                    ? 'alertmanager resolved'
+                    : 'alertmanager resolved: no open incident holds this alert; nothing to do',
+                );
+              }
+            }),
+          );
+        };
+        await Promise.all(
+          [...byService].map(async ([serviceId, alerts]) => {
+            for (const a of alerts) await handle(serviceId, a);
+          }),
+        );
+        return { processed: req.body.alerts.length };
+      } finally {
+        pending--;
+      }
+    },
+  );
+};
