@@ -76,7 +76,14 @@ export function createAckLinks(o: AckLinkOptions): AckLinks {
         return { ok: false, reason: 'forged' };
       const parts = payload.split('~');
       const [v, incidentId, recipientId, iat, exp] = parts;
-      if (parts.length !== 5 || v !== version || !incidentId || !recipientId || !/^\d+$/.test(iat ?? '') || !/^\d+$/.test(exp ?? ''))
+      if (
+        parts.length !== 5 ||
+        v !== version ||
+        !incidentId ||
+        !recipientId ||
+        !/^\d+$/.test(iat ?? '') ||
+        !/^\d+$/.test(exp ?? '')
+      )
         return { ok: false, reason: 'malformed' };
       const claims = { incidentId, recipientId, issuedAt: Number(iat) * 1000, expiresAt: Number(exp) * 1000 };
       if (now() >= claims.expiresAt) return { ok: false, reason: 'expired', claims };

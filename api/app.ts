@@ -12,7 +12,20 @@ import { authPlugin } from './plugins/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { statusRoutes } from './routes/status.js';
+import type { AckLinks } from '../activities/ack-links.js';
+import { securityPlugin, type RateLimits } from './plugins/security.js';
+import { createSessions } from './plugins/session.js';
+import { createStatusBoard } from './status-board.js';
+import { statusPageRoutes } from './routes/status-page.js';
+import { consoleRoutes } from './routes/console.js';
+import { ackRoutes } from './routes/ack.js';
+import { assetRoutes } from './routes/assets.js';
 import { monitorRoutes } from './routes/monitors.js';
+import { eventRoutes } from './routes/events.js';
+import { reportRoutes } from './routes/reports.js';
+import type { PostmortemService } from './postmortem-service.js';
+import { postmortemRoutes } from './routes/postmortems.js';
+import { changeRoutes } from './routes/changes.js';
 
 export interface AppOptions {
   config: Config;
@@ -20,12 +33,23 @@ export interface AppOptions {
   /** token → contact id, from STAFF_TOKENS. */
   staffTokens: Map<string, string>;
   logger?: boolean | object;
+  /** Verifies one-click acknowledge links (ACK_LINK_SECRET); unset → /ack pages say it is not set up. */
+  ackLinks?: Pick<AckLinks, 'verify'>;
+  /** Signs the console's session cookie (SESSION_SECRET); unset → a random key per process. */
+  sessionSecret?: string;
+  /** Absolute links in the Atom feed (PUBLIC_BASE_URL); unset → from the request. */
+  publicBaseUrl?: string;
+  rateLimits?: Partial<RateLimits>;
+  /** Postmortems and change events; unset → their routes are not served. */
+  postmortems?: PostmortemService;
 }
 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: o.logger ?? false,
     bodyLimit: 64 * 1024,
+    // One-click acknowledge tokens (/ack/:token) are ~150 characters; the default allows 100.
+    routerOptions: { maxParamLength: 500 },
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array' } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -41,11 +65,25 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(errorHandlerPlugin);
   await app.register(authPlugin, { config: o.config, staffTokens: o.staffTokens });
+  await app.register(securityPlugin, { rateLimits: o.rateLimits });
 
   await app.register(healthRoutes, { incidents: o.incidents });
   await app.register(incidentRoutes, { incidents: o.incidents, config: o.config });
-  await app.register(statusRoutes, { incidents: o.incidents });
+  const board = createStatusBoard({ incidents: o.incidents, config: o.config });
+  await app.register(statusRoutes, { board });
+  await app.register(statusPageRoutes, { board, publicBaseUrl: o.publicBaseUrl });
+  await app.register(consoleRoutes, {
+    incidents: o.incidents,
+    config: o.config,
+    sessions: createSessions({ secret: o.sessionSecret }),
+  });
+  await app.register(ackRoutes, { incidents: o.incidents, config: o.config, ackLinks: o.ackLinks });
+  await app.register(assetRoutes);
   await app.register(monitorRoutes, { incidents: o.incidents, config: o.config });
+  await app.register(eventRoutes, { incidents: o.incidents, config: o.config });
+  await app.register(reportRoutes, { incidents: o.incidents, config: o.config });
+  if (o.postmortems) await app.register(postmortemRoutes, { postmortems: o.postmortems });
+  if (o.postmortems) await app.register(changeRoutes, { postmortems: o.postmortems });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

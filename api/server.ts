@@ -8,6 +8,8 @@ import { ConfigError, loadConfigFile } from '../config/load.js';
 import { runtimeSettings, temporalConnectConfig } from '../config/runtime.js';
 import { buildApp } from './app.js';
 import { createIncidentService } from './incident-service.js';
+import { createPostmortemService } from './postmortem-service.js';
+import { createAckLinks } from '../activities/ack-links.js';
 
 async function main() {
   const settings = runtimeSettings();
@@ -34,7 +36,13 @@ async function main() {
   const app = await buildApp({
     config,
     incidents,
+    postmortems: createPostmortemService({ client, config, taskQueue: settings.taskQueue }),
     staffTokens: settings.staffTokens,
+    ackLinks: settings.ackLinkSecret
+      ? createAckLinks({ secret: settings.ackLinkSecret, baseUrl: settings.publicBaseUrl })
+      : undefined,
+    sessionSecret: settings.sessionSecret,
+    publicBaseUrl: settings.publicBaseUrl,
     logger: {
       level: settings.logLevel,
       // Never log credentials.
@@ -44,6 +52,12 @@ async function main() {
   if (settings.staffTokens.size === 0 && !config.contacts.some((c) => c.tokenSha256))
     app.log.warn(
       'no staff tokens configured (STAFF_TOKENS or contacts[].tokenSha256): staff endpoints will answer 401',
+    );
+  if (!settings.ackLinkSecret)
+    app.log.warn('ACK_LINK_SECRET is not set: one-click acknowledge links from page mails will not work');
+  if (!settings.sessionSecret)
+    app.log.info(
+      'SESSION_SECRET is not set: console sessions use a random key and end when the API restarts',
     );
   const close = async () => {
     app.log.info('shutting down');

@@ -8,6 +8,7 @@ import Value from 'typebox/value';
 import type { TSchema } from 'typebox';
 import { checkKinds, Config, type Check } from '../domain/config-schema.js';
 import { durationMs } from '../domain/duration.js';
+import { postmortemIssues } from './postmortem-validation.js';
 
 export interface ConfigIssue {
   path: string;
@@ -278,6 +279,8 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
     const d = c.severities[sev].communicationDeadline;
     if (d !== undefined) checkDuration(`severities.${sev}.communicationDeadline`, d);
   }
+
+  issues.push(...postmortemIssues(c));
 
   const inc = c.incidents;
   if (inc.verifyInterval !== undefined) checkDuration('incidents.verifyInterval', inc.verifyInterval);

@@ -159,7 +159,8 @@ export function scheduleMeeting(fromUtcMs: number, cal: WorkingCalendar, o: Meet
 
   const at = z.local(fromUtcMs);
   let date = at.date;
-  let minutes = at.minutes;
+  // Rounded up to the minute: a meeting never starts before the moment it is counted from.
+  let minutes = at.minutes + (((fromUtcMs % MINUTE) + MINUTE) % MINUTE > 0 ? 1 : 0);
   if (!isWorkingDay(date, cal) || minutes >= end) {
     date = nextWorkingDay(date, cal);
     minutes = start;

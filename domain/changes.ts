@@ -57,18 +57,22 @@ export function filterChanges(changes: readonly ChangeEvent[], f: ChangeFilter):
 }
 
 /**
- * What the change log keeps: changes made within `retentionMs` before `nowMs` (or later), at most
- * `maxEntries` of them, the newest kept.
+ * What the change log keeps: changes made or recorded within `retentionMs` before `nowMs` (a backfill
+ * of older changes is kept for the retention after it is recorded), at most `maxEntries` of them, the
+ * most recent kept.
  */
 export function pruneChanges(
   changes: readonly ChangeEvent[],
   nowMs: number,
   o: { retentionMs: number; maxEntries: number },
 ): ChangeEvent[] {
+  const recent = (c: ChangeEvent) => Math.max(Date.parse(c.at), Date.parse(c.recordedAt) || 0);
   const kept = changes
-    .filter((c) => Date.parse(c.at) >= nowMs - o.retentionMs)
+    .filter((c) => recent(c) >= nowMs - o.retentionMs)
+    .sort((a, b) => recent(a) - recent(b));
+  return kept
+    .slice(Math.max(0, kept.length - o.maxEntries))
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-  return kept.slice(Math.max(0, kept.length - o.maxEntries));
 }
 
 function hostOf(check: Check): string[] {

@@ -3,6 +3,7 @@
  * module is imported by workflow code, so it must stay free of I/O and of runtime dependencies.
  */
 import type { Check, Severity } from './config-schema.js';
+import type { PostmortemSettings } from './postmortem.js';
 
 export const incidentStates = [
   'verifying',
@@ -146,6 +147,10 @@ export interface IncidentInput {
   communications?: Recipient[];
   /** Chat webhooks of the teams involved (the URL itself may be a secret, named by `urlEnv`). */
   webhooks?: { team: string; format: 'json' | 'slack' | 'teams'; url?: string; urlEnv?: string }[];
+  /** The postmortem's scheduling and follow-up settings (config `postmortem`). */
+  postmortem?: PostmortemSettings;
+  /** Every contact, so the postmortem can invite whoever acted (timeline actors are contact ids). */
+  contacts?: Recipient[];
   /** Base URL of the API, for links in mail. */
   publicBaseUrl?: string;
 }

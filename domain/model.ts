@@ -5,6 +5,7 @@
 import type { Config, ProbeCheck, Service } from './config-schema.js';
 import { durationMs } from './duration.js';
 import { buildPlan, dedupeRecipients } from './escalation.js';
+import { postmortemSettings } from './postmortem.js';
 import type { AffectedService, Detection, IncidentInput, Recipient } from './incident.js';
 
 export function contactById(config: Config, id: string): Recipient | undefined {

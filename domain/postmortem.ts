@@ -225,7 +225,7 @@ export function incidentFigures(view: IncidentView): IncidentFigures {
 
 /** The source a `joined` detail names: `another report joined this incident (customer): …`. */
 function joinedBy(detail: string): Noticer | undefined {
-  const m = /\((api|probe|event|customer)/.exec(detail);
+  const m = /\((api|probe|event|customer)\b/.exec(detail);
   return m ? noticerOf[m[1] as DetectionSource] : undefined;
 }
 
@@ -249,8 +249,12 @@ function table(head: string[], rows: string[][]): string[] {
   ];
 }
 
-const dur = (ms: number | undefined, none = 'n/a') =>
-  ms === undefined ? none : formatDuration(Math.max(0, ms));
+/** Whole seconds: a postmortem has no use for milliseconds. */
+const dur = (ms: number | undefined, none = 'n/a') => {
+  if (ms === undefined) return none;
+  const s = Math.round(Math.max(0, ms) / 1000) * 1000;
+  return s === 0 ? '0s' : formatDuration(s);
+};
 const person = (r: Recipient) => `${r.name} <${r.email}>`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -368,7 +372,7 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
     '### Figures',
     '',
     ...table(
-      ['Measure (from opened)', 'Value'],
+      ['Measure (durations from when it opened)', 'Value'],
       [
         ['Fault began (per the record)', fig.faultBeganAt],
         [
@@ -477,7 +481,13 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
     '',
   );
 
-  const window = opts.changeWindowMs !== undefined ? formatDuration(opts.changeWindowMs) : 'hours';
+  const hours = opts.changeWindowMs !== undefined ? opts.changeWindowMs / 3_600_000 : undefined;
+  const window =
+    hours === undefined
+      ? 'hours'
+      : Number.isInteger(hours) && hours <= 72
+        ? plural(hours, 'hour')
+        : formatDuration(opts.changeWindowMs!);
   const suspect = before[before.length - 1];
   L.push('## Five whys', '');
   if (opts.changes === undefined) {

@@ -668,5 +668,8 @@ export function communicationsMail(
     '',
     `Incident: ${view.id} — ${incidentUrl}`,
   ];
-  return { subject: `${severityTag(view)} ${view.service.name}: public status message overdue`, text: `${lines.join('\n')}\n` };
+  return {
+    subject: `${severityTag(view)} ${view.service.name}: public status message overdue`,
+    text: `${lines.join('\n')}\n`,
+  };
 }

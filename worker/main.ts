@@ -88,7 +88,9 @@ async function main() {
   const running = worker.run();
   try {
     const r = await reconcileMonitors(client, config, settings.taskQueue);
-    log(`monitors: ${r.configured.length} running${r.stopped.length ? `, stopped ${r.stopped.join(', ')} (removed from config)` : ''}`);
+    log(
+      `monitors: ${r.configured.length} running${r.stopped.length ? `, stopped ${r.stopped.join(', ')} (removed from config)` : ''}`,
+    );
   } catch (e) {
     log(`could not start the monitors: ${(e as Error).message}`);
   }

@@ -5,8 +5,9 @@
  */
 
 /** Characters XML 1.0 forbids (C0 controls except tab/newline/return, lone surrogates, U+FFFE/FFFF). */
-// eslint-disable-next-line no-control-regex
-const invalidXmlChars = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const invalidXmlChars =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 const entities: Record<string, string> = {
   '&': '&amp;',
@@ -24,7 +25,10 @@ export function escapeHtml(s: string): string {
   return s.replace(invalidXmlChars, '\uFFFD').replace(/[&<>"']/g, (c) => entities[c]!);
 }
 
-export const escapeXml = escapeHtml;
+/** The same for XML, with XML's own predefined entity for the apostrophe. */
+export function escapeXml(s: string): string {
+  return escapeHtml(s).replace(/&#39;/g, '&apos;');
+}
 
 /** Markup that is safe to insert as is. Only `html` (and `raw` for constants) make one. */
 export class Html {

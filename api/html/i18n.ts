@@ -161,9 +161,11 @@ export const ackPageStrings: Record<Lang, AckPageStrings> = {
     doneHeading: 'Acknowledged',
     doneText: 'Escalation has stopped. Resolve the incident when the service works again.',
     alreadyHeading: 'Already acknowledged',
-    alreadyByYou: (at) => `You acknowledged this incident at ${at}. This link has been used; nothing was changed.`,
+    alreadyByYou: (at) =>
+      `You acknowledged this incident at ${at}. This link has been used; nothing was changed.`,
     alreadyBy: (who, at) => `${who} acknowledged this incident at ${at}. Nothing was changed.`,
-    resolvingText: 'Someone has asked to resolve this incident; its recovery is being checked. Nothing was changed.',
+    resolvingText:
+      'Someone has asked to resolve this incident; its recovery is being checked. Nothing was changed.',
     closedHeading: 'Incident closed',
     closedText: (state) => `This incident is already ${state}. Nothing was changed.`,
     expiredHeading: 'Link expired',
@@ -197,7 +199,8 @@ export const ackPageStrings: Record<Lang, AckPageStrings> = {
     closedHeading: 'Hendelsen er lukket',
     closedText: (state) => `Denne hendelsen er allerede ${state}. Ingenting ble endret.`,
     expiredHeading: 'Lenken er utløpt',
-    expiredText: 'Denne kvitteringslenken er utløpt. Ingenting ble endret. Kvitter i driftskonsollet eller med API-et.',
+    expiredText:
+      'Denne kvitteringslenken er utløpt. Ingenting ble endret. Kvitter i driftskonsollet eller med API-et.',
     invalidHeading: 'Ugyldig lenke',
     forgedText:
       'Denne kvitteringslenken er ikke gyldig (signaturen stemmer ikke). Ingenting ble endret. Bruk lenken slik den kom i varselet, eller driftskonsollet.',

@@ -31,10 +31,10 @@ export function errorPage(status: number, heading: string, message: string, extr
     lang: 'en',
     title: heading,
     body: html`<main>
-<h1>${heading}</h1>
-<p class="banner ${status >= 500 ? 'bad' : 'warn'}">${message}</p>
-${extra}
-</main>`,
+      <h1>${heading}</h1>
+      <p class="banner ${status >= 500 ? 'bad' : 'warn'}">${message}</p>
+      ${extra}
+    </main>`,
   });
 }
 

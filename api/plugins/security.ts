@@ -28,7 +28,7 @@ export interface RateLimits {
 
 export const defaultRateLimits: RateLimits = {
   staff: { max: 600, timeWindow: 60_000 },
-  login: { max: 10, timeWindow: 5 * 60_000 },
+  login: { max: 20, timeWindow: 5 * 60_000 },
   ack: { max: 30, timeWindow: 60_000 },
 };
 
@@ -74,7 +74,10 @@ export const securityPlugin = fp(
       reply.header('x-content-type-options', 'nosniff');
       reply.header('referrer-policy', 'no-referrer');
       reply.header('x-frame-options', 'DENY');
-      reply.header('content-security-policy', isHtml ? htmlContentSecurityPolicy : otherContentSecurityPolicy);
+      reply.header(
+        'content-security-policy',
+        isHtml ? htmlContentSecurityPolicy : otherContentSecurityPolicy,
+      );
       if (isHtml) reply.header('cross-origin-opener-policy', 'same-origin');
       return payload;
     });

@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { IncidentView } from '../../domain/incident.js';
-import { incidentFigures, mdCell, renderPostmortem } from '../../domain/postmortem.js';
-import type { IncidentFigures } from '../../domain/postmortem.js';
+import type { ChangeEvent } from '../../domain/changes.js';
+import type { EscalationStep, IncidentView } from '../../domain/incident.js';
+import {
+  defaultPostmortemSettings,
+  incidentFigures,
+  mdCell,
+  meetingAttendees,
+  overdueRecipients,
+  postmortemSettings,
+  renderPostmortem,
+} from '../../domain/postmortem.js';
+import type { FollowUp, IncidentFigures, MeetingInfo } from '../../domain/postmortem.js';
+import { ConfigError, parseConfig } from '../../config/load.js';
+import { postmortemIssues } from '../../config/postmortem-validation.js';
 import { buildIncidentView, buildOpenIncidentView, ev, page, people } from '../helpers/incident-fixture.js';
 
 const opts = { owner: people.owner, dueDate: '2022-06-21', generatedAt: '2022-06-14T09:11:03.000Z' };
@@ -211,5 +222,270 @@ describe('renderPostmortem', () => {
 
   it('is deterministic', () => {
     expect(renderPostmortem(buildIncidentView(), opts)).toBe(md);
+  });
+});
+
+describe('figures: detection', () => {
+  it('the seed: monitoring noticed first, the probe failure is the opening', () => {
+    const fig = incidentFigures(buildIncidentView());
+    expect(fig).toMatchObject({
+      noticedFirstBy: 'monitoring',
+      faultBeganAt: '2022-06-14T07:10:00.000Z',
+      firstProbeFailureAt: '2022-06-14T07:10:00.000Z',
+      timeToDetectMs: 0,
+      monitoringReportedAt: '2022-06-14T07:10:00.000Z',
+    });
+    expect(fig.customerReportedAt).toBeUndefined();
+  });
+
+  it('a customer first, monitoring joined later: says so, with how much later', () => {
+    const view = buildIncidentView({
+      source: 'customer',
+      openedAt: '2022-06-14T07:49:00.000Z',
+      timeline: [
+        ev('2022-06-14T07:49:00.000Z', 'institution-a', 'detected', 'cannot reach the XML export'),
+        ev(
+          '2022-06-14T07:49:30.000Z',
+          'probe',
+          'verified',
+          'problem confirmed: ssh-datasync (ssh) failed: refused — connect ECONNREFUSED 10.0.0.5:22',
+        ),
+        ev(
+          '2022-06-14T10:35:00.000Z',
+          'monitor:ssh-datasync',
+          'joined',
+          'another report joined this incident (probe): ssh-datasync failing',
+        ),
+        ev(
+          '2022-06-14T10:36:00.000Z',
+          'institution-b',
+          'joined',
+          'another report joined this incident (customer): same',
+        ),
+      ],
+    });
+    const fig = incidentFigures(view);
+    expect(fig).toMatchObject({
+      noticedFirstBy: 'customer',
+      customerReportedAt: '2022-06-14T07:49:00.000Z',
+      monitoringReportedAt: '2022-06-14T10:35:00.000Z',
+      faultBeganAt: '2022-06-14T07:49:00.000Z',
+    });
+    expect(fig.timeToDetectMs).toBeUndefined();
+    const md = renderPostmortem(view, opts);
+    expect(md).toContain(
+      '| Noticed first by | a customer, not monitoring (monitoring reported it 2h 46m later) |',
+    );
+    expect(md).toContain('- Detected: 2022-06-14T07:49:00.000Z, by a customer report (institution-a).');
+    expect(md).toContain(
+      '| Time to detect (first failing probe → opened) | the probes failed only once it was reported |',
+    );
+  });
+});
+
+describe('renderPostmortem: changes, meeting, follow-ups, completion', () => {
+  const change = (id: string, at: string, what: string): ChangeEvent => ({
+    id,
+    who: 'netops',
+    what,
+    hosts: ['w3prod-datasync02'],
+    services: [],
+    at,
+    recordedBy: 'kari',
+    recordedAt: at,
+  });
+  const changes = [
+    change('c1', '2022-06-13T14:00:00.000Z', 'patch window'),
+    change('c2', '2022-06-14T06:30:00.000Z', 'firewall: block inbound SSH from outside'),
+    change('c3', '2022-06-14T09:05:00.000Z', 'firewall rule reverted'),
+  ];
+  const meeting: MeetingInfo = {
+    start: '2022-06-16T08:00:00.000Z',
+    end: '2022-06-16T09:00:00.000Z',
+    local: { date: '2022-06-16', time: '10:00', timeZone: 'Europe/Oslo' },
+    attendees: [people.owner, people.productOwner],
+  };
+  const followUps: FollowUp[] = [
+    {
+      id: 'f1',
+      title: 'Alert when the import does not go through',
+      owner: people.productOwner,
+      dueDate: '2022-07-01',
+      recordedBy: 'kari',
+      recordedAt: '2022-06-16T09:00:00.000Z',
+    },
+  ];
+  const md = renderPostmortem(buildIncidentView(), {
+    ...opts,
+    changes,
+    changeWindowMs: 86_400_000,
+    meeting,
+    followUps,
+    completed: { at: '2022-06-20T12:00:00.000Z', by: 'kari', url: 'https://wiki.example/pm/1' },
+  });
+
+  it('lists the changes before the fault as the first candidates, the latest in the first why', () => {
+    expect(tableRows(md, 'the first candidates for the cause:')).toEqual([
+      ['2022-06-13T14:00:00.000Z', '17h 10m', 'netops', 'patch window', 'w3prod-datasync02'],
+      [
+        '2022-06-14T06:30:00.000Z',
+        '40m',
+        'netops',
+        'firewall: block inbound SSH from outside',
+        'w3prod-datasync02',
+      ],
+    ]);
+    expect(md).toContain(
+      '1. Why did FS → Canvas integration fail? SSH to w3prod-datasync02 refused: the nightly XML export cannot be fetched — ' +
+        '_was it the change at 2022-06-14T06:30:00.000Z by netops: firewall: block inbound SSH from outside?_',
+    );
+    expect(md).toContain('  - 2022-06-14T09:05:00.000Z netops: firewall rule reverted (w3prod-datasync02)');
+  });
+
+  it('says so when there were no changes, and when the change log could not be asked', () => {
+    expect(
+      renderPostmortem(buildIncidentView(), { ...opts, changes: [], changeWindowMs: 7_200_000 }),
+    ).toContain(
+      'No change to the affected hosts or services was recorded in the 2 hours before the fault began.',
+    );
+    expect(renderPostmortem(buildIncidentView(), opts)).toContain('_The change log could not be consulted');
+  });
+
+  it('shows the meeting, who is invited, completion and the recorded follow-ups', () => {
+    expect(md).toContain(
+      '| Postmortem meeting | 2022-06-16 08:00–09:00 UTC (2022-06-16 10:00 Europe/Oslo) |',
+    );
+    expect(md).toContain('| Invited | Kari Nordmann <kari@uni.example><br>Ola Hansen <ola@uni.example> |');
+    expect(md).toContain('| Completed | 2022-06-20T12:00:00.000Z by kari: https://wiki.example/pm/1 |');
+    expect(tableRows(md, '## Follow-up tasks')[0]).toEqual([
+      'Alert when the import does not go through',
+      'Ola Hansen <ola@uni.example>',
+      '2022-07-01',
+      'recorded by kari; reminder on the due date',
+    ]);
+  });
+});
+
+describe('overdueRecipients', () => {
+  const step = (
+    level: number,
+    ids: (keyof typeof people)[],
+    cycle = 0,
+    fallback = false,
+  ): EscalationStep => ({
+    level,
+    cycle,
+    fallback,
+    recipients: ids.map((i) => people[i]),
+    waitMs: 1000,
+  });
+  const plan = [
+    step(1, ['owner']),
+    step(2, ['security', 'owner']),
+    step(3, ['productOwner']),
+    step(1, ['owner'], 1),
+    step(0, ['serviceDesk'], 2, true),
+  ];
+  it.each([
+    ['the owner at level 1: the first level above without them', plan, people.owner, ['ola']],
+    ['someone at level 2: level 3', plan, people.security, ['ola']],
+    ['the top level: the final fallback', plan, people.productOwner, ['per']],
+    [
+      'not on the chain: level 2',
+      plan,
+      { id: 'x', name: 'X', email: 'x@uni.example' },
+      ['sikkerhet', 'kari'],
+    ],
+    ['no plan: nobody', [], people.owner, []],
+    ['a one-level chain without the owner: level 1', [step(1, ['security'])], people.owner, ['sikkerhet']],
+  ])('%s', (_label, p, owner, expected) => {
+    expect(overdueRecipients(p, owner).map((r) => r.id)).toEqual(expected);
+  });
+});
+
+describe('meetingAttendees', () => {
+  it('the owner first, then everyone paged, then whoever acted and is a known contact, each once', () => {
+    const view = buildIncidentView({
+      timeline: [
+        ...buildIncidentView().timeline,
+        ev('2022-06-14T08:00:00.000Z', 'per', 'note', 'called the operators'),
+        ev('2022-06-14T08:01:00.000Z', 'console:per', 'note', 'again'),
+        ev('2022-06-14T08:02:00.000Z', 'someone-unknown', 'note', 'hi'),
+      ],
+    });
+    const attendees = meetingAttendees(view, people.owner, [people.serviceDesk]);
+    expect(attendees.map((a) => a.id)).toEqual(['kari', 'sikkerhet', 'ola', 'per']);
+    expect(meetingAttendees(buildIncidentView({ paged: [], timeline: [] }), people.owner)).toEqual([
+      people.owner,
+    ]);
+  });
+});
+
+describe('postmortem settings', () => {
+  const minimal = `
+contacts: [{ id: kari, name: Kari, email: kari@uni.example }]
+policies: [{ id: p, levels: [{ notify: [kari], ackTimeout: 5m }], acknowledgementTimeout: 1h }]
+services: [{ id: s, name: S, owner: kari, policy: p }]
+`;
+  const issues = (extra: string) => {
+    try {
+      const c = parseConfig(minimal + extra, 'test.yaml');
+      return postmortemIssues(c).map((i) => `${i.path}: ${i.message}`);
+    } catch (e) {
+      if (e instanceof ConfigError) return e.issues.map((i) => `${i.path}: ${i.message}`);
+      throw e;
+    }
+  };
+
+  it('the schema defaults are the workflow defaults', () => {
+    expect(postmortemSettings(parseConfig(minimal).postmortem)).toEqual(defaultPostmortemSettings);
+  });
+
+  it('reads the section', () => {
+    const c = parseConfig(
+      `${minimal}postmortem: { meetingDelay: 1, meetingDuration: 45m, workingHours: { start: '08:00', end: '15:30' }, ` +
+        `holidays: ['2026-05-25'], reminderInterval: 2h, overdueAfter: 0s, changeWindow: 6h }`,
+    );
+    expect(postmortemSettings(c.postmortem)).toEqual({
+      meetingDelayWorkingDays: 1,
+      meetingDurationMs: 45 * 60_000,
+      workingHours: { start: '08:00', end: '15:30' },
+      holidays: ['2026-05-25'],
+      reminderIntervalMs: 7_200_000,
+      overdueAfterMs: 0,
+      changeWindowMs: 6 * 3_600_000,
+    });
+  });
+
+  it('an invalid holiday is a config error with its path', () => {
+    expect(issues("postmortem: { holidays: ['2026-05-25', '2026-02-30', '17. mai'] }")).toEqual([
+      'postmortem.holidays[1]: must match format "date"',
+      'postmortem.holidays[2]: must match format "date"',
+    ]);
+  });
+
+  it.each([
+    [
+      "{ workingHours: { start: '9:00', end: '16:00' } }",
+      'postmortem.workingHours.start: must match pattern',
+    ],
+    [
+      "{ workingHours: { start: '16:00', end: '09:00' } }",
+      'postmortem.workingHours.end: working hours must end after',
+    ],
+    [
+      "{ meetingDuration: 8h, workingHours: { start: '09:00', end: '16:00' } }",
+      'postmortem.meetingDuration: a 8h meeting does not fit',
+    ],
+    ['{ reminderInterval: 0s }', 'postmortem.reminderInterval: must be longer than 0'],
+    ["{ holidays: ['2026-05-25', '2026-05-25'] }", 'postmortem.holidays[1]: duplicate holiday 2026-05-25'],
+    ['{ meetingDelay: -1 }', 'postmortem.meetingDelay: must be >= 0'],
+    ['{ remindEvery: 1d }', 'postmortem: unknown field "remindEvery"'],
+  ])('postmortem: %s → %s', (section, expected) => {
+    const found = issues(`postmortem: ${section}`);
+    expect(
+      found.some((f) => f.startsWith(expected)),
+      found.join('\n'),
+    ).toBe(true);
   });
 });

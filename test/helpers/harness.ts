@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -15,6 +15,9 @@ import { createEmailNotifier } from '../../activities/notifiers/email.js';
 import { createIncidentWorker } from '../../worker/create.js';
 import { createIncidentService, type IncidentService } from '../../api/incident-service.js';
 import { buildApp } from '../../api/app.js';
+import type { RateLimits } from '../../api/plugins/security.js';
+import { createAckLinks } from '../../activities/ack-links.js';
+import { createPostmortemService } from '../../api/postmortem-service.js';
 import { reconcileMonitors } from '../../client/monitors.js';
 import { monitorWorkflowId } from '../../workflows/monitor.js';
 
@@ -31,6 +34,8 @@ export interface Harness {
   incidents: IncidentService;
   taskQueue: string;
   outboxDir: string;
+  /** The key the worker signs one-click acknowledge links with (and the app verifies them with). */
+  ackLinkSecret: string;
   /** Bearer header for a contact id (every contact in the config gets a token). */
   auth(contactId: string): { authorization: string };
   close(): Promise<void>;
@@ -42,6 +47,7 @@ export async function startHarness(o: {
   worker?: boolean;
   /** Start a monitor workflow per configured check (what the worker does at start). */
   monitors?: boolean;
+  rateLimits?: Partial<RateLimits>;
 }): Promise<Harness> {
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
@@ -49,6 +55,8 @@ export async function startHarness(o: {
   const outboxDir = path.join(tmp, 'outbox');
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
+  const ackLinkSecret = randomBytes(32).toString('base64url');
+  const ackLinks = createAckLinks({ secret: ackLinkSecret, baseUrl: 'http://127.0.0.1:3000' });
   const email = createEmailNotifier({
     smtpUrl: o.smtpUrl,
     outboxDir,
@@ -70,6 +78,7 @@ export async function startHarness(o: {
         email,
         env: process.env,
         incidents: { client, config: o.config, taskQueue, publicBaseUrl: 'http://127.0.0.1:3000' },
+        ackLinks,
       },
       workflowBundle: { codePath: inject('workflowBundlePath') },
       shutdownGraceTime: '2 seconds',
@@ -87,7 +96,15 @@ export async function startHarness(o: {
     taskQueue,
     publicBaseUrl: 'http://127.0.0.1:3000',
   });
-  const app = await buildApp({ config: o.config, incidents, staffTokens: tokens });
+  const postmortems = createPostmortemService({ client, config: o.config, taskQueue });
+  const app = await buildApp({
+    config: o.config,
+    incidents,
+    postmortems,
+    staffTokens: tokens,
+    ackLinks,
+    rateLimits: o.rateLimits,
+  });
 
   return {
     app,
@@ -95,6 +112,7 @@ export async function startHarness(o: {
     incidents,
     taskQueue,
     outboxDir,
+    ackLinkSecret,
     auth: (id) => ({ authorization: `Bearer token-${id}` }),
     async close() {
       await app.close();

@@ -1,0 +1,205 @@
+/**
+ * The API's view of postmortems and change events: every Temporal call their routes make goes through
+ * here, with a deadline, and Temporal's errors mapped to HTTP in one place (api/errors.ts), plus the
+ * postmortem's own "already completed" → 409.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ChangeEvent, ChangeFilter } from '../domain/changes.js';
+import type { Config } from '../domain/config-schema.js';
+import type { FollowUp } from '../domain/postmortem.js';
+import { contactById } from '../domain/model.js';
+import { incidentId, parseIncidentId } from '../workflows/definitions.js';
+import type { changeLogWorkflow } from '../workflows/change-log.js';
+import type { postmortemWorkflow } from '../workflows/postmortem.js';
+import {
+  addFollowUpUpdate,
+  changeLogWorkflowId,
+  changesQuery,
+  completePostmortemUpdate,
+  postmortemQuery,
+  postmortemRejection,
+  postmortemWorkflowId,
+  recordChangeUpdate,
+  type PostmortemMemo,
+  type PostmortemView,
+} from '../workflows/postmortem-definitions.js';
+import { fromTemporal, HttpError, notFound } from './errors.js';
+
+export interface PostmortemServiceOptions {
+  client: Client;
+  config: Config;
+  /** The worker's task queue: the change log is started there. */
+  taskQueue: string;
+  /** Milliseconds each Temporal call may take before the API gives up with 503. */
+  callTimeoutMs?: number;
+}
+
+export const postmortemListStates = ['due', 'overdue', 'completed'] as const;
+export type PostmortemListState = (typeof postmortemListStates)[number];
+
+export interface PostmortemSummary extends PostmortemMemo {
+  /** Open and past the end of its due date. */
+  overdue: boolean;
+  running: boolean;
+}
+
+export interface ChangeInput {
+  id?: string;
+  who?: string;
+  what: string;
+  hosts?: string[];
+  services?: string[];
+  at: string;
+}
+
+export function createPostmortemService(o: PostmortemServiceOptions) {
+  const timeout = o.callTimeoutMs ?? 8000;
+  const toHttp = (e: unknown, what: string): HttpError => {
+    if (
+      e instanceof WorkflowUpdateFailedError &&
+      e.cause instanceof ApplicationFailure &&
+      e.cause.type === postmortemRejection.completed
+    )
+      return new HttpError(409, 'postmortem_completed', e.cause.message);
+    return fromTemporal(e, what);
+  };
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await o.client.withDeadline(Date.now() + timeout, fn);
+    } catch (e) {
+      throw toHttp(e, what);
+    }
+  };
+
+  /** `<service>.<runId>` as is; a bare service id means its latest incident. */
+  const resolveIncident = async (id: string): Promise<string> => {
+    const parsed = parseIncidentId(id);
+    if (!parsed) throw notFound(`incident "${id}"`);
+    if (parsed.runId) return id;
+    const d = await call(`incident "${id}"`, () => o.client.workflow.getHandle(parsed.workflowId).describe());
+    return incidentId(id, d.runId);
+  };
+
+  const handleFor = async (id: string): Promise<WorkflowHandle<typeof postmortemWorkflow>> =>
+    o.client.workflow.getHandle(postmortemWorkflowId(await resolveIncident(id)));
+
+  const what = (id: string) => `postmortem of incident "${id}" (there is one once the incident is resolved)`;
+
+  /** An update on a finished postmortem is "not found" to Temporal; to the caller it is closed. */
+  const update = async <A>(id: string, run: (h: WorkflowHandle<typeof postmortemWorkflow>) => Promise<A>) => {
+    const h = await handleFor(id);
+    try {
+      return await call(what(id), () => run(h));
+    } catch (e) {
+      if (e instanceof HttpError && e.statusCode === 404) {
+        const closed = await call(what(id), async () => {
+          const d = await h.describe();
+          return d.status.name !== 'RUNNING' ? d : undefined;
+        }).catch(() => undefined);
+        if (closed)
+          throw new HttpError(409, 'postmortem_completed', `the postmortem of ${id} is completed and closed`);
+      }
+      throw e;
+    }
+  };
+
+  const changeLog = (): WorkflowHandle<typeof changeLogWorkflow> =>
+    o.client.workflow.getHandle(changeLogWorkflowId(o.taskQueue));
+
+  return {
+    async get(id: string): Promise<PostmortemView> {
+      const h = await handleFor(id);
+      return call(what(id), () => h.query(postmortemQuery));
+    },
+
+    complete: (id: string, actor: string, url: string): Promise<PostmortemView> =>
+      update(id, (h) => h.executeUpdate(completePostmortemUpdate, { args: [{ actor, url }] })),
+
+    async addFollowUp(
+      id: string,
+      actor: string,
+      req: { title: string; owner: string; dueDate: string },
+    ): Promise<FollowUp> {
+      const owner = contactById(o.config, req.owner);
+      if (!owner) throw new HttpError(400, 'invalid_request', `owner: unknown contact "${req.owner}"`);
+      return update(id, (h) =>
+        h.executeUpdate(addFollowUpUpdate, {
+          args: [{ actor, title: req.title, owner, dueDate: req.dueDate }],
+        }),
+      );
+    },
+
+    /** Postmortems of this deployment from visibility (their memo), newest first. */
+    async list(filter: { state?: PostmortemListState; limit: number }): Promise<PostmortemSummary[]> {
+      const clauses = [
+        "WorkflowType = 'postmortemWorkflow'",
+        `TaskQueue = '${o.taskQueue.replace(/'/g, '')}'`,
+      ];
+      if (filter.state === 'due' || filter.state === 'overdue') clauses.push("ExecutionStatus = 'Running'");
+      const query = clauses.join(' AND ');
+      return call('postmortems', async () => {
+        const out: PostmortemSummary[] = [];
+        const now = Date.now();
+        for await (const w of o.client.workflow.list({ query, pageSize: Math.min(filter.limit, 200) })) {
+          const memo = w.memo as Partial<PostmortemMemo> | undefined;
+          if (!memo?.incidentId || !memo.state) continue;
+          const overdue = memo.state === 'due' && !!memo.overdueAt && now >= Date.parse(memo.overdueAt);
+          const item = { ...(memo as PostmortemMemo), overdue, running: w.status.name === 'RUNNING' };
+          const keep =
+            filter.state === undefined ||
+            (filter.state === 'due' && memo.state === 'due') ||
+            (filter.state === 'overdue' && overdue) ||
+            (filter.state === 'completed' && memo.state === 'completed');
+          if (keep) out.push(item);
+          if (out.length >= filter.limit) break;
+        }
+        return out;
+      });
+    },
+
+    /** Records a change (idempotent by `id`), starting the change log if it is not running yet. */
+    async recordChange(actor: string, c: ChangeInput): Promise<ChangeEvent> {
+      const req = {
+        id: c.id ?? randomUUID(),
+        who: c.who ?? actor,
+        what: c.what,
+        hosts: c.hosts ?? [],
+        services: c.services ?? [],
+        at: new Date(c.at).toISOString(),
+        recordedBy: actor,
+      };
+      const op = new WithStartWorkflowOperation('changeLogWorkflow', {
+        workflowId: changeLogWorkflowId(o.taskQueue),
+        taskQueue: o.taskQueue,
+        args: [{}],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      return call('change log', () =>
+        o.client.workflow.executeUpdateWithStart(recordChangeUpdate, {
+          args: [req],
+          updateId: `change-${req.id}`,
+          startWorkflowOperation: op,
+        }),
+      );
+    },
+
+    async listChanges(filter: ChangeFilter): Promise<ChangeEvent[]> {
+      try {
+        return await call('change log', () => changeLog().query(changesQuery, filter));
+      } catch (e) {
+        // Nothing recorded yet: there is no change log.
+        if (e instanceof HttpError && e.statusCode === 404) return [];
+        throw e;
+      }
+    },
+  };
+}
+
+export type PostmortemService = ReturnType<typeof createPostmortemService>;

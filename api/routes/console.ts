@@ -1,0 +1,491 @@
+/**
+ * The staff console: server-rendered pages over the same service functions as the JSON API. Reached
+ * with the staff bearer token, or after a login form that turns a token into a signed session cookie.
+ * Every action is a POST form carrying the session's CSRF token (a bearer request needs none: a
+ * browser never adds that header by itself); the result redirects back (303), so a reload never
+ * repeats an action.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { Config } from '../../domain/config-schema.js';
+import { closedStates, statusStates, type IncidentView, type StatusState } from '../../domain/incident.js';
+import { contactById } from '../../domain/model.js';
+import { HttpError } from '../errors.js';
+import type { IncidentService } from '../incident-service.js';
+import { html, type Html } from '../html/escape.js';
+import { assets, page } from '../html/layout.js';
+import { acceptForms, htmlErrors, sendHtml } from '../html/respond.js';
+import { shortDuration, showTime } from '../html/time.js';
+import type { Sessions, StaffSession } from '../plugins/session.js';
+
+export interface ConsoleOptions {
+  incidents: IncidentService;
+  config: Config;
+  sessions: Sessions;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The console session behind a cookie login (undefined for bearer requests). */
+    staffSession?: StaffSession;
+  }
+}
+
+const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 120 }) });
+const Csrf = { _csrf: Type.Optional(Type.String({ maxLength: 200 })) };
+const doneMessages = {
+  acknowledged: 'Acknowledged: escalation has stopped.',
+  noted: 'Note added to the timeline.',
+  published: 'Status message published.',
+  resolving: 'Resolve requested: the incident resolves once the probes prove recovery.',
+} as const;
+type Done = keyof typeof doneMessages;
+
+function when(iso: string | undefined): Html {
+  const s = showTime(iso);
+  if (!s) return html`<span class="muted">—</span>`;
+  return html`<time datetime="${s.iso}">${s.utc}</time> <span class="muted">(${s.local} Oslo)</span>`;
+}
+
+/** `/console…` paths only: a login never redirects to another site. */
+function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/console(\/(?!\.\.?(\/|$))[A-Za-z0-9._-]+)*$/.test(next)
+    ? next
+    : '/console';
+}
+
+export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (app, o) => {
+  acceptForms(app);
+  htmlErrors(app);
+  app.decorateRequest('staffSession', undefined);
+  const services = new Map(o.config.services.map((s) => [s.id, s]));
+  const who = (id: string | undefined) => (id ? (contactById(o.config, id)?.name ?? id) : '');
+
+  const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
+
+  /** Bearer token, or a session cookie (then POSTs must carry its CSRF token). */
+  async function authenticate(req: FastifyRequest, reply: FastifyReply) {
+    if (req.headers.authorization) return app.staff(req);
+    const session = o.sessions.read(req.headers.cookie);
+    if (!session) {
+      if (req.method === 'GET') {
+        await reply.redirect(`/login?next=${encodeURIComponent(req.url.split('?')[0]!)}`, 303);
+        return reply;
+      }
+      throw new HttpError(401, 'unauthorized', 'Your session has ended. Log in again.');
+    }
+    if (req.method !== 'GET' && !o.sessions.checkCsrf(session, (req.body as { _csrf?: unknown })?._csrf))
+      throw new HttpError(
+        403,
+        'csrf',
+        'This form is out of date or did not come from the console. Reload the page and try again.',
+      );
+    req.actor = session.actor;
+    req.staffSession = session;
+  }
+
+  const csrfField = (req: FastifyRequest) =>
+    req.staffSession ? html`<input type="hidden" name="_csrf" value="${req.staffSession.csrf}" />` : '';
+
+  function shell(req: FastifyRequest, title: string, body: Html, scripts?: string[]): string {
+    const logout = req.staffSession
+      ? html`<form class="inline" method="post" action="/logout">
+          ${csrfField(req)}<button type="submit">Log out</button>
+        </form>`
+      : '';
+    return page({
+      lang: 'en',
+      title: `${title} — incident console`,
+      scripts,
+      body: html`<header class="top">
+          <h1><a href="/console">Incident console</a></h1>
+          <div>${who(req.actor)} · <a href="/status">Public status page</a> ${logout}</div>
+        </header>
+        <main>${body}</main>`,
+    });
+  }
+
+  // ---- login ------------------------------------------------------------------------------------
+  const loginPage = (error?: string, next?: string) =>
+    page({
+      lang: 'en',
+      title: 'Log in — incident console',
+      body: html`<main>
+        <h1>Incident console</h1>
+        ${error ? html`<p class="banner bad" role="alert">${error}</p>` : ''}
+        <form class="card" method="post" action="/login">
+          <label for="token">Staff token</label>
+          <input
+            type="password"
+            id="token"
+            name="token"
+            autocomplete="current-password"
+            required
+            maxlength="500"
+          />
+          <input type="hidden" name="next" value="${safeNext(next)}" />
+          <button class="primary" type="submit">Log in</button>
+        </form>
+        <p class="muted">The same token as for the API (<code>Authorization: Bearer …</code>).</p>
+      </main>`,
+    });
+
+  app.get(
+    '/login',
+    {
+      schema: {
+        hide: true,
+        querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 300 })) }),
+      },
+    },
+    async (req, reply) => {
+      noStore(reply);
+      if (o.sessions.read(req.headers.cookie)) return reply.redirect(safeNext(req.query.next), 303);
+      return sendHtml(reply, 200, loginPage(undefined, req.query.next));
+    },
+  );
+
+  app.post(
+    '/login',
+    {
+      config: { rateLimit: app.rateLimits.login },
+      schema: {
+        hide: true,
+        body: Type.Object({
+          token: Type.String({ maxLength: 500 }),
+          next: Type.Optional(Type.String({ maxLength: 300 })),
+        }),
+      },
+    },
+    async (req, reply) => {
+      noStore(reply);
+      const actor = app.staffContact(req.body.token.trim());
+      if (!actor) {
+        req.log.info('console login refused: unknown token');
+        return sendHtml(reply, 401, loginPage('Unknown or revoked token.', req.body.next));
+      }
+      const { setCookie } = o.sessions.issue(actor);
+      req.log.info({ actor }, 'console login');
+      return reply.header('set-cookie', setCookie).redirect(safeNext(req.body.next), 303);
+    },
+  );
+
+  app.post(
+    '/logout',
+    // No body schema: a bearer request may post nothing at all (the CSRF field is checked by hand).
+    { config: { staffRateLimit: true }, preHandler: authenticate, schema: { hide: true } },
+    async (_req, reply) => reply.header('set-cookie', o.sessions.clear()).redirect('/login', 303),
+  );
+
+  // ---- pages ------------------------------------------------------------------------------------
+  app.get(
+    '/console',
+    { config: { staffRateLimit: true }, preHandler: authenticate, schema: { hide: true } },
+    async (req, reply) => {
+      noStore(reply);
+      const open = (await o.incidents.list({ open: true, limit: 200 })).filter((i) =>
+        services.has(i.service),
+      );
+      const rows = open.map(
+        (i) =>
+          html`<tr>
+            <td>
+              <a href="/console/incidents/${i.id}">${services.get(i.service)?.name ?? i.service}</a
+              ><br /><small>${i.id}</small>
+            </td>
+            <td>${i.severity}</td>
+            <td><span class="badge st-${i.state}">${i.state}</span></td>
+            <td>${when(i.openedAt)}</td>
+          </tr>`,
+      );
+      return sendHtml(
+        reply,
+        200,
+        shell(
+          req,
+          'Open incidents',
+          html`<h2>Open incidents</h2>
+            ${
+              open.length === 0
+                ? html`<p class="banner ok">No open incidents.</p>`
+                : html`<table>
+                    <thead>
+                      <tr>
+                        <th>Service</th>
+                        <th>Severity</th>
+                        <th>State</th>
+                        <th>Opened</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${rows}
+                    </tbody>
+                  </table>`
+            }`,
+        ),
+      );
+    },
+  );
+
+  function incidentPage(req: FastifyRequest, v: IncidentView, flash?: { ok: boolean; text: string }): string {
+    const closed = closedStates.includes(v.state);
+    const csrf = csrfField(req);
+    const base = `/console/incidents/${v.id}`;
+    const next = v.nextEscalationAt ? Date.parse(v.nextEscalationAt) - Date.now() : undefined;
+    const nextStatus: StatusState =
+      statusStates.find((s) => !v.status.some((m) => m.state === s)) ?? 'monitoring';
+    const actions = closed
+      ? html`<p class="banner info">This incident is ${v.state}; nothing more can be done here.</p>`
+      : html`<section class="actions" aria-label="Actions">
+          ${
+            v.state === 'resolving'
+              ? ''
+              : html`<form class="card" method="post" action="${base}/acknowledge">
+                  ${csrf}
+                  <p>
+                    ${v.state === 'acknowledged' ? 'Acknowledged. Acknowledge again to restart the acknowledgement timeout.' : 'Stop the escalation: you are on it.'}
+                  </p>
+                  <button class="primary" type="submit" name="action" value="acknowledge">Acknowledge</button>
+                </form>`
+          }
+          <form class="card" method="post" action="${base}/notes">
+            ${csrf}
+            <label for="note-text">Note for the timeline</label>
+            <textarea id="note-text" name="text" required maxlength="5000"></textarea>
+            <button type="submit">Add note</button>
+          </form>
+          <form class="card" method="post" action="${base}/status">
+            ${csrf}
+            <label for="status-state">Public status message</label>
+            <select id="status-state" name="state">
+              ${statusStates.map(
+                (s) => html`<option value="${s}" ${s === nextStatus ? html` selected` : ''}>${s}</option>`,
+              )}
+            </select>
+            <label for="status-message">Text (empty: the standard text for the state)</label>
+            <textarea id="status-message" name="message" maxlength="5000"></textarea>
+            <button type="submit">Publish</button>
+          </form>
+          ${
+            v.state === 'resolving'
+              ? ''
+              : html`<form class="card" method="post" action="${base}/resolve">
+                  ${csrf}
+                  <label for="resolve-note">Resolve (the probes must then pass)</label>
+                  <input
+                    type="text"
+                    id="resolve-note"
+                    name="note"
+                    maxlength="2000"
+                    placeholder="what fixed it (optional)"
+                  />
+                  <button class="danger" type="submit">Resolve</button>
+                </form>`
+          }
+        </section>`;
+
+    const body = html`<p><a href="/console">← Open incidents</a></p>
+      <h2>
+        ${v.service.name} <span class="badge">${v.severity}</span>
+        <span class="badge st-${v.state}" id="state">${v.state}</span>
+      </h2>
+      ${flash ? html`<p class="banner ${flash.ok ? 'ok' : 'bad'}" role="status">${flash.text}</p>` : ''}
+      <p class="message">${v.reason}</p>
+      <dl class="facts">
+        <dt>Incident</dt>
+        <dd>${v.id}</dd>
+        <dt>Opened</dt>
+        <dd>${when(v.openedAt)}</dd>
+        <dt>Verified</dt>
+        <dd>${when(v.verifiedAt)}</dd>
+        <dt>Acknowledged</dt>
+        <dd>
+          ${v.acknowledgedAt ? html`${who(v.acknowledgedBy)} at ${when(v.acknowledgedAt)}` : html`<span class="muted">not yet</span>`}
+        </dd>
+        <dt>Next escalation</dt>
+        <dd id="next-escalation">
+          ${
+            v.nextEscalationAt && next !== undefined
+              ? html`${when(v.nextEscalationAt)} —
+                  <span data-countdown="${v.nextEscalationAt}">in ${shortDuration(next)}</span>`
+              : html`<span class="muted">none scheduled</span>`
+          }
+        </dd>
+        ${
+          v.closedAt
+            ? html`<dt>Closed</dt>
+                <dd>${when(v.closedAt)}</dd>`
+            : ''
+        }
+      </dl>
+      ${actions}
+      <h3>Paged</h3>
+      ${
+        v.paged.length === 0
+          ? html`<p class="muted">Nobody has been paged.</p>`
+          : html`<table id="paged">
+              <thead>
+                <tr>
+                  <th>When</th>
+                  <th>Who</th>
+                  <th>Level</th>
+                  <th>Why</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${v.paged.map(
+                  (p) =>
+                    html`<tr>
+                      <td>${when(p.at)}</td>
+                      <td>${p.recipient.name} &lt;${p.recipient.email}&gt;</td>
+                      <td>
+                        ${p.level === 0 ? 'final fallback' : `level ${p.level}`}${p.cycle > 0 ? ` (repeat ${p.cycle})` : ''}
+                      </td>
+                      <td>${p.reason}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }
+      <h3>Public status messages</h3>
+      ${
+        v.status.length === 0
+          ? html`<p class="muted">None published.</p>`
+          : html`<ol class="messages">
+              ${v.status.map(
+                (m) =>
+                  html`<li>
+                    <strong>${m.state}</strong> — ${when(m.at)} by ${who(m.author) || m.author}
+                    <p class="message">${m.message}</p>
+                  </li>`,
+              )}
+            </ol>`
+      }
+      <h3>Timeline</h3>
+      <table id="timeline">
+        <thead>
+          <tr>
+            <th>When (UTC)</th>
+            <th>Who</th>
+            <th>What</th>
+            <th>Detail</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${v.timeline.map(
+            (e) =>
+              html`<tr>
+                <td>${when(e.at)}</td>
+                <td>${e.actor}</td>
+                <td>${e.kind}</td>
+                <td class="detail">${e.detail}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>`;
+    return shell(req, v.service.name, body, [assets.consoleJs.path]);
+  }
+
+  app.get(
+    '/console/incidents/:id',
+    {
+      config: { staffRateLimit: true },
+      preHandler: authenticate,
+      schema: {
+        hide: true,
+        params: Params,
+        querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 40 })) }),
+      },
+    },
+    async (req, reply) => {
+      noStore(reply);
+      const view = await o.incidents.get(req.params.id);
+      const done = req.query.done as Done | undefined;
+      const flash = done && done in doneMessages ? { ok: true, text: doneMessages[done] } : undefined;
+      return sendHtml(reply, 200, incidentPage(req, view, flash));
+    },
+  );
+
+  // ---- actions ----------------------------------------------------------------------------------
+  /** Runs the action; success → 303 back to the page, a refusal (400/409) → the page with why. */
+  async function act(
+    req: FastifyRequest,
+    id: string,
+    reply: FastifyReply,
+    done: Done,
+    run: (actor: string) => Promise<unknown>,
+  ) {
+    noStore(reply);
+    try {
+      await run(req.actor!);
+    } catch (e) {
+      if (!(e instanceof HttpError) || (e.statusCode !== 400 && e.statusCode !== 409)) throw e;
+      const view = await o.incidents.get(id);
+      return sendHtml(reply, e.statusCode, incidentPage(req, view, { ok: false, text: e.message }));
+    }
+    return reply.redirect(`/console/incidents/${encodeURIComponent(id)}?done=${done}`, 303);
+  }
+
+  const action = { config: { staffRateLimit: true }, preHandler: authenticate } as const;
+  app.post(
+    '/console/incidents/:id/acknowledge',
+    { ...action, schema: { hide: true, params: Params } },
+    async (req, reply) =>
+      act(req, req.params.id, reply, 'acknowledged', (actor) =>
+        o.incidents.acknowledge(req.params.id, actor),
+      ),
+  );
+  app.post(
+    '/console/incidents/:id/notes',
+    {
+      ...action,
+      schema: {
+        hide: true,
+        params: Params,
+        body: Type.Object({ ...Csrf, text: Type.String({ maxLength: 5000 }) }),
+      },
+    },
+    async (req, reply) => {
+      const text = req.body.text.trim();
+      if (!text) throw new HttpError(400, 'invalid_request', 'text: a note needs some text');
+      return act(req, req.params.id, reply, 'noted', (actor) => o.incidents.note(req.params.id, actor, text));
+    },
+  );
+  app.post(
+    '/console/incidents/:id/status',
+    {
+      ...action,
+      schema: {
+        hide: true,
+        params: Params,
+        body: Type.Object({
+          ...Csrf,
+          state: Type.Union(statusStates.map((s) => Type.Literal(s))),
+          message: Type.Optional(Type.String({ maxLength: 5000 })),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const message = req.body.message?.trim() || undefined;
+      return act(req, req.params.id, reply, 'published', (actor) =>
+        o.incidents.publishStatus(req.params.id, actor, req.body.state, message),
+      );
+    },
+  );
+  app.post(
+    '/console/incidents/:id/resolve',
+    {
+      ...action,
+      schema: { hide: true, params: Params },
+    },
+    async (req, reply) => {
+      const note = (req.body as { note?: unknown } | undefined)?.note;
+      if (note !== undefined && (typeof note !== 'string' || note.length > 2000))
+        throw new HttpError(400, 'invalid_request', 'note: at most 2000 characters');
+      return act(req, req.params.id, reply, 'resolving', (actor) =>
+        o.incidents.resolve(req.params.id, actor, note?.trim() || undefined),
+      );
+    },
+  );
+};

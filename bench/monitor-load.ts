@@ -1,0 +1,304 @@
+/**
+ * 7. One worker running 1,000 monitors at a 30 s interval: `tcp` checks, each against its own
+ * listener on 127.0.0.1 (so we can count which monitors really probe). Worker CPU seconds per minute
+ * and RSS read from /proc; baseline = the same worker idle, before the monitors start.
+ *
+ * Two phases on the same monitors:
+ *  a) the worker as shipped (`createIncidentWorker`: the SDK's default of 100 activity slots). Every
+ *     monitor's probe loop is one long-running activity, so only 100 of them ever run — we count how
+ *     many listeners were ever probed;
+ *  b) the same worker with `maxConcurrentActivityTaskExecutions` = monitors + 100, so every probe
+ *     loop runs: this is the CPU and memory cost of 1,000 monitors.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { reportIncident } from '../client/incidents.js';
+import { reconcileMonitors } from '../client/monitors.js';
+import { incidentWorkflowId } from '../workflows/definitions.js';
+import { monitorWorkflowId } from '../workflows/monitor.js';
+import {
+  connectClient,
+  cpuSeconds,
+  genConfig,
+  ids,
+  percentile,
+  pool,
+  round,
+  row,
+  sleep,
+  startWorker,
+  type BenchContext,
+  type BenchOptions,
+  type BenchResult,
+  type WorkerChild,
+} from './lib.js';
+
+interface Listeners {
+  ports: number[];
+  counts: number[];
+  close(): Promise<void>;
+}
+
+async function listen(n: number): Promise<Listeners> {
+  const counts = new Array<number>(n).fill(0);
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      (_, i) =>
+        new Promise<net.Server>((resolve, reject) => {
+          const s = net.createServer((socket) => {
+            counts[i]!++;
+            socket.on('error', () => undefined);
+            socket.end();
+          });
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  return {
+    ports: servers.map((s) => (s.address() as net.AddressInfo).port),
+    counts,
+    close: async () => {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    },
+  };
+}
+
+interface Window {
+  seconds: number;
+  workerCpuSecondsPerMinute: number;
+  serverCpuSecondsPerMinute: number;
+  /** Median of the samples (every 2 s): RSS swings with garbage collection. */
+  rssMiB: number;
+  rssMaxMiB: number;
+  probes: number;
+  probesPerMinute: number;
+}
+
+/** Watches the worker (and the Temporal server) for `seconds`, sampling RSS every 2 s. */
+async function measure(
+  ctx: BenchContext,
+  worker: WorkerChild,
+  seconds: number,
+  listeners?: Listeners,
+): Promise<Window> {
+  const probes0 = listeners ? listeners.counts.reduce((a, b) => a + b, 0) : 0;
+  const cpu0 = worker.cpuSeconds();
+  const srv0 = cpuSeconds(ctx.serverPid);
+  const t0 = Date.now();
+  const rss: number[] = [];
+  while (Date.now() - t0 < seconds * 1000) {
+    await sleep(Math.min(2000, seconds * 1000 - (Date.now() - t0)));
+    rss.push(worker.memory().rss);
+  }
+  const minutes = (Date.now() - t0) / 60_000;
+  const probes = (listeners ? listeners.counts.reduce((a, b) => a + b, 0) : 0) - probes0;
+  return {
+    seconds: round(minutes * 60, 1),
+    workerCpuSecondsPerMinute: round((worker.cpuSeconds() - cpu0) / minutes, 3),
+    serverCpuSecondsPerMinute: round((cpuSeconds(ctx.serverPid) - srv0) / minutes, 3),
+    rssMiB: round(percentile(rss, 50), 1),
+    rssMaxMiB: round(Math.max(...rss), 1),
+    probes,
+    probesPerMinute: round(probes / minutes, 1),
+  };
+}
+
+export async function monitorLoadBench(ctx: BenchContext, o: BenchOptions): Promise<BenchResult> {
+  const n = o.quick ? 200 : 1000;
+  const intervalS = 30;
+  const settleSeconds = 5;
+  const idleSeconds = o.quick ? 10 : 15;
+  const shippedSeconds = 20;
+  const warmSeconds = o.quick ? 10 : 20;
+  // A multiple of the interval, so that every monitor's probes fall into it the same number of times.
+  const loadSeconds = o.quick ? 60 : 90;
+  const taskQueue = `bench-mon-${randomUUID().slice(0, 8)}`;
+  const listeners = await listen(n);
+  const services = ids('mon', n);
+  const config = genConfig({
+    services,
+    levelTimeouts: ['1h'],
+    checks: services.map((s, i) => ({
+      id: `${s}-tcp`,
+      service: s,
+      kind: 'tcp',
+      host: '127.0.0.1',
+      port: listeners.ports[i],
+      interval: `${intervalS}s`,
+      timeout: '5s',
+    })),
+  });
+  const ledgerDir = path.join(ctx.tmpDir, `${taskQueue}-sent`);
+  /** Level-1 pages of `service`'s incidents in the worker's sent-mail ledger. */
+  const pagesWritten = (service: string) => {
+    try {
+      return readdirSync(ledgerDir)
+        .filter((f) => f.endsWith('.json'))
+        .map(
+          (f) =>
+            (JSON.parse(readFileSync(path.join(ledgerDir, f), 'utf8')) as { idempotencyKey: string })
+              .idempotencyKey,
+        )
+        .filter((k) => k.startsWith(`${incidentWorkflowId(service)}/`) && k.includes('/page-1/')).length;
+    } catch {
+      return 0;
+    }
+  };
+  /** Declares an incident on a monitored service and returns when its level-1 page was written. */
+  const declare = async (service: string, waitMs: number): Promise<number | undefined> => {
+    const before = pagesWritten(service);
+    const t = Date.now();
+    await reportIncident({ client, config, taskQueue }, service, {
+      eventId: randomUUID(),
+      source: 'api',
+      actor: 'kari',
+      reason: 'bench: a page while the monitors run',
+      skipVerify: true,
+    });
+    while (Date.now() - t < waitMs) {
+      if (pagesWritten(service) > before) return Date.now() - t;
+      await sleep(100);
+    }
+    return undefined;
+  };
+  const { client, connection } = await connectClient(ctx.address);
+  let worker = await startWorker(ctx, { taskQueue, config, ledgerDir });
+  const startup = { shipped: worker.startupMs, tuned: 0 };
+  try {
+    await sleep(settleSeconds * 1000);
+    const idle = await measure(ctx, worker, idleSeconds);
+    ctx.log(`idle worker: ${idle.workerCpuSecondsPerMinute} CPU s/min, ${idle.rssMiB} MiB`);
+
+    const t0 = Date.now();
+    await reconcileMonitors(client, config, taskQueue);
+    const reconcileMs = Date.now() - t0;
+    ctx.log(`${n} monitors started by reconcileMonitors in ${reconcileMs} ms`);
+
+    const [shipped, shippedPageMs] = await Promise.all([
+      measure(ctx, worker, shippedSeconds, listeners),
+      declare(services[0]!, shippedSeconds * 1000),
+    ]);
+    const probedShipped = listeners.counts.filter((c) => c > 0).length;
+    ctx.log(
+      `as shipped: level-1 page ${shippedPageMs === undefined ? `not written within ${shippedSeconds} s` : `written after ${shippedPageMs} ms`}`,
+    );
+    ctx.log(
+      `as shipped: ${probedShipped}/${n} monitors ever probed; ${shipped.probesPerMinute} probes/min; ${shipped.workerCpuSecondsPerMinute} CPU s/min; ${shipped.rssMiB} MiB`,
+    );
+
+    // The same monitors, now on a worker with a slot for every probe loop.
+    await worker.stop();
+    worker = await startWorker(ctx, {
+      taskQueue,
+      config,
+      ledgerDir,
+      maxConcurrentActivityTaskExecutions: n + 100,
+    });
+    startup.tuned = worker.startupMs;
+    const before = [...listeners.counts];
+    await sleep(warmSeconds * 1000);
+    const [loaded, tunedPageMs] = await Promise.all([
+      measure(ctx, worker, loadSeconds, listeners),
+      declare(services[1]!, 20_000),
+    ]);
+    const probedTuned = listeners.counts.filter((c, i) => c > before[i]!).length;
+    const heap = await worker.heap();
+    ctx.log(
+      `all slots: ${probedTuned}/${n} monitors probed; ${loaded.probesPerMinute} probes/min; ${loaded.workerCpuSecondsPerMinute} CPU s/min; ${loaded.rssMiB} MiB`,
+    );
+
+    const bench = `7 ${n} monitors @${intervalS}s`;
+    const baselineLabel = 'idle worker';
+    const expectedPerMinute = (n * 60) / intervalS;
+    return {
+      name: 'monitors',
+      title: `CPU and memory of one worker running ${n} monitors at a ${intervalS} s interval`,
+      rows: [
+        row({
+          bench,
+          metric: 'worker CPU (all loops running)',
+          value: loaded.workerCpuSecondsPerMinute,
+          unit: 's/min',
+          baselineLabel,
+          baseline: idle.workerCpuSecondsPerMinute,
+        }),
+        row({
+          bench,
+          metric: 'worker RSS (all loops running)',
+          value: loaded.rssMiB,
+          unit: 'MiB',
+          baselineLabel,
+          baseline: idle.rssMiB,
+        }),
+        row({
+          bench,
+          metric: 'probes (all loops running)',
+          value: loaded.probesPerMinute,
+          unit: '/min',
+          baselineLabel: `expected ${n}×60/${intervalS}`,
+          baseline: expectedPerMinute,
+        }),
+        row({
+          bench,
+          metric: 'monitors that ever probed, as shipped',
+          value: probedShipped,
+          unit: '',
+          baselineLabel: 'monitors configured',
+          baseline: n,
+          note: 'the SDK default of 100 activity slots: one long-running probe loop holds one slot',
+        }),
+        row({
+          bench,
+          metric: `level-1 pages sent within ${shippedSeconds} s of declaring, as shipped`,
+          value: shippedPageMs === undefined ? 0 : 1,
+          unit: '',
+          baselineLabel: 'with all slots',
+          baseline: tunedPageMs === undefined ? 0 : 1,
+          note: 'the page mail activity queues behind probe loops that never return a slot',
+        }),
+        row({
+          bench,
+          metric: 'worker CPU, as shipped (100 loops)',
+          value: shipped.workerCpuSecondsPerMinute,
+          unit: 's/min',
+          baselineLabel,
+          baseline: idle.workerCpuSecondsPerMinute,
+        }),
+      ],
+      details: {
+        monitors: n,
+        intervalSeconds: intervalS,
+        reconcileMs,
+        idle,
+        asShipped: {
+          ...shipped,
+          monitorsEverProbed: probedShipped,
+          level1PageWrittenAfterMs: shippedPageMs ?? `not within ${shippedSeconds} s`,
+        },
+        allLoopsRunning: {
+          ...loaded,
+          maxConcurrentActivityTaskExecutions: n + 100,
+          monitorsProbedInWindow: probedTuned,
+          level1PageWrittenAfterMs: tunedPageMs ?? 'not within 20 s',
+          heapMiB: heap,
+        },
+        expectedProbesPerMinute: expectedPerMinute,
+        workerStartupMs: startup,
+      },
+    };
+  } finally {
+    await worker.stop();
+    await pool(services, 64, (s) =>
+      client.workflow
+        .getHandle(monitorWorkflowId(`${s}-tcp`))
+        .terminate('bench finished')
+        .catch(() => undefined),
+    );
+    await connection.close();
+    await listeners.close();
+  }
+}

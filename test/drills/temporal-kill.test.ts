@@ -1,0 +1,139 @@
+/**
+ * Fault drill 2: the Temporal server itself (a private dev server on a SQLite file) is killed with
+ * `kill -9` while an incident waits at level 1, and restarted on the same port with the same file.
+ * The incident goes on from where it was: its timeline before the crash is intact, the next
+ * escalation happens, nothing is lost and no page is sent twice. The worker (NativeConnection) and
+ * the API (Connection) in this process are not touched: they must reconnect by themselves.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { IncidentView } from '../../domain/incident.js';
+import { pageKey, startStack, tally, type Stack } from '../helpers/stack.js';
+import { testConfig } from '../helpers/config.js';
+import { eventually } from '../helpers/harness.js';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
+import { startDevServer, type DevServer } from '../helpers/processes.js';
+
+describe('drill: kill -9 the Temporal server mid-incident', () => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'drill-temporal-kill-'));
+  let server: DevServer | undefined;
+  let smtp: TestSmtpServer | undefined;
+  let stack: Stack | undefined;
+
+  afterAll(async () => {
+    await stack?.close();
+    await server?.close();
+    await smtp?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('after the restart the incident goes on where it was, with no page lost or repeated', async () => {
+    server = await startDevServer({ dbFile: path.join(tmp, 'temporal.db') });
+    smtp = await startSmtpServer();
+    const { config, serviceId } = testConfig({ levelTimeout: '6s' });
+    stack = await startStack({
+      config,
+      address: server.address,
+      worker: true,
+      smtpUrl: smtp.url,
+      dataDir: path.join(tmp, 'data'),
+      callTimeoutMs: 3000,
+    });
+    const api = stack;
+    const get = (id: string) =>
+      api.app.inject({ method: 'GET', url: `/api/incidents/${id}`, headers: api.auth('kari') });
+
+    const declared = await api.app.inject({
+      method: 'POST',
+      url: '/api/incidents',
+      headers: api.auth('kari'),
+      payload: { service: serviceId, reason: 'the export server does not answer' },
+    });
+    expect(declared.statusCode).toBe(201);
+    const id = (declared.json() as { incident: IncidentView }).incident.id;
+    const mine = () => smtp!.messages.filter((m) => m.text.includes(id));
+
+    const before = await eventually(
+      async () => {
+        const v = await api.incidents.get(id);
+        return v.timeline.some((e) => e.kind === 'paged') ? v : undefined;
+      },
+      20_000,
+      'level 1 paged',
+    );
+    expect(before.state).toBe('triggered');
+
+    const killed = await server.kill9();
+    expect(killed.signal).toBe('SIGKILL');
+    const downAt = Date.now();
+
+    // While it is down the API answers 503 (not 500, not a hang) and stays up.
+    const during = await get(id);
+    expect(during.statusCode).toBe(503);
+    expect(during.json()).toMatchObject({ statusCode: 503, error: 'temporal_unavailable' });
+    expect((await api.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+    expect((await api.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+
+    await server.restart();
+    const upAt = Date.now();
+
+    // The API reconnects by itself.
+    await eventually(async () => (await get(id)).statusCode === 200, 30_000, 'the API answering again');
+    const apiBackAt = Date.now();
+
+    // The worker reconnects by itself: the escalation goes on.
+    await smtp.waitFor((m) => m.text.includes(id) && m.to.includes('ola@test.local'), 45_000);
+    const workerBackAt = Date.now();
+    await smtp.waitFor((m) => m.text.includes(id) && m.to.includes('per@test.local'), 30_000);
+    const view = await eventually(
+      async () => {
+        const v = (await get(id)).json() as IncidentView;
+        return v.timeline.filter((e) => e.kind === 'paged').length === 4 ? v : undefined;
+      },
+      15_000,
+      'four pages in the timeline',
+    );
+    await new Promise((r) => setTimeout(r, 3000));
+
+    expect(stack.workerError()).toBeUndefined();
+    expect(stack.worker?.getState()).toBe('RUNNING');
+    // Nothing lost: the timeline and the pages before the crash are the start of those after it.
+    expect(view.timeline.slice(0, before.timeline.length)).toEqual(before.timeline);
+    expect(view.paged.slice(0, before.paged.length)).toEqual(before.paged);
+    expect(view.openedAt).toBe(before.openedAt);
+    expect(view.paged.map((p) => `${p.level}:${p.recipient.id}`)).toEqual([
+      '1:kari',
+      '2:ola',
+      '3:ingrid',
+      '0:per',
+    ]);
+    // The escalation timer survived the crash: level 2 no earlier than its deadline.
+    expect(Date.parse(view.paged[1]!.at)).toBeGreaterThanOrEqual(Date.parse(before.nextEscalationAt!));
+    // No page repeated.
+    const mails = mine();
+    expect(tally(mails.map(pageKey))).toEqual({
+      'level 1 page → kari@test.local': 1,
+      'level 2 page → ola@test.local': 1,
+      'level 3 page → ingrid@test.local': 1,
+      'final fallback page → per@test.local': 1,
+    });
+    expect(new Set(mails.map((m) => m.messageId)).size).toBe(mails.length);
+
+    // And staff actions work again: an acknowledgement through the API is applied.
+    const ack = await api.app.inject({
+      method: 'POST',
+      url: `/api/incidents/${id}/acknowledge`,
+      headers: api.auth('ola'),
+    });
+    expect(ack.statusCode).toBe(200);
+    expect((ack.json() as IncidentView).state).toBe('acknowledged');
+
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    console.log(
+      `[drill 2] server down ${s(upAt - downAt)}; API back ${s(apiBackAt - upAt)} and worker back ` +
+        `(level 2 mail) ${s(workerBackAt - upAt)} after the restart`,
+    );
+  }, 150_000);
+});
