@@ -126,6 +126,22 @@ export const envVars: readonly EnvVar[] = [
       "Bearer token of the example config's Alertmanager integration (integrations[].keyEnv names the variable). Unset: its webhooks are refused.",
   },
   {
+    name: 'DATASYNC_SSH_KEY',
+    usedBy: ['worker'],
+    requiredInProduction: false,
+    secret: true,
+    description:
+      "Private key of the example config's SFTP export-freshness check (checks[].auth.privateKeyEnv names the variable). Unset: that check fails with auth-config.",
+  },
+  {
+    name: 'CANVAS_IMPORT_TOKEN',
+    usedBy: ['api'],
+    requiredInProduction: false,
+    secret: true,
+    description:
+      "Token of the example config's heartbeat check for the nightly import (checks[].tokenEnv names the variable); the job pings POST /api/heartbeats/<token>.",
+  },
+  {
     name: 'LOG_LEVEL',
     usedBy: ['worker', 'api'],
     requiredInProduction: false,
