@@ -110,7 +110,11 @@ export function createIncidentService(o: IncidentServiceOptions) {
         key: req.key,
       };
       const result = await call(`service "${service.id}"`, () =>
-        reportIncident({ client: o.client, config: o.config, taskQueue: o.taskQueue, publicBaseUrl: o.publicBaseUrl }, service.id, detection),
+        reportIncident(
+          { client: o.client, config: o.config, taskQueue: o.taskQueue, publicBaseUrl: o.publicBaseUrl },
+          service.id,
+          detection,
+        ),
       );
       const view = await this.get(result.id);
       return { ...result, view };

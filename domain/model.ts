@@ -133,6 +133,8 @@ export function buildIncidentInput(
       service.owner,
       policy.levels.flatMap((l) => l.notify),
     ),
+    postmortem: postmortemSettings(config.postmortem),
+    contacts: config.contacts.map(({ id, name, email }) => ({ id, name, email })),
     publicBaseUrl: opts.publicBaseUrl,
   };
 }

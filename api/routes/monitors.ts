@@ -123,13 +123,11 @@ export const monitorRoutes: FastifyPluginAsyncTypebox<{
       if (Date.parse(req.body.until) <= Date.now())
         throw new HttpError(400, 'invalid_request', 'until: must be in the future');
       await call(`monitor "${check.id}"`, () =>
-        client.workflow
-          .getHandle(monitorWorkflowId(check.id))
-          .signal(pauseSignal, {
-            until: new Date(req.body.until).toISOString(),
-            reason: req.body.reason,
-            actor: req.actor!,
-          }),
+        client.workflow.getHandle(monitorWorkflowId(check.id)).signal(pauseSignal, {
+          until: new Date(req.body.until).toISOString(),
+          reason: req.body.reason,
+          actor: req.actor!,
+        }),
       );
       return describeMonitor(check);
     },

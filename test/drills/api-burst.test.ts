@@ -163,7 +163,15 @@ function mix(n: number, o: { incidents: string[]; services: string[]; seed: numb
         expect: temporal(200),
       }),
     ],
-    [3, () => ({ kind: 'public status', method: 'GET', path: '/api/status', expect: { up: [200], down: [200, 503] } })],
+    [
+      3,
+      () => ({
+        kind: 'public status',
+        method: 'GET',
+        path: '/api/status',
+        expect: { up: [200], down: [200, 503] },
+      }),
+    ],
     [2, () => ({ kind: 'healthz', method: 'GET', path: '/healthz', expect: up(200) })],
     [2, () => ({ kind: 'readyz', method: 'GET', path: '/readyz', expect: { up: [200], down: [503] } })],
     [
@@ -229,7 +237,9 @@ function mix(n: number, o: { incidents: string[]; services: string[]; seed: numb
           method: 'POST',
           path: pick([`/api/incidents/${incident}/notes`, `/api/incidents/${incident}/status`]),
           headers: { ...bearer('kari'), ...json },
-          body: JSON.stringify(pick([{ text: '' }, { text: { a: 1 } }, {}, { state: 'exploded' }, { note: 'x' }])),
+          body: JSON.stringify(
+            pick([{ text: '' }, { text: { a: 1 } }, {}, { state: 'exploded' }, { note: 'x' }]),
+          ),
           expect: up(400),
         };
       },
@@ -400,15 +410,13 @@ const summary = (results: Res[]) =>
 
 /** What the Temporal client raised in a phase, behind the API's answers (a 503 or 500 has a cause). */
 function logTemporalErrors(phase: string, stack: Stack, from: number) {
-  const errors = stack.temporalErrors
-    .slice(from)
-    .map(
-      (e) =>
-        `${e.op}: ${e.name} (${e.code}) ${e.message
-          .replace(/"[^"]*"/g, '"…"')
-          .replace(/(Deadline exceeded) after .*/, '$1')
-          .slice(0, 160)}`,
-    );
+  const errors = stack.temporalErrors.slice(from).map(
+    (e) =>
+      `${e.op}: ${e.name} (${e.code}) ${e.message
+        .replace(/"[^"]*"/g, '"…"')
+        .replace(/(Deadline exceeded) after .*/, '$1')
+        .slice(0, 160)}`,
+  );
   if (errors.length === 0) return;
   const lines = Object.entries(tally(errors)).map(([k, v]) => `  ${v}× ${k}`);
   console.log(`[drill 4] ${phase}: Temporal client errors:\n${lines.join('\n')}`);
@@ -499,7 +507,9 @@ describe('drill: a burst of concurrent API requests, with Temporal up, down and 
     );
     recoveredMs = Date.now() - restartedAt;
     c = await burst(base, mix(200, { ...o, seed: 3, tag: 'c' }));
-    console.log(`[drill 4] C (back after ${recoveredMs} ms, meanwhile ${recovery.join(' ')}): 200 requests in ${c.ms} ms: ${summary(c.results)}`);
+    console.log(
+      `[drill 4] C (back after ${recoveredMs} ms, meanwhile ${recovery.join(' ')}): 200 requests in ${c.ms} ms: ${summary(c.results)}`,
+    );
     logTemporalErrors('C', api, afterB);
 
     // Let anything the API gave up on (503) but Temporal still applies land before reading.
@@ -516,7 +526,9 @@ describe('drill: a burst of concurrent API requests, with Temporal up, down and 
 
   it('no request fails at the HTTP level, and the process stays up and ready', async () => {
     const failed = [...a.results, ...b.results, ...c.results].filter((r) => r.status === 0);
-    expect(failed.map((r) => `${r.req.kind} ${r.req.method} ${r.req.path.slice(0, 60)}: ${r.error}`)).toEqual([]);
+    expect(failed.map((r) => `${r.req.kind} ${r.req.method} ${r.req.path.slice(0, 60)}: ${r.error}`)).toEqual(
+      [],
+    );
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect(stack!.workerError()).toBeUndefined();

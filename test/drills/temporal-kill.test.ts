@@ -21,10 +21,14 @@ describe('drill: kill -9 the Temporal server mid-incident', () => {
   let server: DevServer | undefined;
   let smtp: TestSmtpServer | undefined;
   let stack: Stack | undefined;
+  const others: Stack[] = [];
+  const servers: DevServer[] = [];
 
   afterAll(async () => {
     await stack?.close();
+    for (const s of others) await s.close();
     await server?.close();
+    for (const s of servers) await s.close();
     await smtp?.close();
     rmSync(tmp, { recursive: true, force: true });
   });
@@ -79,9 +83,19 @@ describe('drill: kill -9 the Temporal server mid-incident', () => {
     await server.restart();
     const upAt = Date.now();
 
-    // The API reconnects by itself.
-    await eventually(async () => (await get(id)).statusCode === 200, 30_000, 'the API answering again');
+    // The API reconnects by itself. Meanwhile (the worker may not be back yet) it answers 503.
+    const meanwhile: number[] = [];
+    await eventually(
+      async () => {
+        const r = await get(id);
+        meanwhile.push(r.statusCode);
+        return r.statusCode === 200;
+      },
+      30_000,
+      'the API answering again',
+    );
     const apiBackAt = Date.now();
+    expect(meanwhile.filter((code) => code !== 200 && code !== 503)).toEqual([]);
 
     // The worker reconnects by itself: the escalation goes on.
     await smtp.waitFor((m) => m.text.includes(id) && m.to.includes('ola@test.local'), 45_000);
@@ -136,4 +150,47 @@ describe('drill: kill -9 the Temporal server mid-incident', () => {
         `(level 2 mail) ${s(workerBackAt - upAt)} after the restart`,
     );
   }, 150_000);
+
+  it('restarted while no worker runs, reading an incident answers 503 (not 500) until a worker is back', async () => {
+    // Every worker is gone (crashed with the server, or not started yet) when the server comes back.
+    const own = await startDevServer({ dbFile: path.join(tmp, 'no-worker.db') });
+    servers.push(own);
+    const { config, serviceId } = testConfig({ levelTimeout: '10m' });
+    const first = await startStack({ config, address: own.address, worker: true });
+    const declared = await first.incidents.declare({ service: serviceId, reason: 'x', actor: 'kari' });
+    await eventually(
+      async () => (await first.incidents.get(declared.id)).timeline.some((e) => e.kind === 'paged'),
+      20_000,
+      'level 1 paged',
+    );
+    await first.close();
+    await own.kill9();
+    await own.restart();
+
+    const api = await startStack({
+      config,
+      address: own.address,
+      taskQueue: first.taskQueue,
+      callTimeoutMs: 3000,
+    });
+    others.push(api);
+    const read = () =>
+      api.app.inject({ method: 'GET', url: `/api/incidents/${declared.id}`, headers: api.auth('kari') });
+    const r = await read();
+    const cause = api.temporalErrors.map((e) => `${e.op}: ${e.message}`).join('; ');
+    expect(
+      r.json(),
+      `GET /api/incidents/:id with no worker after a server restart (Temporal said: ${cause})`,
+    ).toMatchObject({
+      statusCode: 503,
+    });
+    expect(r.statusCode).toBe(503);
+
+    // A worker comes back: the incident is readable again, as it was.
+    others.push(await startStack({ config, address: own.address, taskQueue: first.taskQueue, worker: true }));
+    await eventually(async () => (await read()).statusCode === 200, 30_000, 'readable again');
+    const view = (await read()).json() as IncidentView;
+    expect(view.state).toBe('triggered');
+    expect(view.paged.map((p) => p.recipient.id)).toEqual(['kari']);
+  }, 90_000);
 });
