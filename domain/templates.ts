@@ -21,6 +21,8 @@ import type { FollowUp, MeetingInfo } from './postmortem.js';
 export interface MailLinks {
   incidentUrl: string;
   ackUrl?: string;
+  /** The incident in the staff console (a browser page; the API URL needs a bearer token). */
+  consoleUrl?: string;
 }
 
 export interface MailText {
@@ -249,6 +251,7 @@ export function pageMail(
     '',
     `Since: ${formatUtc(view.openedAt)} (detected by ${detectedBy(view)})`,
     `Incident: ${view.id} — ${incidentUrl}`,
+    ...(links.consoleUrl ? [`In the console: ${links.consoleUrl}`] : []),
     '',
   ];
   if (before.length > 0) {

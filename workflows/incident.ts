@@ -102,6 +102,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   const now = () => new Date().toISOString();
   const links = {
     incidentUrl: `${input.publicBaseUrl ?? 'http://localhost:3000'}/api/incidents/${id}`,
+    consoleUrl: `${input.publicBaseUrl ?? 'http://localhost:3000'}/console/incidents/${id}`,
   };
 
   const view: IncidentView = {
