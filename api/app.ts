@@ -22,7 +22,7 @@ import { ackRoutes } from './routes/ack.js';
 import { assetRoutes } from './routes/assets.js';
 import { monitorRoutes } from './routes/monitors.js';
 import { eventRoutes } from './routes/events.js';
-import { reportRoutes } from './routes/reports.js';
+import { createReportIntake, reportRoutes } from './routes/reports.js';
 import type { PostmortemService } from './postmortem-service.js';
 import { postmortemRoutes } from './routes/postmortems.js';
 import { changeRoutes } from './routes/changes.js';
@@ -71,7 +71,13 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(incidentRoutes, { incidents: o.incidents, config: o.config });
   const board = createStatusBoard({ incidents: o.incidents, config: o.config });
   await app.register(statusRoutes, { board });
-  await app.register(statusPageRoutes, { board, publicBaseUrl: o.publicBaseUrl });
+  // One intake, and one count of reports per client address, for the JSON endpoint and the form.
+  const reports = createReportIntake({
+    incidents: o.incidents,
+    config: o.config,
+    limit: app.rateLimits.reports,
+  });
+  await app.register(statusPageRoutes, { board, reports, publicBaseUrl: o.publicBaseUrl });
   await app.register(consoleRoutes, {
     incidents: o.incidents,
     config: o.config,
@@ -81,7 +87,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(assetRoutes);
   await app.register(monitorRoutes, { incidents: o.incidents, config: o.config });
   await app.register(eventRoutes, { incidents: o.incidents, config: o.config });
-  await app.register(reportRoutes, { incidents: o.incidents, config: o.config });
+  await app.register(reportRoutes, { reports });
   if (o.postmortems) await app.register(postmortemRoutes, { postmortems: o.postmortems });
   if (o.postmortems) await app.register(changeRoutes, { postmortems: o.postmortems });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

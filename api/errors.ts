@@ -23,15 +23,42 @@ const unavailableCodes = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE *
 
 /** True when the error means Temporal could not be reached (the API answers 503 and recovers later). */
 export function isUnavailable(e: unknown): boolean {
-  if (isGrpcServiceError(e)) return unavailableCodes.has(e.code);
+  if (isGrpcServiceError(e)) return unavailableCodes.has(e.code) || isNoWorker(e);
   const cause = (e as { cause?: unknown })?.cause;
   if (cause && cause !== e && isUnavailable(cause)) return true;
   const msg = (e as Error)?.message ?? '';
   return /UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED|Failed to connect|deadline/i.test(msg);
 }
 
+/** A query with no worker polling (e.g. right after a restart): Temporal answers FAILED_PRECONDITION. */
+function isNoWorker(e: unknown): boolean {
+  const g = e as { code?: number; details?: string; message?: string; cause?: unknown };
+  if (g?.code === 9 && /no poller seen/i.test(`${g.details ?? ''} ${g.message ?? ''}`)) return true;
+  return !!g?.cause && g.cause !== e && isNoWorker(g.cause);
+}
+
+function grpcCode(e: unknown): number | undefined {
+  if (isGrpcServiceError(e)) return e.code;
+  const cause = (e as { cause?: unknown })?.cause;
+  return cause && cause !== e ? grpcCode(cause) : undefined;
+}
+
 export function fromTemporal(e: unknown, what: string): HttpError {
   if (e instanceof HttpError) return e;
+  if (isNoWorker(e))
+    return new HttpError(
+      503,
+      'worker_unavailable',
+      'no worker is running for incidents right now; try again shortly',
+    );
+  if (grpcCode(e) === 3 /* INVALID_ARGUMENT */)
+    return new HttpError(400, 'invalid_request', `${what}: invalid`);
+  if (grpcCode(e) === 8 /* RESOURCE_EXHAUSTED */)
+    return new HttpError(
+      503,
+      'temporal_busy',
+      'too many concurrent changes to this incident; try again shortly',
+    );
   if (e instanceof WorkflowNotFoundError) return notFound(what);
   if (isGrpcServiceError(e) && e.code === 5 /* NOT_FOUND */) return notFound(what);
   if (e instanceof WorkflowUpdateFailedError) {

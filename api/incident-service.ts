@@ -56,8 +56,34 @@ export interface IncidentServiceOptions {
   callTimeoutMs?: number;
 }
 
+/**
+ * At most `limit` calls at once per key, the rest queued in order. Temporal refuses more than a
+ * handful of updates in flight on one workflow (10 by default, fixed on Temporal Cloud); queueing
+ * them here turns a burst of acknowledgements on one incident into a short wait, not errors.
+ */
+export function keyedLimiter(limit: number) {
+  const active = new Map<string, { running: number; waiting: (() => void)[] }>();
+  return {
+    async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+      let slot = active.get(key);
+      if (!slot) active.set(key, (slot = { running: 0, waiting: [] }));
+      if (slot.running >= limit) await new Promise<void>((r) => slot!.waiting.push(r));
+      slot.running++;
+      try {
+        return await fn();
+      } finally {
+        slot.running--;
+        const next = slot.waiting.shift();
+        if (next) next();
+        else if (slot.running === 0) active.delete(key);
+      }
+    },
+  };
+}
+
 export function createIncidentService(o: IncidentServiceOptions) {
-  const timeout = o.callTimeoutMs ?? 8000;
+  const perIncident = keyedLimiter(8);
+  const timeout = o.callTimeoutMs ?? 15_000;
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await o.client.withDeadline(Date.now() + timeout, fn);
@@ -76,7 +102,7 @@ export function createIncidentService(o: IncidentServiceOptions) {
   const update = async <A>(id: string, run: (h: WorkflowHandle<typeof incidentWorkflow>) => Promise<A>) => {
     const h = handleFor(id);
     try {
-      return await call(`incident "${id}"`, () => run(h));
+      return await call(`incident "${id}"`, () => perIncident.run(h.workflowId, () => run(h)));
     } catch (e) {
       if (e instanceof HttpError && e.statusCode === 404) {
         const closed = await call(`incident "${id}"`, async () => {

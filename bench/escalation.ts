@@ -95,11 +95,16 @@ export async function escalationBench(ctx: BenchContext, o: BenchOptions): Promi
   const ledgerDir = path.join(ctx.tmpDir, `${taskQueue}-sent`);
   const worker = await startWorker(ctx, { taskQueue, config, ledgerDir });
   const { client, connection } = await connectClient(ctx.address);
-  // Time to create them all before the common instant (bare starts run at ~100/s here).
-  const lead = (ms: number) => Date.now() + 2_000 + Math.ceil(n / 60) * 1000 + ms;
+  // Time to create them all before the common instant (bare starts run at ~250/s here).
+  const lead = () => Date.now() + 2_000 + Math.ceil(n / 150) * 1000;
+  /** Workflows of a type still running on this task queue (one visibility query, no long polls). */
+  const running = (type: string) =>
+    client.workflow
+      .count(`WorkflowType = '${type}' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`)
+      .then((r) => r.count);
   try {
     // ---- baseline: bare timers ---------------------------------------------------------------------
-    const sleepAt = lead(0);
+    const sleepAt = lead();
     const sleepers = await startAt(client, n, sleepAt, (i) => ({
       workflowType: 'benchSleepWorkflow',
       workflowId: `bench-sleep-${taskQueue}-${i}`,
@@ -107,6 +112,9 @@ export async function escalationBench(ctx: BenchContext, o: BenchOptions): Promi
       args: [levelTimeoutMs],
     }));
     ctx.log(`${n} sleepers created in ${sleepers.createMs} ms (${sleepers.late} after the common instant)`);
+    // Wait without long-polling 1,000 results (that load would land on the server being measured).
+    await sleep(Math.max(0, sleepAt + levelTimeoutMs - Date.now()));
+    await until(async () => (await running('benchSleepWorkflow')) === 0, 240_000, 'the sleepers', 500);
     const sleepResults = await pool(
       Array.from({ length: n }, (_, i) => i),
       64,
@@ -126,7 +134,7 @@ export async function escalationBench(ctx: BenchContext, o: BenchOptions): Promi
 
     // ---- incidents -----------------------------------------------------------------------------------
     const cpu0 = { worker: worker.cpuSeconds(), server: cpuSeconds(ctx.serverPid) };
-    const incidentAt = lead(0);
+    const incidentAt = lead();
     const created = await startAt(client, n, incidentAt, (i) => {
       const service = services[i]!;
       const input = buildIncidentInput(

@@ -57,7 +57,21 @@ export interface BenchContext {
   serverPid: number;
   /** Date.now() by which the whole run should be done: a benchmark that can scale down does. */
   deadline: number;
+  /** The idle-worker baseline, measured once per run alongside the first benchmarks. */
+  idle(): Promise<IdleBaseline>;
   log(msg: string): void;
+}
+
+export interface IdleBaseline {
+  /** Spawn → polling. */
+  startupMs: number;
+  settleSeconds: number;
+  windowSeconds: number;
+  cpuSecondsPerMinute: number;
+  /** Median of samples every second over the window, MiB. */
+  rssMiB: number;
+  rssMaxMiB: number;
+  heapMiB: Record<string, number>;
 }
 
 export function row(r: Omit<Row, 'ratio'> & { ratio?: number }): Row {
@@ -481,4 +495,44 @@ export function machineInfo(): Record<string, string | number> {
       .map((x) => round(x, 2))
       .join(' '),
   };
+}
+
+// ---- the idle-worker baseline ------------------------------------------------------------------------------
+
+/**
+ * A shipped worker with nothing on its task queue: started, left to settle (start-up leaves a tail of
+ * compilation and garbage collection for ~20 s), then watched for a minute. Runs in its own process
+ * while other benchmarks run: CPU time and RSS are its own, whatever else the machine does.
+ */
+export async function measureIdleWorker(
+  ctx: BenchContext,
+  settleSeconds = 30,
+  windowSeconds = 60,
+): Promise<IdleBaseline> {
+  const worker = await startWorker(ctx, {
+    taskQueue: `bench-idle-${Date.now()}`,
+    config: genConfig({ services: ['idle-1'], levelTimeouts: ['1h'] }),
+  });
+  try {
+    await sleep(settleSeconds * 1000);
+    const cpu0 = worker.cpuSeconds();
+    const t0 = Date.now();
+    const rss: number[] = [];
+    while (Date.now() - t0 < windowSeconds * 1000) {
+      await sleep(1000);
+      rss.push(worker.memory().rss);
+    }
+    const minutes = (Date.now() - t0) / 60_000;
+    return {
+      startupMs: worker.startupMs,
+      settleSeconds,
+      windowSeconds,
+      cpuSecondsPerMinute: round((worker.cpuSeconds() - cpu0) / minutes, 3),
+      rssMiB: round(percentile(rss, 50), 1),
+      rssMaxMiB: round(Math.max(...rss), 1),
+      heapMiB: await worker.heap(),
+    };
+  } finally {
+    await worker.stop();
+  }
 }

@@ -17,11 +17,13 @@ import {
   bundleWorkflows,
   killChildren,
   machineInfo,
+  measureIdleWorker,
   round,
   startTemporal,
   type BenchContext,
   type BenchOptions,
   type BenchResult,
+  type IdleBaseline,
   type Row,
 } from './lib.js';
 import { ackBench } from './ack.js';
@@ -108,14 +110,23 @@ async function main() {
   log('workflows bundled');
   // The whole run must stay under 10 minutes; leave room for the table and the teardown.
   const deadline = started + 9 * 60_000 + 20_000;
+  let idle: Promise<IdleBaseline> | undefined;
   const ctx: BenchContext = {
     address: server.address,
     bundlePath,
     tmpDir,
     serverPid: server.pid,
     deadline,
+    // Started once (at once, below, when a benchmark will need it), shared by all.
+    idle: () => (idle ??= quick ? measureIdleWorker(ctx, 25, 20) : measureIdleWorker(ctx)),
     log,
   };
+  const needsIdle = ['monitors', 'capacity'];
+  if (!only || only.some((n) => needsIdle.includes(n)))
+    ctx.idle().then(
+      (b) => log(`idle worker baseline: ${b.cpuSecondsPerMinute} CPU s/min, ${b.rssMiB} MiB`),
+      (e: unknown) => log(`idle worker baseline failed: ${String(e)}`),
+    );
 
   const results: BenchResult[] = [];
   const failures: { name: string; error: string }[] = [];
@@ -166,6 +177,7 @@ async function main() {
       baseline: r.baseline && round(r.baseline, 3),
       ratio: r.ratio && round(r.ratio, 3),
     })),
+    idleWorker: idle ? await idle.catch((e: unknown) => String(e)) : undefined,
     benchmarks: results,
     failures,
   };

@@ -35,6 +35,10 @@ export function devServerArgs(port: number, dbFile?: string, uiPort?: number): s
     'frontend.enableUpdateWorkflowExecution=true',
     '--dynamic-config-value',
     'frontend.enableExecuteMultiOperation=true',
+    // Temporal's default allows 10 updates in flight per workflow; a burst of acknowledgements and
+    // notes on one incident would wait or fail beyond that (the API also queues per incident).
+    '--dynamic-config-value',
+    'history.maxInFlightUpdates=100',
   ];
 }
 

@@ -53,7 +53,8 @@ export function incidentId(serviceId: string, runId: string): string {
 }
 
 export function parseIncidentId(id: string): { workflowId: string; runId?: string } | undefined {
-  const m = /^([a-z0-9][a-z0-9-]*)(?:\.([0-9a-f-]{36}))?$/.exec(id);
+  const m =
+    /^([a-z0-9][a-z0-9-]*)(?:\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))?$/.exec(id);
   if (!m) return undefined;
   return { workflowId: incidentWorkflowId(m[1]!), runId: m[2] };
 }

@@ -460,6 +460,12 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
           ? `nobody acknowledged; final fallback: notifying ${who}`
           : `nobody acknowledged within the timeout; escalating to level ${step.level}${step.cycle > 0 ? ` (repeat ${step.cycle})` : ''}: ${who}`,
       );
+    if (reason !== 'initial' && patched('chat-escalated'))
+      notifyChat(
+        'escalated',
+        `${input.service.name}: escalated`,
+        step.fallback ? `final fallback: ${who}` : `level ${step.level}: ${who}`,
+      );
     page(stepIndex, step.fallback ? 'fallback' : reason, step.recipients);
   }
 

@@ -58,6 +58,32 @@ export interface StatusPageStrings {
   historyDays: (days: number) => string;
   showMessages: (n: number) => string;
   staleNotice: string;
+  report: ReportFormStrings;
+}
+
+/** The status page's "report a problem" form and its answers. */
+export interface ReportFormStrings {
+  heading: string;
+  intro: string;
+  /** Field names, as labelled on the form and named in its error messages. */
+  fields: { component: string; description: string; contact: string };
+  optional: string;
+  choose: string;
+  descriptionHint: string;
+  contactHint: string;
+  /** The honeypot's label; people never see it. */
+  website: string;
+  submit: string;
+  thanks: string;
+  invalidHeading: string;
+  missing: (field: string) => string;
+  tooLong: (field: string, max: number) => string;
+  unknownComponent: (field: string) => string;
+  rateLimitedHeading: string;
+  rateLimited: (seconds: number) => string;
+  unavailableHeading: string;
+  unavailable: string;
+  back: string;
 }
 
 export const statusPageStrings: Record<Lang, StatusPageStrings> = {
@@ -91,6 +117,32 @@ export const statusPageStrings: Record<Lang, StatusPageStrings> = {
     historyDays: (days) => `The last ${days} days`,
     showMessages: (n) => `Status messages (${n})`,
     staleNotice: 'The status could not be refreshed just now; this is the status as of',
+    report: {
+      heading: 'Report a problem',
+      intro:
+        'Something not working? Tell us: your report starts an immediate check of the service, and staff are alerted if the check confirms the problem.',
+      fields: { component: 'Service', description: 'Description', contact: 'Contact' },
+      optional: 'optional',
+      choose: 'Choose a service',
+      descriptionHint:
+        'What is wrong: what you tried, what happened, and since when (at most 2000 characters).',
+      contactHint: 'An e-mail address or phone number, in case we need to ask you more.',
+      website: 'Leave this field empty',
+      submit: 'Send report',
+      thanks:
+        'Thank you for your report. We are checking the service right now; if the problem is confirmed, it will show on this page.',
+      invalidHeading: 'Your report was not sent',
+      missing: (field) => `${field}: this field is required.`,
+      tooLong: (field, max) => `${field}: at most ${max} characters, please shorten it.`,
+      unknownComponent: (field) => `${field}: choose one of the services in the list.`,
+      rateLimitedHeading: 'Too many reports',
+      rateLimited: (seconds) =>
+        `Too many reports from your address just now. Try again in ${seconds} seconds; your text is kept below.`,
+      unavailableHeading: 'Your report was not sent',
+      unavailable:
+        'We cannot take reports right this moment. Try again in a minute; your text is kept below.',
+      back: 'Back to the status page',
+    },
   },
   nb: {
     title: 'Driftsstatus',
@@ -122,6 +174,31 @@ export const statusPageStrings: Record<Lang, StatusPageStrings> = {
     historyDays: (days) => `De siste ${days} dagene`,
     showMessages: (n) => `Driftsmeldinger (${n})`,
     staleNotice: 'Statusen kunne ikke oppdateres akkurat nå; dette er statusen per',
+    report: {
+      heading: 'Meld fra om et problem',
+      intro:
+        'Virker noe ikke? Si fra: meldingen din starter en sjekk av tjenesten med en gang, og driften varsles hvis sjekken bekrefter problemet.',
+      fields: { component: 'Tjeneste', description: 'Beskrivelse', contact: 'Kontakt' },
+      optional: 'valgfritt',
+      choose: 'Velg en tjeneste',
+      descriptionHint: 'Hva er galt: hva du prøvde, hva som skjedde, og siden når (høyst 2000 tegn).',
+      contactHint: 'En e-postadresse eller et telefonnummer, i tilfelle vi trenger å spørre deg om mer.',
+      website: 'La dette feltet stå tomt',
+      submit: 'Send melding',
+      thanks:
+        'Takk for meldingen. Vi sjekker tjenesten nå; hvis problemet bekreftes, vises det på denne siden.',
+      invalidHeading: 'Meldingen ble ikke sendt',
+      missing: (field) => `${field}: dette feltet må fylles ut.`,
+      tooLong: (field, max) => `${field}: høyst ${max} tegn, vennligst forkort teksten.`,
+      unknownComponent: (field) => `${field}: velg en av tjenestene i listen.`,
+      rateLimitedHeading: 'For mange meldinger',
+      rateLimited: (seconds) =>
+        `For mange meldinger fra adressen din akkurat nå. Prøv igjen om ${seconds} sekunder; teksten din er tatt vare på nedenfor.`,
+      unavailableHeading: 'Meldingen ble ikke sendt',
+      unavailable:
+        'Vi kan ikke ta imot meldinger akkurat nå. Prøv igjen om et minutt; teksten din er tatt vare på nedenfor.',
+      back: 'Tilbake til driftsstatus',
+    },
   },
 };
 

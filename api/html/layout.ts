@@ -76,6 +76,7 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1re
 dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
 footer { margin-top: 3rem; color: var(--muted); font-size: .9rem; }
 nav.lang a[aria-current] { font-weight: 700; text-decoration: none; color: var(--fg); }
+.hp { position: absolute; left: -10000px; top: auto; width: 1px; height: 1px; overflow: hidden; }
 `;
 
 // Ticks the "next escalation in …" countdown; without it the page shows the time it was rendered.

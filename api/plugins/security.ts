@@ -2,7 +2,8 @@
  * Security headers on every response (a strict Content-Security-Policy on HTML: same-origin styles
  * and scripts only, no framing, forms post only to this origin) and rate limits: every staff route
  * (any route guarded by `app.staff`, and the console, which opts in with `staffRateLimit`), the login
- * form and the one-click acknowledge links. Public pages are not limited per address (during an
+ * form and the one-click acknowledge links (customer reports keep their own count, shared by the JSON
+ * endpoint and the status page's form: see `createReportIntake`). Public pages are not limited per address (during an
  * outage a whole campus behind one address reloads the status page); the status board's cache
  * protects Temporal instead.
  */
@@ -24,12 +25,15 @@ export interface RateLimits {
   login: RateLimit;
   /** GET and POST /ack/:token. */
   ack: RateLimit;
+  /** Customer reports, `POST /api/reports` and the status page's form together. */
+  reports: RateLimit;
 }
 
 export const defaultRateLimits: RateLimits = {
   staff: { max: 600, timeWindow: 60_000 },
   login: { max: 20, timeWindow: 5 * 60_000 },
   ack: { max: 30, timeWindow: 60_000 },
+  reports: { max: 5, timeWindow: 60_000 },
 };
 
 export const htmlContentSecurityPolicy = [

@@ -13,13 +13,14 @@
  * for each incident:
  *   1. exactly one acknowledgement changed its state (the first in the timeline, "escalation
  *      stopped", by `acknowledgedBy`), however many raced each other;
- *   2. every acknowledgement the API confirmed (200) is in the timeline exactly once — the others as
- *      "acknowledged again" (they restart the acknowledgement timeout) — with the same actors; so
+ *   2. every acknowledgement the API confirmed (200) is in the timeline exactly once — all but that
+ *      first one as "acknowledged again" (each restarts the acknowledgement timeout) — per actor: so
  *      nothing confirmed is lost and nothing (an SDK retry, say) is applied twice;
- *   3. nothing the API refused (400, 401, 404, 413, 415, 503) is in the timeline;
+ *   3. nothing refused (400, 401, 404, 413, 415, or 503 while Temporal was down) is in the timeline;
+ *      a 503 while Temporal was up means the API stopped waiting, so that one is applied at most once;
  *   4. nobody was paged after it (only the level-1 page before the burst).
  * Notes (each with a unique text) and joining reports (each with an event id, some sent twice) are
- * held to the same rule: each confirmed one appears exactly once, each refused one never.
+ * held to the same rule, request by request.
  *
  * The staff rate limit is raised for the drill: at the default (600 a minute per address) most of a
  * burst from one address is answered 429, which would leave little of the Temporal path exercised.
@@ -274,12 +275,13 @@ function mix(n: number, o: { incidents: string[]; services: string[]; seed: numb
             expect: up(404),
           },
           {
-            // Matches the id pattern, but the run id is not a UUID: still "no such incident".
+            // Looks like an id, but the run id is not a UUID: "no such incident" (or a 400), whether the
+            // API notices by itself (any time) or Temporal tells it (only while up).
             kind: 'malformed run id',
             method: 'POST',
-            path: `/api/incidents/${pick(o.services)}.${'0'.repeat(36)}/acknowledge`,
+            path: `/api/incidents/${pick(o.services)}.${pick(['0'.repeat(36), '-'.repeat(36)])}/acknowledge`,
             headers: bearer('kari'),
-            expect: temporal(404),
+            expect: { up: [400, 404], down: [400, 404, 503] },
           },
         ]),
     ],
@@ -492,7 +494,7 @@ describe('drill: a burst of concurrent API requests, with Temporal up, down and 
     const afterB = api.temporalErrors.length;
 
     // C. Temporal back on the same file: the API recovers by itself. Until the worker has reconnected
-    // too, reads may still fail; record what they answer meanwhile (503 is right, 500 is not).
+    // too, reads may still fail (logged; what they must answer then is drill 2's second test).
     const restartedAt = Date.now();
     await server.restart();
     recovery = [];
@@ -545,15 +547,10 @@ describe('drill: a burst of concurrent API requests, with Temporal up, down and 
     expect(b.results.filter((r) => r.status === 503).length).toBeGreaterThan(80);
   });
 
-  it('while it comes back (server up, worker not yet reconnected), reads answer 503, never 500', () => {
-    expect(recovery.filter((s) => s !== 200 && s !== 503)).toEqual([]);
-  });
-
   it('every valid acknowledgement is applied once (and so is every note and joining report)', () => {
     const all = [...a.results, ...b.results, ...c.results];
     // 503 while Temporal was up means the API gave up waiting: Temporal may still have applied it.
     const unknown = (r: Res) => r.status === 503 && !b.results.includes(r);
-    const refused = (r: Res) => !(r.status === 200 || unknown(r));
     for (const id of incidents) {
       const view = views.get(id)!;
       const mine = all.filter((r) => r.req.incident === id);
@@ -564,6 +561,7 @@ describe('drill: a burst of concurrent API requests, with Temporal up, down and 
       expect(acks[0]).toBe(stopping[0]);
       expect(view.acknowledgedBy).toBe(stopping[0]!.actor);
       expect(view.state).toBe('acknowledged');
+      expect(acks.every((e) => (contacts as readonly string[]).includes(e.actor))).toBe(true);
       for (const actor of contacts) {
         const asked = mine.filter((r) => r.req.kind === 'ack' && r.req.actor === actor);
         const confirmed = asked.filter((r) => r.status === 200).length;
@@ -593,11 +591,13 @@ describe('drill: a burst of concurrent API requests, with Temporal up, down and 
         else if (rs.some(unknown)) expect(n, `${eventId} (503)`).toBeLessThanOrEqual(1);
         else expect(n, `${eventId} (${rs.map((r) => r.status).join(',')})`).toBe(0);
       }
-      expect(joined).toHaveLength(
-        [...byEvent.values()].filter((rs) => joined.some((d) => d.endsWith(rs[0]!.req.joinReason!))).length,
-      );
+      const reasons = [...byEvent.values()].map((rs) => rs[0]!.req.joinReason!);
+      for (const d of joined)
+        expect(
+          reasons.some((reason) => d.endsWith(reason)),
+          d,
+        ).toBe(true);
       expect(view.timeline.some((e) => e.detail.includes('must never appear'))).toBe(false);
-      expect(mine.filter((r) => refused(r) && r.req.kind === 'ack' && r.status !== 503).length).toBe(0);
     }
     // The burst really exercised what it claims (even when many valid calls are answered 503).
     expect(all.filter((r) => r.req.kind === 'ack' && r.status === 200).length).toBeGreaterThan(20);
