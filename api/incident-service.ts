@@ -43,6 +43,7 @@ export interface DeclareRequest {
   actor: string;
   source?: DetectionSource;
   key?: string;
+  contact?: string;
 }
 
 export interface IncidentServiceOptions {
@@ -134,6 +135,7 @@ export function createIncidentService(o: IncidentServiceOptions) {
         severity: req.severity,
         skipVerify: req.skipVerify,
         key: req.key,
+        contact: req.contact,
       };
       const result = await call(`service "${service.id}"`, () =>
         reportIncident(

@@ -114,6 +114,8 @@ export interface Detection {
   key?: string;
   /** The service whose check or alert this is, when it joins an incident of what it depends on. */
   fromService?: string;
+  /** How to reach a customer who reported it (staff-only: kept in the timeline, never published). */
+  contact?: string;
 }
 
 /** A recovery of something that opened or joined an incident (a monitor, an external alert). */

@@ -161,7 +161,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   record(
     'detected',
     input.detection.actor,
-    `${input.detection.source === 'api' ? 'declared' : 'detected'} (${input.severity}): ${input.detection.reason}`,
+    `${input.detection.source === 'api' ? 'declared' : 'detected'} (${input.severity}): ${input.detection.reason}` +
+      (input.detection.contact ? ` (contact: ${input.detection.contact})` : ''),
   );
 
   // ---- handlers -------------------------------------------------------------------------------
@@ -180,7 +181,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       }
       const via =
         d.fromService && d.fromService !== input.service.id ? ` from dependent service ${d.fromService}` : '';
-      record('joined', d.actor, `another report joined this incident (${d.source}${via}): ${d.reason}`);
+      record(
+        'joined',
+        d.actor,
+        `another report joined this incident (${d.source}${via}): ${d.reason}${d.contact ? ` (contact: ${d.contact})` : ''}`,
+      );
       return { id, opened: false, state: view.state };
     },
     { validator: (_d: Detection) => rejectIfClosed() },
@@ -293,7 +298,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       statusMessage(state, {
         component: input.service.component ?? input.service.name,
         severity: input.severity,
-        reason: input.detection.reason,
+        // A customer's own words are not for the public page; staff write the cause when they know it.
+        reason: input.detection.source === 'customer' ? '' : input.detection.reason,
       });
     view.status.push({ at: now(), state, message: text, author });
     view.statusDraft = undefined;
@@ -413,7 +419,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     view.statusDraft = statusMessage('investigating', {
       component: input.service.component ?? input.service.name,
       severity: input.severity,
-      reason: input.detection.reason,
+      reason: input.detection.source === 'customer' ? '' : input.detection.reason,
     });
     const chain = input.communications ?? [];
     for (let i = 0; ; i++) {

@@ -106,6 +106,7 @@ export function createReportIntake(o: {
         reason: `customer report: ${description}`,
         actor: 'customer',
         source: 'customer',
+        contact: contact || undefined,
         // The same report submitted twice within a minute is one report.
         eventId: `customer:${digest}:${Math.floor(now() / 60_000)}`,
       });

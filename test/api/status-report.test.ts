@@ -127,6 +127,8 @@ describe('report a problem on the status page', () => {
     expect(Date.parse(first.firstCustomerReportAt!)).toBeLessThanOrEqual(Date.now());
     expect(first.timeline[0]).toMatchObject({ kind: 'detected', actor: 'customer' });
     expect(first.timeline[0]!.detail).toContain('Vi får ikke hentet XML-eksporten <b>over SSH</b>');
+    // The contact reaches staff (the timeline), never the public page.
+    expect(first.timeline[0]!.detail).toContain('(contact: it@hiof.example)');
 
     const verified = await eventually(
       async () => {
