@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { runtimeSettings, temporalConnectConfig } from '../config/runtime.js';
 import { buildApp } from './app.js';
+import { loggerOptions } from './log-redaction.js';
 import { createIncidentService } from './incident-service.js';
 import { createPostmortemService } from './postmortem-service.js';
 import { createAckLinks } from '../activities/ack-links.js';
@@ -43,11 +44,8 @@ async function main() {
       : undefined,
     sessionSecret: settings.sessionSecret,
     publicBaseUrl: settings.publicBaseUrl,
-    logger: {
-      level: settings.logLevel,
-      // Never log credentials.
-      redact: ['req.headers.authorization', 'req.headers.cookie'],
-    },
+    // Never log credentials (headers, or tokens in URL paths).
+    logger: loggerOptions(settings.logLevel),
   });
   if (settings.staffTokens.size === 0 && !config.contacts.some((c) => c.tokenSha256))
     app.log.warn(
