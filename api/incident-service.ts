@@ -197,40 +197,6 @@ export function createIncidentService(o: IncidentServiceOptions) {
     publishStatus: (id: string, actor: string, state: StatusState, message?: string) =>
       update(id, (h) => h.executeUpdate(publishStatusUpdate, { args: [{ actor, state, message }] })),
 
-    /** Open incidents with their public status messages, per public component. */
-    async status() {
-      const open = await this.list({ open: true, limit: 200 });
-      const views = await Promise.all(open.map((s) => this.get(s.id).catch(() => undefined)));
-      const components = o.config.services
-        .filter((s) => s.component)
-        .map((s) => {
-          const affecting = views.filter(
-            (v): v is IncidentView => !!v && v.status.length > 0 && v.affected.some((a) => a.id === s.id),
-          );
-          return {
-            service: s.id,
-            component: s.component!,
-            status:
-              affecting.length === 0
-                ? 'operational'
-                : affecting.some((v) => v.severity === 'P0' || v.severity === 'P1')
-                  ? 'major_outage'
-                  : 'degraded',
-            incidents: affecting.map((v) => v.id),
-          };
-        });
-      const incidents = views
-        .filter((v): v is IncidentView => !!v && v.status.length > 0)
-        .map((v) => ({
-          id: v.id,
-          component: v.service.component ?? v.service.name,
-          severity: v.severity,
-          state: v.status[v.status.length - 1]!.state,
-          messages: v.status,
-        }));
-      return { generatedAt: new Date().toISOString(), components, incidents };
-    },
-
     async ready(): Promise<boolean> {
       try {
         await o.connection.withDeadline(Date.now() + 2000, () => o.connection.healthService.check({}));

@@ -4,7 +4,7 @@
  * closes cleanly on SIGINT/SIGTERM.
  */
 import { Client, Connection } from '@temporalio/client';
-import { ConfigError, loadConfigFile } from '../config/load.js';
+import { loadConfigOrExit } from '../config/load.js';
 import { runtimeSettings, temporalConnectConfig } from '../config/runtime.js';
 import { buildApp } from './app.js';
 import { loggerOptions } from './log-redaction.js';
@@ -14,16 +14,7 @@ import { createAckLinks } from '../activities/ack-links.js';
 
 async function main() {
   const settings = runtimeSettings();
-  let config;
-  try {
-    config = loadConfigFile(settings.configPath);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(2);
-    }
-    throw e;
-  }
+  const config = loadConfigOrExit(settings.configPath);
   const { connectionOptions, namespace } = temporalConnectConfig();
   const connection = Connection.lazy(connectionOptions);
   const client = new Client({ connection, namespace });

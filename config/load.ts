@@ -47,6 +47,19 @@ export function loadConfigFile(file: string): Config {
   return parseConfig(text, file);
 }
 
+/** For process entry points: an invalid file prints every error with its path and exits with 2. */
+export function loadConfigOrExit(file: string): Config {
+  try {
+    return loadConfigFile(file);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
 export function parseConfig(text: string, source = 'config'): Config {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {

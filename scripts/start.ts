@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTemporalCli } from './temporal-cli.js';
 import { devServerArgs, waitForTemporal } from './dev-server.js';
-import { ConfigError, loadConfigFile } from '../config/load.js';
+import { loadConfigOrExit } from '../config/load.js';
 import { runtimeSettings } from '../config/runtime.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,16 +19,7 @@ const say = (m: string) => console.log(`[start] ${m}`);
 async function main() {
   process.chdir(root);
   const settings = runtimeSettings();
-  let config;
-  try {
-    config = loadConfigFile(settings.configPath);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(2);
-    }
-    throw e;
-  }
+  const config = loadConfigOrExit(settings.configPath);
   say(
     `configuration ${path.relative(root, settings.configPath)}: ${config.services.length} services, ${config.checks.length} checks, ${config.policies.length} escalation policies`,
   );

@@ -5,7 +5,7 @@
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { reconcileMonitors } from '../client/monitors.js';
-import { loadConfigFile, ConfigError } from '../config/load.js';
+import { loadConfigOrExit } from '../config/load.js';
 import { ensureSearchAttributes, runtimeSettings, temporalConnectConfig } from '../config/runtime.js';
 import { createEmailNotifier, redactUrl } from '../activities/notifiers/email.js';
 import { createAckLinks } from '../activities/ack-links.js';
@@ -28,16 +28,7 @@ async function connectWithRetry(): Promise<NativeConnection> {
 
 async function main() {
   const settings = runtimeSettings();
-  let config;
-  try {
-    config = loadConfigFile(settings.configPath);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(2);
-    }
-    throw e;
-  }
+  const config = loadConfigOrExit(settings.configPath);
   Runtime.install({ logger: new DefaultLogger(settings.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
   const { namespace } = temporalConnectConfig();
   const connection = await connectWithRetry();
