@@ -1,9 +1,17 @@
 /**
- * Builds the worker from its dependencies, so `worker/main.ts` and the tests create it the same way.
+ * Builds the worker from its dependencies, so `worker/main.ts`, the tests and the benchmarks create
+ * it the same way. Two Temporal workers in one process:
+ * - the main one (task queue `<taskQueue>`): every workflow and the short activities (pages, chat,
+ *   verification probes, incident reports);
+ * - the probe-loop one (`<taskQueue>-probes`): the monitors' long-lived `watchCheck` activities, one
+ *   per check, each holding an activity slot for up to an hour. Kept apart so 1,000 healthy monitors
+ *   never take the slots a page needs.
  */
 import { createRequire } from 'node:module';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { createMonitorActivities } from '../activities/monitor.js';
+import { probeTaskQueue } from '../workflows/monitor.js';
 
 const require = createRequire(import.meta.url);
 
@@ -15,19 +23,55 @@ export interface CreateWorkerOptions {
   /** A pre-built bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** Probe loops that can run at once (one per monitored check; they mostly sleep). Default 5,000. */
+  probeSlots?: number;
+  /** Extra options for the main worker (benchmarks). */
+  mainOptions?: Partial<WorkerOptions>;
+}
+
+export interface IncidentWorker {
+  /** Runs both workers until `shutdown()`; rejects if either fails. */
+  run(): Promise<void>;
+  /** Graceful: running activities finish (within the grace time). */
+  shutdown(): void;
+  /** The main worker's state (the probe worker follows it). */
+  getState(): ReturnType<Worker['getState']>;
+  main: Worker;
+  probes: Worker;
 }
 
 export function workflowsPath(): string {
   return require.resolve('../workflows/index.ts');
 }
 
-export async function createIncidentWorker(o: CreateWorkerOptions): Promise<Worker> {
-  return Worker.create({
+export async function createIncidentWorker(o: CreateWorkerOptions): Promise<IncidentWorker> {
+  const shutdownGraceTime = o.shutdownGraceTime ?? '10 seconds';
+  const main = await Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     activities: createActivities(o.deps),
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: workflowsPath() }),
-    shutdownGraceTime: o.shutdownGraceTime ?? '10 seconds',
+    shutdownGraceTime,
+    ...o.mainOptions,
   });
+  const probes = await Worker.create({
+    connection: o.connection,
+    namespace: o.namespace,
+    taskQueue: probeTaskQueue(o.taskQueue),
+    activities: createMonitorActivities({ env: o.deps.env }),
+    maxConcurrentActivityTaskExecutions: o.probeSlots ?? 5000,
+    shutdownGraceTime,
+  });
+  return {
+    main,
+    probes,
+    run: async () => {
+      await Promise.all([main.run(), probes.run()]);
+    },
+    getState: () => main.getState(),
+    shutdown: () => {
+      for (const w of [main, probes]) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
 }

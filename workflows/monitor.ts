@@ -76,6 +76,11 @@ async function waitFor(fn: () => boolean, ms: number | undefined): Promise<boole
   return condition(fn, ms);
 }
 
+/** The probe loops run on their own task queue (see worker/create.ts): they hold a slot for hours. */
+export function probeTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-probes`;
+}
+
 export function monitorWorkflowId(checkId: string): string {
   return `monitor-${checkId}`;
 }
@@ -258,6 +263,7 @@ export async function monitorWorkflow(input: MonitorInput): Promise<void> {
     const intervalMs = check.interval ? durationMs(check.interval) : defaultIntervalMs;
     const timeoutMs = check.timeout ? durationMs(check.timeout) : defaultTimeoutMs;
     const { watchCheck } = proxyActivities<Activities>({
+      taskQueue: probeTaskQueue(workflowInfo().taskQueue),
       startToCloseTimeout: watchMaxRunMs + intervalMs + timeoutMs + 60_000,
       heartbeatTimeout: intervalMs + timeoutMs + 30_000,
       retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },

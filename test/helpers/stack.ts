@@ -9,11 +9,11 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../domain/config-schema.js';
 import { createEmailNotifier } from '../../activities/notifiers/email.js';
-import { createIncidentWorker } from '../../worker/create.js';
+import { createIncidentWorker, type IncidentWorker } from '../../worker/create.js';
 import { createIncidentService, type IncidentService } from '../../api/incident-service.js';
 import { buildApp } from '../../api/app.js';
 import type { RateLimits } from '../../api/plugins/security.js';
@@ -37,7 +37,7 @@ export interface Stack {
   taskQueue: string;
   address: string;
   /** The in-process worker, when started. */
-  worker?: Worker;
+  worker?: IncidentWorker;
   /** Set when the in-process worker stopped with an error (it should never, whatever the server does). */
   workerError(): unknown;
   /** Errors the Temporal client raised (before the API turned them into HTTP answers), for diagnosis. */
@@ -116,7 +116,7 @@ export async function startStack(o: {
   });
 
   let nativeConnection: NativeConnection | undefined;
-  let worker: Worker | undefined;
+  let worker: IncidentWorker | undefined;
   let running: Promise<void> | undefined;
   let workerError: unknown;
   const email = createEmailNotifier({
