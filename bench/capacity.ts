@@ -45,7 +45,7 @@ async function rssOver(worker: WorkerChild, seconds: number): Promise<number> {
 export async function capacityBench(ctx: BenchContext, o: BenchOptions): Promise<BenchResult> {
   const target = o.quick ? 1000 : 10_000;
   // What the phases after creation need: drain, settle, acks, a restart.
-  const reserveMs = 60_000;
+  const reserveMs = 35_000;
   const budgetMs = o.quick
     ? 20_000
     : Math.max(30_000, Math.min(240_000, ctx.deadline - Date.now() - reserveMs));
@@ -127,6 +127,7 @@ export async function capacityBench(ctx: BenchContext, o: BenchOptions): Promise
 
     await sleep(2000);
     const loadedRss = await rssOver(worker, 5);
+    const loadedPeak = worker.memory().peak;
     const loadedHeap = await worker.heap();
     ctx.log(`worker with ${created} open: ${round(loadedRss, 1)} MiB`);
 
@@ -248,6 +249,7 @@ export async function capacityBench(ctx: BenchContext, o: BenchOptions): Promise
           idle: round(idleRss, 1),
           idleSameAgeAsFresh: round(youngIdleRss, 1),
           withIncidentsOpen: round(loadedRss, 1),
+          peakWhileCreating: round(loadedPeak, 1),
           freshWorkerWithIncidentsOpen: round(freshRss, 1),
         },
         rssPerCachedIncidentKiB: round(perCachedMiB * 1024, 1),

@@ -1,18 +1,19 @@
 /**
  * A worker in its own process for the benchmarks (bench/lib.ts `startWorker` forks it), so its CPU
- * and memory can be read from /proc without the load generator mixed in. By default it is the
- * shipped worker (`createIncidentWorker`, the options of worker/create.ts); a benchmark may ask for
- * the bench-only baseline activities, a compressed watch cycle, or a larger activity slot count.
+ * and memory can be read from /proc without the load generator mixed in. It is the shipped worker
+ * (`createIncidentWorker`: the main worker and the probe-loop worker); a benchmark may add the
+ * bench-only baseline activities, or ask for a probe loop that returns after seconds, not an hour.
  */
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
-import type { WatchInput } from '../activities/monitor.js';
+import { createMonitorActivities, type WatchInput } from '../activities/monitor.js';
 import { createEmailNotifier } from '../activities/notifiers/email.js';
 import { runProbe } from '../activities/probes/index.js';
 import type { Config, ProbeCheck } from '../domain/config-schema.js';
-import { createIncidentWorker } from '../worker/create.js';
+import { createIncidentWorker, type IncidentWorker } from '../worker/create.js';
+import { probeTaskQueue } from '../workflows/monitor.js';
 
 export interface WorkerSpec {
   address: string;
@@ -26,8 +27,8 @@ export interface WorkerSpec {
   benchActivities?: boolean;
   /** Make every `watchCheck` return after this long instead of the hour built into the monitor. */
   watchMaxRunMs?: number;
-  /** Worker.create's activity slots (the SDK's default is 100). */
-  maxConcurrentActivityTaskExecutions?: number;
+  /** Probe loops the probe-loop worker runs at once (createIncidentWorker's `probeSlots`). */
+  probeSlots?: number;
 }
 
 export interface WorkerReady {
@@ -66,9 +67,15 @@ async function main() {
     env: process.env,
     incidents: { client, config, taskQueue: spec.taskQueue, publicBaseUrl: 'http://127.0.0.1:3000' },
   };
-  const shipped = !spec.benchActivities && !spec.watchMaxRunMs && !spec.maxConcurrentActivityTaskExecutions;
-  let worker: Worker;
-  if (shipped) {
+  const benchActivities = spec.benchActivities
+    ? {
+        /** The baseline "one activity per probe": a single probe, its result into history. */
+        benchProbeOnce: (check: ProbeCheck) => runProbe(check, { env: process.env }),
+      }
+    : {};
+  let worker: Pick<IncidentWorker, 'run' | 'shutdown' | 'main'>;
+  if (!spec.watchMaxRunMs) {
+    // The shipped worker (main + probe-loop workers), with the bench's extra activities if asked.
     worker = await createIncidentWorker({
       connection,
       namespace: 'default',
@@ -76,34 +83,41 @@ async function main() {
       deps,
       workflowBundle: { codePath: spec.bundlePath },
       shutdownGraceTime: '2 seconds',
+      ...(spec.probeSlots ? { probeSlots: spec.probeSlots } : {}),
+      ...(spec.benchActivities
+        ? { mainOptions: { activities: { ...createActivities(deps), ...benchActivities } } }
+        : {}),
     });
   } else {
-    const activities = createActivities(deps);
-    const { watchCheck } = activities;
+    // What worker/create.ts builds, but the probe loop returns after `watchMaxRunMs` instead of an
+    // hour (createIncidentWorker has no hook for that).
     const compressed = spec.watchMaxRunMs;
-    worker = await Worker.create({
-      // The options of worker/create.ts, plus what the benchmark asked for.
+    const { watchCheck } = createMonitorActivities({ env: process.env });
+    const main = await Worker.create({
       connection,
       namespace: 'default',
       taskQueue: spec.taskQueue,
-      activities: {
-        ...activities,
-        ...(compressed
-          ? { watchCheck: (input: WatchInput) => watchCheck({ ...input, maxRunMs: compressed }) }
-          : {}),
-        ...(spec.benchActivities
-          ? {
-              /** The baseline "one activity per probe": a single probe, its result into history. */
-              benchProbeOnce: (check: ProbeCheck) => runProbe(check, { env: process.env }),
-            }
-          : {}),
-      },
+      activities: { ...createActivities(deps), ...benchActivities },
       workflowBundle: { codePath: spec.bundlePath },
       shutdownGraceTime: '2 seconds',
-      ...(spec.maxConcurrentActivityTaskExecutions
-        ? { maxConcurrentActivityTaskExecutions: spec.maxConcurrentActivityTaskExecutions }
-        : {}),
     });
+    const probes = await Worker.create({
+      connection,
+      namespace: 'default',
+      taskQueue: probeTaskQueue(spec.taskQueue),
+      activities: { watchCheck: (input: WatchInput) => watchCheck({ ...input, maxRunMs: compressed }) },
+      maxConcurrentActivityTaskExecutions: spec.probeSlots ?? 5000,
+      shutdownGraceTime: '2 seconds',
+    });
+    worker = {
+      main,
+      run: async () => {
+        await Promise.all([main.run(), probes.run()]);
+      },
+      shutdown: () => {
+        for (const w of [main, probes]) if (w.getState() === 'RUNNING') w.shutdown();
+      },
+    };
   }
   const createdAt = Date.now();
   const running = worker.run();
@@ -113,7 +127,7 @@ async function main() {
     connectedAt,
     createdAt,
     readyAt,
-    maxCachedWorkflows: worker.options.maxCachedWorkflows,
+    maxCachedWorkflows: worker.main.options.maxCachedWorkflows,
   };
   process.send?.({ type: 'ready', ready });
 
