@@ -17,7 +17,8 @@ declare module 'fastify' {
   }
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+/** Hex SHA-256: secrets (tokens, routing keys) are compared and stored only as this. */
+export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /**
  * Bearer tokens map to contacts: from STAFF_TOKENS (given through the environment) or from a

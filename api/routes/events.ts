@@ -16,8 +16,9 @@
  *   `concurrency` Temporal operations run at once, identical deliveries in flight share one
  *   operation, and events of one key are processed in arrival order.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { sha256 } from '../plugins/auth.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
@@ -43,8 +44,6 @@ export interface EventLimits {
   /** Event requests being processed at once before new ones are turned away (default 256). */
   maxPending: number;
 }
-
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** JSON with sorted keys: the same event, however its keys are ordered, hashes the same. */
 function canonical(v: unknown): string {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../plugins/auth.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Check, Config } from '../../domain/config-schema.js';
@@ -12,8 +12,6 @@ import {
 } from '../../workflows/monitor.js';
 import type { IncidentService } from '../incident-service.js';
 import { HttpError, notFound } from '../errors.js';
-
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** Monitors (one per check): state, last result, last change, next probe; pause and resume; heartbeat pings. */
 export const monitorRoutes: FastifyPluginAsyncTypebox<{
