@@ -48,7 +48,7 @@ export const envVars: readonly EnvVar[] = [
     requiredInProduction: true,
     secret: true,
     description:
-      'SMTP server, e.g. smtp://user:pass@mail:587. Unset: mail is written as .eml files to the outbox folder.',
+      'SMTP server: smtp://user:pass@mail:587 (STARTTLS required) or smtps://user:pass@mail:465 (TLS on connect); smtp://host:port?tls=off sends in cleartext (a local mail catcher only). Unset: mail is written as .eml files to the outbox folder.',
   },
   {
     name: 'MAIL_FROM',
@@ -63,6 +63,14 @@ export const envVars: readonly EnvVar[] = [
     requiredInProduction: true,
     secret: false,
     description: 'Folder for the outbox and the sent-mail ledger (default ./data).',
+  },
+  {
+    name: 'DATABASE_URL',
+    usedBy: ['worker', 'api'],
+    requiredInProduction: true,
+    secret: true,
+    description:
+      'PostgreSQL URL of the record store (postgres://incidents:<password>@host:5432/incidents); docker-compose builds it from RECORDS_DB_PASSWORD.',
   },
   {
     name: 'STAFF_TOKENS',
@@ -104,7 +112,7 @@ export const envVars: readonly EnvVar[] = [
   {
     name: 'SESSION_SECRET',
     usedBy: ['api'],
-    requiredInProduction: false,
+    requiredInProduction: true,
     secret: true,
     description:
       'HMAC key (at least 16 characters) of the staff console session cookie. Unset: a random key per process (sessions end on restart and do not carry across API instances).',

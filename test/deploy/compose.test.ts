@@ -22,6 +22,7 @@ interface Service {
   ports?: Array<string | number | { target?: number; published?: number | string }>;
   volumes?: Array<string | { type?: string; source?: string; target?: string }>;
   env_file?: string | string[];
+  healthcheck?: { test?: string | string[]; interval?: string; timeout?: string; retries?: number };
 }
 interface Compose {
   services: Record<string, Service>;
@@ -84,7 +85,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('wires the services up like temporalio/docker-compose', () => {
-    expect(service('postgresql').image).toMatch(/^postgres:\$\{POSTGRESQL_VERSION:-16\}$|^postgres:16/);
+    expect(service('postgresql').image).toMatch(/^postgres:16\./);
     const temporal = service('temporal');
     expect(temporal.image).toMatch(/temporalio\/auto-setup:/);
     expect(dependsOn(temporal)).toContain('postgresql');
@@ -97,13 +98,106 @@ describe('docker-compose.yml', () => {
     const ui = service('temporal-ui');
     expect(ui.image).toMatch(/temporalio\/ui:/);
     expect(environment(ui).TEMPORAL_ADDRESS).toBe('temporal:7233');
-    expect((ui.ports ?? []).map(String)).toEqual(expect.arrayContaining([expect.stringMatching(/:8080$/)]));
+    expect((ui.ports ?? []).map(String)).toEqual(['127.0.0.1:8080:8080']);
 
     const mail = service('mailpit');
     expect(mail.image).toMatch(/^axllent\/mailpit:/);
-    expect((mail.ports ?? []).map(String)).toContain('8025:8025');
+    expect((mail.ports ?? []).map(String)).toEqual(['127.0.0.1:8025:8025']);
 
-    expect((service('api').ports ?? []).map(String)).toContain('3000:3000');
+    expect((service('api').ports ?? []).map(String)).toEqual(['127.0.0.1:3000:3000']);
+  });
+
+  it('publishes nothing on all interfaces: every published port is bound to 127.0.0.1', () => {
+    const published: string[] = [];
+    for (const [name, s] of Object.entries(services)) {
+      for (const p of s.ports ?? []) {
+        if (typeof p === 'object') {
+          published.push(`${name}:${p.target}`);
+          expect((p as { host_ip?: string }).host_ip, `${name}: ${JSON.stringify(p)}`).toBe('127.0.0.1');
+          continue;
+        }
+        const text = String(p);
+        published.push(`${name}:${text}`);
+        // host_ip:published:target; "8080:8080" or "8080" binds every interface
+        expect(text, `${name}: ${text}`).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+      }
+    }
+    expect(published).toEqual(
+      expect.arrayContaining(['temporal:127.0.0.1:7233:7233', 'api:127.0.0.1:3000:3000']),
+    );
+  });
+
+  it('pins every image to an exact version (no floating tags, no defaults a shell can change)', () => {
+    for (const [name, s] of Object.entries(services)) {
+      if (s.build) continue; // this repo's image (its FROM lines are checked below)
+      // PostgreSQL's releases are major.minor (16.10); everything else here is major.minor.patch
+      const exact = s.image?.startsWith('postgres:')
+        ? /^postgres:\d+\.\d+-[a-z]+$/
+        : /^[a-z0-9./-]+:v?\d+\.\d+\.\d+[\w.-]*$/;
+      expect(s.image, name).toMatch(exact);
+    }
+  });
+
+  it('checks the health of temporal, the worker and the API, and starts each only on a healthy dependency', () => {
+    const test = (name: string) => commandText(service(name).healthcheck?.test);
+    expect(test('temporal')).toMatch(/^CMD temporal operator cluster health --address temporal:7233$/);
+    expect(test('worker')).toMatch(/^CMD node --import tsx deploy\/healthcheck\.ts worker$/);
+    expect(test('api')).toMatch(/^CMD node -e .*http:\/\/127\.0\.0\.1:3000\/readyz/);
+    expect(fs.existsSync(path.join(root, 'deploy/healthcheck.ts'))).toBe(true);
+    for (const name of ['temporal', 'worker', 'api']) {
+      const h = service(name).healthcheck!;
+      expect(h.interval, name).toMatch(/^\d+s$/);
+      expect(h.retries, name).toBeGreaterThan(0);
+    }
+    const conditions = (s: Service) => (Array.isArray(s.depends_on) ? {} : (s.depends_on ?? {}));
+    for (const name of ['temporal-admin-tools', 'temporal-ui', 'worker', 'api'])
+      expect(conditions(service(name)).temporal?.condition, name).toBe('service_healthy');
+  });
+
+  it('sets the default namespace retention on purpose: 90 days', () => {
+    expect(environment(service('temporal')).DEFAULT_NAMESPACE_RETENTION).toBe('2160h');
+    expect(composeText).toMatch(/Retention of the default namespace: 90 days \(2160h\)/);
+  });
+
+  it('requires SESSION_SECRET, ACK_LINK_SECRET, SMTP_URL and the database passwords, with a message', () => {
+    const required = /^\$\{([A-Z_]+):\?.{10,}\}$/;
+    const api = environment(service('api'));
+    const worker = environment(service('worker'));
+    expect(api.SESSION_SECRET).toMatch(required);
+    expect(required.exec(api.SESSION_SECRET!)?.[1]).toBe('SESSION_SECRET');
+    for (const env of [api, worker]) expect(required.exec(env.ACK_LINK_SECRET!)?.[1]).toBe('ACK_LINK_SECRET');
+    expect(required.exec(worker.SMTP_URL!)?.[1]).toBe('SMTP_URL');
+    expect(required.exec(environment(service('postgresql')).POSTGRES_PASSWORD!)?.[1]).toBe(
+      'POSTGRES_PASSWORD',
+    );
+    expect(required.exec(environment(service('postgresql')).RECORDS_DB_PASSWORD!)?.[1]).toBe(
+      'RECORDS_DB_PASSWORD',
+    );
+  });
+
+  it('mounts the configuration read-only instead of baking it into the image', () => {
+    for (const name of appServices) {
+      const s = service(name);
+      expect(environment(s).INCIDENT_CONFIG, name).toBe('/etc/incident-orchestrator/config.yaml');
+      expect(s.volumes, name).toContain(
+        '${INCIDENT_CONFIG_FILE:-./config/example.yaml}:/etc/incident-orchestrator/config.yaml:ro',
+      );
+    }
+  });
+
+  it('creates the record store database with its own user and gives worker and API its DATABASE_URL', () => {
+    const pg = service('postgresql');
+    expect(pg.volumes).toContain(
+      './deploy/postgres/10-records-database.sh:/docker-entrypoint-initdb.d/10-records-database.sh:ro',
+    );
+    expect(fs.statSync(path.join(root, 'deploy/postgres/10-records-database.sh')).mode & 0o111).not.toBe(0);
+    for (const name of appServices) {
+      const url = environment(service(name)).DATABASE_URL!;
+      expect(url, name).toMatch(
+        /^postgres:\/\/incidents:\$\{RECORDS_DB_PASSWORD:\?[^}]+\}@postgresql:5432\/incidents$/,
+      );
+      expect(dependsOn(service(name)), name).toContain('postgresql');
+    }
   });
 
   it('registers the custom search attributes from temporal-admin-tools once Temporal is up', () => {
@@ -151,11 +245,11 @@ describe('docker-compose.yml', () => {
   it('uses the container values the services need to reach each other', () => {
     const worker = environment(service('worker'));
     const api = environment(service('api'));
-    expect(worker.SMTP_URL).toBe('smtp://mailpit:1025');
+    // the bundled catcher is named in the message; a real server is the operator's choice
+    expect(worker.SMTP_URL).toMatch(/smtp:\/\/mailpit:1025\?tls=off/);
     for (const env of [worker, api]) {
       expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
       expect(env.TEMPORAL_NAMESPACE).toBe('default');
-      expect(env.INCIDENT_CONFIG).toBe('/app/config/example.yaml');
       expect(env.DATA_DIR).toBe('/data');
     }
     expect(api.HOST).toBe('0.0.0.0');
@@ -178,6 +272,11 @@ describe('docker-compose.yml', () => {
     const looksSecret = /PASSWORD|PASS$|PWD|TOKEN|SECRET|API_KEY|PRIVATE_KEY/;
     for (const [name, s] of Object.entries(services)) {
       for (const [key, value] of Object.entries(environment(s))) {
+        if (key === 'DATABASE_URL') {
+          // the password part only, from the environment
+          expect(value, `${name}: DATABASE_URL`).toMatch(/^postgres:\/\/[a-z]+:\$\{[A-Z_]+:\?[^}]+\}@/);
+          continue;
+        }
         if (key === 'SMTP_URL') {
           // a mail catcher needs no credentials; real ones must come from the environment
           if (interpolation.test(value)) continue;
@@ -219,18 +318,34 @@ describe('Dockerfile', () => {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
+  const froms = instructions.filter((l) => l.startsWith('FROM '));
+  const finalStage = instructions.slice(instructions.lastIndexOf(froms.at(-1)!));
 
-  it('builds on node:20-bookworm-slim with npm ci', () => {
-    expect(instructions[0]).toBe('FROM node:20-bookworm-slim');
-    expect(dockerfile).toMatch(/RUN npm ci\b/);
+  it('is a multi-stage build on node:20 images pinned to an exact version', () => {
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const f of froms) expect(f).toMatch(/^FROM node:20\.\d+\.\d+-bookworm-slim( AS [a-z-]+)?$/);
   });
 
-  it('runs the worker with tsx by default', () => {
-    expect(instructions.at(-1)).toBe('CMD ["npx", "tsx", "worker/main.ts"]');
+  it('installs production dependencies only (npm ci --omit=dev) in a build stage', () => {
+    expect(dockerfile).toMatch(/RUN npm ci --omit=dev\b/);
+    expect(finalStage.some((l) => /^RUN npm (ci|install)\b/.test(l))).toBe(false);
+    expect(finalStage).toContain('COPY --from=deps /app/node_modules ./node_modules');
+  });
+
+  it('runs as a non-root user', () => {
+    const user = finalStage.filter((l) => l.startsWith('USER ')).at(-1);
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/^USER (root|0)(:|$)/);
+    // and nothing runs after switching back
+    expect(finalStage.slice(finalStage.indexOf(user!)).some((l) => l.startsWith('RUN '))).toBe(false);
+  });
+
+  it('runs the worker by default, as one node process (signals reach it directly)', () => {
+    expect(instructions.at(-1)).toBe('CMD ["node", "--import", "tsx", "worker/main.ts"]');
   });
 
   it('copies only paths that exist in the repo, and never node_modules or .env', () => {
-    const copies = instructions.filter((l) => l.startsWith('COPY '));
+    const copies = instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from='));
     expect(copies.length).toBeGreaterThan(0);
     for (const copy of copies) {
       const parts = copy.split(/\s+/).slice(1);
