@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import { ApplicationFailure } from '@temporalio/common';
 import nodemailer from 'nodemailer';
 import type { NodemailerError, SendMailOptions, SMTPSentMessageInfo } from 'nodemailer';
@@ -32,8 +33,14 @@ export interface SendResult extends NotifierResult {
 }
 
 export interface EmailNotifierDeps {
-  /** `smtp://user:pass@host:port` or `smtps://…`; unset → outbox mode. A secret: never logged. */
+  /**
+   * `smtp://user:pass@host:587` (STARTTLS required), `smtps://user:pass@host:465` (TLS on connect), or
+   * `smtp://host:1025?tls=off` (cleartext, said explicitly: a local mail catcher); unset → outbox
+   * mode. A secret: never logged. Certificates are always verified.
+   */
   smtpUrl?: string;
+  /** Extra TLS options for the SMTP connection (e.g. `ca` for a private certificate authority). */
+  tls?: ConnectionOptions;
   outboxDir: string;
   ledgerDir: string;
   from: string;
@@ -143,7 +150,8 @@ export function createEmailNotifier(deps: EmailNotifierDeps): EmailNotifier {
   const smtp =
     deps.smtpUrl !== undefined && !configError
       ? nodemailer.createTransport({
-          url: deps.smtpUrl,
+          ...smtpTransportOptions(deps.smtpUrl),
+          ...(deps.tls ? { tls: deps.tls } : {}),
           // Fail fast inside the activity; Temporal's retry policy does the waiting.
           connectionTimeout: 10_000,
           greetingTimeout: 10_000,
@@ -166,8 +174,14 @@ export function createEmailNotifier(deps: EmailNotifierDeps): EmailNotifier {
   function fromSmtpError(err: unknown): ApplicationFailure {
     const e = (err ?? {}) as NodemailerError;
     const codes = [e.code, e.originalCode, e.responseCode].filter((c) => c !== undefined).join(' ');
+    // The server answered STARTTLS with an error (it offers none): say what to do about it.
+    const noStartTls =
+      e.code === 'ETLS' && e.command === 'STARTTLS' && typeof e.responseCode === 'number'
+        ? `the server offers no STARTTLS, and TLS is required (use smtps:// if it speaks TLS on connect, ` +
+          `or add ?tls=off to SMTP_URL to send in cleartext, for a local mail catcher only)`
+        : undefined;
     const message = scrub(
-      `SMTP send via ${target} failed${codes ? ` (${codes})` : ''}: ${e.message ?? String(err)}`,
+      `SMTP send via ${target} failed${codes ? ` (${codes})` : ''}: ${noStartTls ?? e.message ?? String(err)}`,
     );
     const details = { code: e.code, responseCode: e.responseCode, command: e.command };
     return isPermanent(e)
@@ -308,9 +322,38 @@ function smtpSecrets(url: string | undefined): string[] {
   return [...new Set([raw, decoded])].filter((s) => s.length > 0);
 }
 
+/** How the connection is protected: TLS on connect, STARTTLS (required), or none (asked for). */
+export type SmtpTls = 'implicit' | 'starttls' | 'off';
+
+/** The query parameters SMTP_URL may carry; anything else (nodemailer's own options) is refused. */
+const smtpUrlParams = new Set(['tls']);
+
+export function smtpTlsMode(url: string): SmtpTls {
+  const parsed = new URL(url);
+  if (parsed.protocol === 'smtps:') return 'implicit';
+  return parsed.searchParams.get('tls') === 'off' ? 'off' : 'starttls';
+}
+
+/**
+ * The transport options for a valid SMTP URL. The query string is ours, never handed to nodemailer
+ * (which would take `?ignoreTLS=true` or `?tls.rejectUnauthorized=false` from it).
+ */
+function smtpTransportOptions(url: string) {
+  const parsed = new URL(url);
+  const mode = smtpTlsMode(url);
+  parsed.search = '';
+  return {
+    url: parsed.toString(),
+    secure: mode === 'implicit',
+    requireTLS: mode === 'starttls',
+    ignoreTLS: mode === 'off',
+  };
+}
+
 /** Undefined when usable, otherwise why not (without the URL's credentials). */
 function validateSmtpUrl(url: string): string | undefined {
-  const hint = 'expected smtp://[user:pass@]host[:port] or smtps://…';
+  const hint =
+    'expected smtp://[user:pass@]host[:port] (STARTTLS), smtps://… (TLS on connect) or smtp://host:port?tls=off (cleartext)';
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -321,5 +364,13 @@ function validateSmtpUrl(url: string): string | undefined {
     return `SMTP_URL has scheme "${parsed.protocol}" (${hint})`;
   }
   if (!parsed.hostname) return `SMTP_URL has no host (${hint})`;
+  const unknown = [...parsed.searchParams.keys()].filter((k) => !smtpUrlParams.has(k));
+  if (unknown.length > 0)
+    return `SMTP_URL has unknown parameter${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (only tls=off is accepted)`;
+  const tls = parsed.searchParams.getAll('tls');
+  if (tls.length > 1 || (tls.length === 1 && tls[0] !== 'off'))
+    return `SMTP_URL: tls=${tls.join(',')} is not an option (tls=off allows cleartext; without it TLS is required)`;
+  if (tls.length === 1 && parsed.protocol === 'smtps:')
+    return 'SMTP_URL: smtps:// always uses TLS; tls=off contradicts it';
   return undefined;
 }

@@ -1,6 +1,8 @@
 /**
  * A real SMTP server for tests (the `smtp-server` package) that records what it receives, and can
- * be made to refuse connections or reject the next message.
+ * be made to refuse connections or reject the next message. By default it offers no STARTTLS, so its
+ * `url` says `?tls=off` (the notifier requires TLS otherwise); with `tls: {key, cert}` it offers
+ * STARTTLS with that certificate and its `url` is a plain `smtp://` one.
  */
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
@@ -19,11 +21,15 @@ export interface ReceivedMail {
   headers: Record<string, string>;
   attachments: { filename: string; contentType: string; content: Buffer }[];
   receivedAt: Date;
+  /** The session was upgraded with STARTTLS (or began with TLS). */
+  secure: boolean;
+  /** The user the client authenticated as, if it did. */
+  user?: string;
 }
 
 export interface TestSmtpServer {
   port: number;
-  /** `smtp://127.0.0.1:<port>` */
+  /** `smtp://127.0.0.1:<port>?tls=off`, or with `tls`: `smtp://localhost:<port>` */
   url: string;
   messages: ReceivedMail[];
   waitFor(pred: (m: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
@@ -59,7 +65,12 @@ function headerMap(lines: readonly { key: string; line: string }[]): Record<stri
   return out;
 }
 
-export async function startSmtpServer(): Promise<TestSmtpServer> {
+export interface SmtpServerOptions {
+  /** Offer STARTTLS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
+}
+
+export async function startSmtpServer(o: SmtpServerOptions = {}): Promise<TestSmtpServer> {
   const messages: ReceivedMail[] = [];
   const rejections: Rejection[] = [];
   const listeners = new Set<() => void>();
@@ -75,7 +86,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     new SMTPServer({
       authOptional: true,
       allowInsecureAuth: true,
-      disabledCommands: ['STARTTLS'],
+      ...(o.tls ? { key: o.tls.key, cert: o.tls.cert } : { disabledCommands: ['STARTTLS'] }),
       logger: false,
       closeTimeout: 200,
       onAuth(auth, _session, cb) {
@@ -108,6 +119,8 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
                 content: a.content,
               })),
               receivedAt: new Date(),
+              secure: session.secure,
+              ...(session.user ? { user: String(session.user) } : {}),
             });
             // Record before answering 250, so a resolved send means the mail is in `messages`.
             for (const l of listeners) l();
@@ -163,7 +176,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
 
   return {
     port,
-    url: `smtp://127.0.0.1:${port}`,
+    url: o.tls ? `smtp://localhost:${port}` : `smtp://127.0.0.1:${port}?tls=off`,
     messages,
     waitFor: async (pred, timeoutMs = 10_000) => {
       const [first] = await waitForCount(pred, 1, timeoutMs);

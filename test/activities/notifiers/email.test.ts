@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -35,9 +36,10 @@ afterEach(async () => {
 });
 
 /** `null`: no SMTP_URL, outbox mode. */
-function notifier(smtpUrl: string | null = smtp.url): EmailNotifier {
+function notifier(smtpUrl: string | null = smtp.url, tls?: { ca: string }): EmailNotifier {
   const n = createEmailNotifier({
     smtpUrl: smtpUrl ?? undefined,
+    ...(tls ? { tls } : {}),
     outboxDir: join(dir, 'outbox'),
     ledgerDir: join(dir, 'ledger'),
     from: 'Incident Orchestrator <incidents@example.test>',
@@ -296,5 +298,93 @@ describe('email notifier in outbox mode', () => {
     const b = await notifier(null).send(m);
     expect(b.duplicate).toBe(false);
     expect(b.outboxPath).toBe(a.outboxPath);
+  });
+});
+
+describe('SMTP requires TLS unless the URL says tls=off (M2)', () => {
+  let tlsServer: TestSmtpServer;
+  let cert: { key: string; cert: string };
+  const plainUrl = () => smtp.url.replace('?tls=off', '');
+
+  beforeAll(async () => {
+    const d = await mkdtemp(join(tmpdir(), 'smtp-cert-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+        '-keyout',
+        join(d, 'key.pem'),
+        '-out',
+        join(d, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    cert = {
+      key: await readFile(join(d, 'key.pem'), 'utf8'),
+      cert: await readFile(join(d, 'cert.pem'), 'utf8'),
+    };
+    await rm(d, { recursive: true, force: true });
+    tlsServer = await startSmtpServer({ tls: cert });
+  });
+  afterAll(async () => {
+    await tlsServer?.close();
+  });
+
+  it('refuses a server without STARTTLS with a clear, permanent error, and sends nothing (not even AUTH)', async () => {
+    const m = mail();
+    const url = plainUrl().replace('smtp://', 'smtp://user:s3cret@');
+    const err = await failure(notifier(url).send(m));
+    expect(err.type).toBe('EmailPermanentFailure');
+    expect(err.nonRetryable).toBe(true);
+    expect(err.message).toMatch(/offers no STARTTLS, and TLS is required/);
+    expect(err.message).toMatch(/\?tls=off/);
+    expect(err.message).not.toContain('s3cret');
+    expect(smtp.messages.filter((r) => r.subject === m.subject)).toEqual([]);
+    expect(await ledgerFiles()).toEqual([]);
+  });
+
+  it('sends in cleartext only when the URL opts out with ?tls=off', async () => {
+    const m = mail();
+    await notifier(`${plainUrl()}?tls=off`).send(m);
+    const got = await smtp.waitFor((r) => r.subject === m.subject);
+    expect(got.secure).toBe(false);
+  });
+
+  it('upgrades with STARTTLS (certificate verified) and authenticates over TLS', async () => {
+    const m = mail();
+    const url = tlsServer.url.replace('smtp://', 'smtp://user:s3cret@');
+    await notifier(url, { ca: cert.cert }).send(m);
+    const got = await tlsServer.waitFor((r) => r.subject === m.subject);
+    expect(got.secure).toBe(true);
+    expect(got.user).toBe('user');
+  });
+
+  it('does not trust an unknown certificate', async () => {
+    const err = await failure(notifier(tlsServer.url).send(mail()));
+    expect(err.message).toMatch(/self-signed|certificate/i);
+  });
+
+  it.each([
+    ['smtp://mail.example.test:587?ignoreTLS=true', /unknown parameter "ignoreTLS"/],
+    [
+      'smtp://mail.example.test:587?tls.rejectUnauthorized=false',
+      /unknown parameter "tls.rejectUnauthorized"/,
+    ],
+    ['smtp://mail.example.test:587?tls=maybe', /tls=maybe is not an option/],
+    ['smtps://mail.example.test:465?tls=off', /contradicts/],
+  ])('refuses %s before connecting', async (url, why) => {
+    const err = await failure(notifier(url).send(mail()));
+    expect(err.nonRetryable).toBe(true);
+    expect(err.message).toMatch(why);
   });
 });
