@@ -229,19 +229,32 @@ function joinedBy(detail: string): Noticer | undefined {
   return m ? noticerOf[m[1] as DetectionSource] : undefined;
 }
 
-/** A Markdown table cell: `|` escaped, line breaks as `<br>`. */
-export function mdCell(s: string): string {
-  return s
-    .replace(/\|/g, '\\|')
-    .replace(/\r\n|\r|\n/g, '<br>')
-    .trim();
+/**
+ * Text people (or probes, or alerting tools) wrote, as literal Markdown: every character that could
+ * start markup — HTML (`<`, `&`), links and images (`[`, `]`, `!`), emphasis, code, tables — is
+ * backslash-escaped (CommonMark: an escaped punctuation character is always literal), so a report
+ * with `<script>` or `[click](https://evil)` renders as the text it is, in any Markdown renderer.
+ */
+export function md(s: string): string {
+  return s.replace(/[\\`*_[\]<>&|~!{}#]/g, '\\$&');
+}
+
+/** Our own Markdown in a table cell (not escaped). */
+interface Raw {
+  raw: string;
+}
+const raw = (s: string): Raw => ({ raw: s });
+
+/** A Markdown table cell: people's text escaped (see `md`), line breaks as `<br>`. */
+export function mdCell(s: string | Raw): string {
+  return (typeof s === 'string' ? md(s) : s.raw).replace(/\r\n|\r|\n/g, '<br>').trim();
 }
 
 function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
+  return md(s.replace(/\s+/g, ' ').trim());
 }
 
-function table(head: string[], rows: string[][]): string[] {
+function table(head: string[], rows: Array<Array<string | Raw>>): string[] {
   return [
     `| ${head.map(mdCell).join(' | ')} |`,
     `| ${head.map(() => '---').join(' | ')} |`,
@@ -255,6 +268,7 @@ const dur = (ms: number | undefined, none = 'n/a') => {
   const s = Math.round(Math.max(0, ms) / 1000) * 1000;
   return s === 0 ? '0s' : formatDuration(s);
 };
+/** Plain text (table cells escape it); inline, wrap it in `md`. */
 const person = (r: Recipient) => `${r.name} <${r.email}>`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -279,7 +293,7 @@ function faults(view: IncidentView): FaultRow[] {
 
 function detectionSource(view: IncidentView): { text: string; monitoring: boolean } {
   const actor = view.timeline.find((e) => e.kind === 'detected')?.actor;
-  const who = actor ? ` (${actor})` : '';
+  const who = actor ? ` (${md(actor)})` : '';
   switch (view.source) {
     case 'probe':
       return { text: `monitoring${who}`, monitoring: true };
@@ -326,12 +340,14 @@ function changeRows(changes: readonly ChangeEvent[], anchor: string): string[][]
 export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): string {
   const fig = incidentFigures(view);
   const source = detectionSource(view);
-  const service = view.service.name;
+  const service = md(view.service.name);
   const reason = oneLine(view.reason);
   const affected = view.affected.map(
-    (a) => `${a.name}${a.root ? '' : ` (depends on ${service})`}: ${plural(a.subscribers, 'subscriber')}`,
+    (a) =>
+      `${a.name}${a.root ? '' : ` (depends on ${view.service.name})`}: ${plural(a.subscribers, 'subscriber')}`,
   );
   const unanswered = fig.pagedWithoutAnswer.map(person).join(', ') || 'nobody';
+  const unansweredMd = md(unanswered);
   const L: string[] = [];
 
   L.push(
@@ -351,7 +367,7 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
         ['State', view.state],
         [
           'Service',
-          `${service}${view.service.component ? ` (public component: ${view.service.component})` : ''}`,
+          `${view.service.name}${view.service.component ? ` (public component: ${view.service.component})` : ''}`,
         ],
         ['Affected services', affected.join('\n') || 'none recorded'],
         ['Opened', view.openedAt],
@@ -417,7 +433,7 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
   L.push(
     '## Impact',
     '',
-    ...(affected.length ? affected.map((a) => `- ${a}`) : ['- No affected services recorded.']),
+    ...(affected.length ? affected.map((a) => `- ${md(a)}`) : ['- No affected services recorded.']),
     `- Subscribers across the affected services: ${totalSubscribers} (one subscriber may follow several).`,
     `- Impact as recorded: ${view.openedAt} → ${fig.resolvedAt ?? 'not resolved'}` +
       (fig.timeToRecoverMs !== undefined ? ` (${dur(fig.timeToRecoverMs)})` : '') +
@@ -436,9 +452,9 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
     `- Noticed first by ${noticedText(fig)}.`,
     `- First failing probe: ${fig.firstProbeFailureAt ?? 'none recorded'}.`,
     `- Verified: ${view.verifiedAt ? `${view.verifiedAt} (after ${dur(fig.timeToVerifyMs)})` : 'not verified by a probe'}.`,
-    `- First page: ${page ? `${page.at} to ${person(page.recipient)} (after ${dur(fig.timeToFirstPageMs)})` : 'nobody was paged'}.`,
-    `- First acknowledgement: ${ack ? `${ack.at} by ${ack.by} (after ${dur(fig.timeToAcknowledgeMs)})` : 'none'}.`,
-    `- Paged without answering: ${unanswered}.`,
+    `- First page: ${page ? `${page.at} to ${md(person(page.recipient))} (after ${dur(fig.timeToFirstPageMs)})` : 'nobody was paged'}.`,
+    `- First acknowledgement: ${ack ? `${ack.at} by ${md(ack.by)} (after ${dur(fig.timeToAcknowledgeMs)})` : 'none'}.`,
+    `- Paged without answering: ${unansweredMd}.`,
     `- First public status message: ${status ? `${status.at} (after ${dur(fig.timeToFirstStatusMs)}): "${oneLine(status.message)}"` : 'none published.'}`,
     source.monitoring
       ? '- _Could monitoring have noticed sooner (interval, thresholds, a check that was missing)?_'
@@ -451,12 +467,12 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
   L.push(
     '## Recovery',
     '',
-    `- Resolve requested: ${requested ? `${requested.at} by ${requested.actor}` : (view.resolveRequestedAt ?? 'no')}.`,
+    `- Resolve requested: ${requested ? `${requested.at} by ${md(requested.actor)}` : (view.resolveRequestedAt ?? 'no')}.`,
     `- Recovery checks: ${checks.length === 0 ? 'none ran' : `${checks.length}, the last at ${checks[checks.length - 1]!.at}: ${oneLine(checks[checks.length - 1]!.detail)}`}.`,
     `- Resolved: ${fig.resolvedAt ? `${fig.resolvedAt} (after ${dur(fig.timeToRecoverMs)})` : 'not resolved'}.`,
     '- Status messages:',
     ...(view.status.length
-      ? byTime(view.status).map((s) => `  - ${s.at} ${s.state} (${s.author}): ${oneLine(s.message)}`)
+      ? byTime(view.status).map((s) => `  - ${s.at} ${s.state} (${md(s.author)}): ${oneLine(s.message)}`)
       : ['  - none published']),
   );
   const anchor = fig.faultBeganAt;
@@ -466,7 +482,7 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
     L.push(
       '- Changes recorded to the affected hosts and services during the incident:',
       ...during.map(
-        (c) => `  - ${c.at} ${c.who}: ${oneLine(c.what)} (${[...c.hosts, ...c.services].join(', ')})`,
+        (c) => `  - ${c.at} ${md(c.who)}: ${oneLine(c.what)} (${md([...c.hosts, ...c.services].join(', '))})`,
       ),
     );
   L.push('- _What fixed it, and what made fixing it slow._', '');
@@ -515,7 +531,7 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
   L.push(
     `1. Why did ${service} fail? ${reason} — ` +
       (suspect
-        ? `_was it the change at ${suspect.at} by ${suspect.who}: ${oneLine(suspect.what)}?_`
+        ? `_was it the change at ${suspect.at} by ${md(suspect.who)}: ${oneLine(suspect.what)}?_`
         : '_why did that happen?_'),
     '2. _Why …?_',
     '3. _Why …?_',
@@ -531,9 +547,14 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
     '',
   );
 
-  const suggestions: string[][] = [];
+  const suggestions: Array<Array<string | Raw>> = [];
   if (!source.monitoring) {
-    suggestions.push([`Add monitoring that detects this fault in ${service}`, opts.owner.name, '', '']);
+    suggestions.push([
+      `Add monitoring that detects this fault in ${view.service.name}`,
+      opts.owner.name,
+      '',
+      '',
+    ]);
   }
   if (fig.pagedWithoutAnswer.length > 0) {
     suggestions.push([
@@ -554,7 +575,10 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
   L.push(
     '## Follow-up tasks',
     '',
-    ...table(['Task', 'Owner', 'Due date', 'Tracking'], [...recorded, ...suggestions, ['_…_', '', '', '']]),
+    ...table(
+      ['Task', 'Owner', 'Due date', 'Tracking'],
+      [...recorded, ...suggestions, [raw('_…_'), '', '', '']],
+    ),
     '',
   );
   return L.join('\n');

@@ -144,7 +144,7 @@ describe('renderPostmortem', () => {
   });
 
   it.each([
-    ['| Owner | Kari Nordmann <kari@uni.example> |'],
+    ['| Owner | Kari Nordmann \\<kari@uni.example\\> |'],
     ['| Incident | inc-20220614-datasync (workflow incident/fs-canvas) |'],
     ['| Priority | P1 |'],
     [
@@ -157,12 +157,12 @@ describe('renderPostmortem', () => {
     ['| Time to first public status message | 42s |'],
     ['| Time to recover (opened → resolved) | 2h 1m |'],
     [
-      '| Paged without answering | Kari Nordmann <kari@uni.example>, Security mailbox <security@uni.example> |',
+      '| Paged without answering | Kari Nordmann \\<kari@uni.example\\>, Security mailbox \\<security@uni.example\\> |',
     ],
     ['| ssh-datasync | refused | connect ECONNREFUSED 10.20.30.40:22 | 2022-06-14T07:10:00.000Z | 2 |'],
     ['| ssh-datasync | timeout | handshake timed out after 10s | 2022-06-14T07:10:40.000Z | 1 |'],
     ['- Detected: 2022-06-14T07:10:00.000Z, by monitoring (monitor:ssh-datasync).'],
-    ['- First page: 2022-06-14T07:10:41.000Z to Kari Nordmann <kari@uni.example> (after 41s).'],
+    ['- First page: 2022-06-14T07:10:41.000Z to Kari Nordmann \\<kari@uni.example\\> (after 41s).'],
     ['- First acknowledgement: 2022-06-14T07:42:00.000Z by ola (after 32m).'],
     ['- Resolve requested: 2022-06-14T09:10:00.000Z by ola.'],
     ['- Resolved: 2022-06-14T09:11:00.000Z (after 2h 1m).'],
@@ -355,11 +355,13 @@ describe('renderPostmortem: changes, meeting, follow-ups, completion', () => {
     expect(md).toContain(
       '| Postmortem meeting | 2022-06-16 08:00–09:00 UTC (2022-06-16 10:00 Europe/Oslo) |',
     );
-    expect(md).toContain('| Invited | Kari Nordmann <kari@uni.example><br>Ola Hansen <ola@uni.example> |');
+    expect(md).toContain(
+      '| Invited | Kari Nordmann \\<kari@uni.example\\><br>Ola Hansen \\<ola@uni.example\\> |',
+    );
     expect(md).toContain('| Completed | 2022-06-20T12:00:00.000Z by kari: https://wiki.example/pm/1 |');
     expect(tableRows(md, '## Follow-up tasks')[0]).toEqual([
       'Alert when the import does not go through',
-      'Ola Hansen <ola@uni.example>',
+      'Ola Hansen \\<ola@uni.example\\>',
       '2022-07-01',
       'recorded by kari; reminder on the due date',
     ]);
@@ -487,5 +489,72 @@ services: [{ id: s, name: S, owner: kari, policy: p }]
       found.some((f) => f.startsWith(expected)),
       found.join('\n'),
     ).toBe(true);
+  });
+});
+
+describe('renderPostmortem: what people wrote stays text (M3)', () => {
+  const hostile =
+    '<script>alert(1)</script> <img src=x onerror=alert(2)> [click here](https://evil.example/) ![x](https://evil.example/t.gif) **bold** `code` | cell &amp;';
+  const view = buildIncidentView({
+    reason: hostile,
+    timeline: [
+      ev('2022-06-14T07:10:00.000Z', 'customer:<b>anon</b>', 'detected', hostile),
+      ev(
+        '2022-06-14T07:20:00.000Z',
+        'kari',
+        'note',
+        `line one\n<iframe src="https://evil.example/">\n[ref]: https://evil.example/`,
+      ),
+    ],
+    status: [
+      {
+        at: '2022-06-14T07:30:00.000Z',
+        state: 'investigating',
+        message: hostile,
+        author: 'kari',
+        published: true,
+      } as IncidentView['status'][number],
+    ],
+  });
+  const changes: ChangeEvent[] = [
+    {
+      id: 'c1',
+      who: '<a href="https://evil.example/">ops</a>',
+      what: hostile,
+      hosts: ['w3prod-datasync02'],
+      services: [],
+      at: '2022-06-14T06:00:00.000Z',
+      recordedBy: 'kari',
+      recordedAt: '2022-06-14T06:00:00.000Z',
+    },
+  ];
+  const md = renderPostmortem(view, { ...opts, changes, changeWindowMs: 86_400_000 });
+
+  /** What a Markdown renderer could turn into a tag, link or image: an unescaped `<`, `[` or `&`. */
+  const unescaped = (s: string, ch: string) =>
+    [...s.matchAll(new RegExp(`(\\\\*)\\${ch}`, 'g'))].filter((m) => m[1]!.length % 2 === 0).length;
+
+  it('escapes raw HTML, so no tag survives (<script>, <img>, <iframe>, <a>)', () => {
+    // The only raw HTML the draft contains is its own line break in table cells.
+    const withoutOurBreaks = md.replace(/<br>/g, '');
+    expect(unescaped(withoutOurBreaks, '<')).toBe(0);
+    expect(unescaped(md, '&')).toBe(0);
+    expect(md).toContain('\\<script\\>alert(1)\\</script\\>');
+    expect(md).toContain('\\<a href="https://evil.example/"\\>ops\\</a\\>');
+  });
+
+  it('escapes Markdown links, images and reference definitions', () => {
+    expect(unescaped(md, '[')).toBe(0);
+    expect(md).toContain('\\[click here\\](https://evil.example/)');
+    expect(md).toContain('\\!\\[x\\](https://evil.example/t.gif)');
+    expect(md).not.toMatch(/^\[ref\]:/m);
+  });
+
+  it('keeps the structure: a | in a report does not split a table cell, and the reason reads as written', () => {
+    const row = tableRows(md, '## Timeline (UTC)')[0]!;
+    expect(row).toHaveLength(4);
+    expect(row[1]).toBe('customer:\\<b\\>anon\\</b\\>');
+    expect(md).toContain(`What was reported: ${mdCell(hostile)}`);
+    expect(mdCell('a | b')).toBe('a \\| b');
   });
 });

@@ -214,7 +214,7 @@ describe('postmortem follow-up', () => {
       ['ingrid', tomorrow, false],
     ]);
     expect(s.markdown).toContain(
-      `| Alert when the import does not go through | Ola Hansen <ola@test.local> | ${today} |`,
+      `| Alert when the import does not go through | Ola Hansen \\<ola@test.local\\> | ${today} |`,
     );
     expect(smtp.messages.some((m) => m.to.includes('ingrid@test.local'))).toBe(false);
 
