@@ -3,7 +3,7 @@
  * (the embedded default, where no mail server exists). Idempotent through a small ledger on disk.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import { ApplicationFailure } from '@temporalio/common';
@@ -87,11 +87,24 @@ function slug(s: string): string {
   return out || 'mail';
 }
 
+/**
+ * Mail holds acknowledge links and incident details: files are the service user's alone (0600), and
+ * so are the folders (0700), whatever the umask. A folder made by an older version is tightened too.
+ */
+const fileMode = 0o600;
+const dirMode = 0o700;
+
+async function privateDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: dirMode });
+  await chmod(path, dirMode);
+}
+
 /** Write to a temporary name and rename, so a reader never sees half a file. */
 async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
   const tmp = `${path}.${randomUUID()}.tmp`;
   try {
-    await writeFile(tmp, data, { flag: 'wx' });
+    await writeFile(tmp, data, { flag: 'wx', mode: fileMode });
+    await chmod(tmp, fileMode); // the mode above is filtered by the umask; this is not
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
@@ -238,7 +251,7 @@ export function createEmailNotifier(deps: EmailNotifierDeps): EmailNotifier {
     }
     if (configError) throw permanent(configError);
     // Before sending: a folder we cannot write must fail the attempt, not a delivered mail.
-    await mkdir(deps.ledgerDir, { recursive: true });
+    await privateDir(deps.ledgerDir);
 
     let result: SendResult;
     if (smtp) {
@@ -265,7 +278,7 @@ export function createEmailNotifier(deps: EmailNotifierDeps): EmailNotifier {
         ...(rejected.length ? { rejected } : {}),
       });
     } else {
-      await mkdir(deps.outboxDir, { recursive: true });
+      await privateDir(deps.outboxDir);
       const info = await composer!.sendMail(compose(mail, messageId));
       const outboxPath = join(deps.outboxDir, `${hash.slice(0, 16)}-${slug(mail.subject)}.eml`);
       await writeAtomic(outboxPath, info.message as Buffer);

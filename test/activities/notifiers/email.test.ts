@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -386,5 +386,43 @@ describe('SMTP requires TLS unless the URL says tls=off (M2)', () => {
     const err = await failure(notifier(url).send(mail()));
     expect(err.nonRetryable).toBe(true);
     expect(err.message).toMatch(why);
+  });
+});
+
+describe('files under DATA_DIR are private (L9)', () => {
+  const modeOf = async (p: string) => (await stat(p)).mode & 0o777;
+  let umask: number;
+  beforeEach(() => {
+    umask = process.umask(0o002); // a permissive umask, as a shared host may have
+  });
+  afterEach(() => {
+    process.umask(umask);
+  });
+
+  it('writes the outbox .eml and the ledger entry as 0600, in folders (and a new DATA_DIR) of 0700', async () => {
+    const dataDir = join(dir, 'data');
+    const n = createEmailNotifier({
+      outboxDir: join(dataDir, 'outbox'),
+      ledgerDir: join(dataDir, 'sent'),
+      from: 'Incident Orchestrator <incidents@example.test>',
+      log: () => undefined,
+    });
+    notifiers.push(n);
+    const r = await n.send(mail());
+    expect(await modeOf(dataDir)).toBe(0o700);
+    expect(await modeOf(join(dataDir, 'outbox'))).toBe(0o700);
+    expect(await modeOf(join(dataDir, 'sent'))).toBe(0o700);
+    expect(await modeOf(r.outboxPath!)).toBe(0o600);
+    const [entry] = await readdir(join(dataDir, 'sent'));
+    expect(await modeOf(join(dataDir, 'sent', entry!))).toBe(0o600);
+  });
+
+  it('tightens an existing 0755 outbox folder, and writes the SMTP ledger entry as 0600', async () => {
+    await mkdir(join(dir, 'ledger'), { mode: 0o755 });
+    await chmod(join(dir, 'ledger'), 0o755);
+    await notifier().send(mail());
+    expect(await modeOf(join(dir, 'ledger'))).toBe(0o700);
+    const [entry] = await readdir(join(dir, 'ledger'));
+    expect(await modeOf(join(dir, 'ledger', entry!))).toBe(0o600);
   });
 });
