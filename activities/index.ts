@@ -13,6 +13,8 @@ import { createMonitorActivities } from './monitor.js';
 import { createWebhookNotifier } from './notifiers/webhook.js';
 import { createIncidentActivities } from './incidents.js';
 import type { IncidentClientOptions } from '../client/incidents.js';
+import type { Records } from '../store/records.js';
+import { createRecordActivities } from './records.js';
 
 export interface CheckResult {
   checkId: string;
@@ -29,6 +31,11 @@ export interface ActivityDeps {
   incidents?: IncidentClientOptions;
   /** Signs one-click acknowledge links (ACK_LINK_SECRET); without it, page mails carry none. */
   ackLinks?: Pick<AckLinks, 'url'>;
+  /** The record store: timelines, pages, postmortems, and the sent ledger every worker shares. */
+  records?: Records;
+  /** Names this worker in the sent ledger (host and pid). */
+  workerName?: string;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -36,6 +43,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMonitorActivities({ env: deps.env }),
     ...createWebhookNotifier({ env: deps.env }),
     ...createIncidentActivities(deps.incidents),
+    ...createRecordActivities(deps.records),
     /** Runs every given check at once; a probe never throws, it reports why it failed. */
     async runChecks(checks: Check[]): Promise<CheckResult[]> {
       heartbeat();
@@ -55,9 +63,44 @@ export function createActivities(deps: ActivityDeps) {
      */
     async sendEmail(mail: OutgoingMail): Promise<SendResult> {
       const { ackLink, ...rest } = mail;
-      if (!ackLink || !deps.ackLinks) return deps.email.send(rest);
-      const url = deps.ackLinks.url(ackLink.incidentId, ackLink.recipientId);
-      return deps.email.send({ ...rest, text: insertAckUrl(rest.text, url) });
+      const records = deps.records;
+      const log = deps.log ?? ((m, f) => console.warn(m, f ?? ''));
+      // The shared ledger first: another worker may have sent it before it died. If the store is
+      // down, the page still goes (never delayed by the store); the local ledger guards this host.
+      let ledgerUp = !!records;
+      if (records) {
+        try {
+          const previous = await records.ledgerGet(mail.idempotencyKey);
+          if (previous) return { transport: 'smtp', messageId: previous.messageId ?? '', duplicate: true };
+        } catch (e) {
+          ledgerUp = false;
+          log('email: the shared sent ledger is unreachable; sending with this host’s ledger only', {
+            error: (e as Error).message,
+          });
+        }
+      }
+      const text =
+        ackLink && deps.ackLinks
+          ? insertAckUrl(rest.text, deps.ackLinks.url(ackLink.incidentId, ackLink.recipientId))
+          : rest.text;
+      const result = await deps.email.send({ ...rest, text });
+      if (records && !result.duplicate) {
+        try {
+          await records.ledgerPut({
+            idempotencyKey: mail.idempotencyKey,
+            channel: 'email',
+            messageId: result.messageId,
+            worker: deps.workerName,
+          });
+        } catch (e) {
+          // Sent: failing now would make Temporal retry and send it again.
+          log('email: sent, but the shared ledger entry could not be written', {
+            error: (e as Error).message,
+            ledgerUp,
+          });
+        }
+      }
+      return result;
     },
   };
 }

@@ -27,6 +27,9 @@ import type { PostmortemService } from './postmortem-service.js';
 import { postmortemRoutes } from './routes/postmortems.js';
 import { changeRoutes } from './routes/changes.js';
 
+import type { Records } from '../store/records.js';
+import { reportSummaryRoutes } from './routes/summary.js';
+
 export interface AppOptions {
   config: Config;
   incidents: IncidentService;
@@ -42,6 +45,8 @@ export interface AppOptions {
   rateLimits?: Partial<RateLimits>;
   /** Postmortems and change events; unset → their routes are not served. */
   postmortems?: PostmortemService;
+  /** The record store every read comes from (the same one `incidents` uses). */
+  records: Records;
 }
 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
@@ -69,7 +74,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { incidents: o.incidents });
   await app.register(incidentRoutes, { incidents: o.incidents, config: o.config });
-  const board = createStatusBoard({ incidents: o.incidents, config: o.config });
+  const board = createStatusBoard({ records: o.records, config: o.config });
   await app.register(statusRoutes, { board });
   // One intake, and one count of reports per client address, for the JSON endpoint and the form.
   const reports = createReportIntake({
@@ -82,12 +87,14 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     incidents: o.incidents,
     config: o.config,
     sessions: createSessions({ secret: o.sessionSecret }),
+    postmortems: o.postmortems,
   });
   await app.register(ackRoutes, { incidents: o.incidents, config: o.config, ackLinks: o.ackLinks });
   await app.register(assetRoutes);
   await app.register(monitorRoutes, { incidents: o.incidents, config: o.config });
   await app.register(eventRoutes, { incidents: o.incidents, config: o.config });
   await app.register(reportRoutes, { reports });
+  await app.register(reportSummaryRoutes, { records: o.records });
   if (o.postmortems) await app.register(postmortemRoutes, { postmortems: o.postmortems });
   if (o.postmortems) await app.register(changeRoutes, { postmortems: o.postmortems });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

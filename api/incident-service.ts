@@ -5,15 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import type { Config, Severity } from '../domain/config-schema.js';
-import type { DetectionSource, IncidentState, IncidentView, StatusState } from '../domain/incident.js';
+import type { DetectionSource, IncidentView, StatusState, UpdateResult } from '../domain/incident.js';
+import type { IncidentFilter, Records } from '../store/records.js';
 import { serviceById } from '../domain/model.js';
 import { reportIncident } from '../client/incidents.js';
 import {
   acknowledgeUpdate,
-  incidentId,
-  incidentServiceKey,
-  incidentSeverityKey,
-  incidentStateKey,
   noteUpdate,
   parseIncidentId,
   publishStatusUpdate,
@@ -24,15 +21,7 @@ import {
 import type { incidentWorkflow } from '../workflows/incident.js';
 import { fromTemporal, HttpError, notFound } from './errors.js';
 
-export interface IncidentSummary {
-  id: string;
-  service: string;
-  severity: string;
-  state: string;
-  openedAt: string;
-  closedAt?: string;
-  running: boolean;
-}
+export type { IncidentSummary } from '../store/records.js';
 
 export interface DeclareRequest {
   service: string;
@@ -44,6 +33,8 @@ export interface DeclareRequest {
   source?: DetectionSource;
   key?: string;
   contact?: string;
+  /** The caller only needs the id (the public report form): no read of the view afterwards. */
+  withoutView?: boolean;
 }
 
 export interface IncidentServiceOptions {
@@ -51,6 +42,8 @@ export interface IncidentServiceOptions {
   /** The client's connection, for the readiness check. */
   connection: Connection;
   config: Config;
+  /** Where every read comes from, so reads answer while Temporal stalls and after its retention. */
+  records: Records;
   taskQueue: string;
   publicBaseUrl: string;
   /** Milliseconds each Temporal call may take before the API gives up with 503. */
@@ -93,30 +86,75 @@ export function createIncidentService(o: IncidentServiceOptions) {
     }
   };
 
+  const storeTimeout = o.callTimeoutMs ?? 15_000;
+  const fromStore = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      throw new HttpError(
+        503,
+        'store_unavailable',
+        `the record store did not answer: ${(e as Error).message}`,
+      );
+    }
+  };
+  void storeTimeout;
+
   const handleFor = (id: string): WorkflowHandle<typeof incidentWorkflow> => {
     const parsed = parseIncidentId(id);
     if (!parsed) throw notFound(`incident "${id}"`);
     return o.client.workflow.getHandle(parsed.workflowId, parsed.runId);
   };
 
-  /** An update on a finished run is "not found" to Temporal; to the caller it is a closed incident. */
-  const update = async <A>(id: string, run: (h: WorkflowHandle<typeof incidentWorkflow>) => Promise<A>) => {
-    const h = handleFor(id);
+  /** The latest run of the incident's workflow (a long incident continues-as-new under new run ids). */
+  const latestHandle = (id: string): WorkflowHandle<typeof incidentWorkflow> => {
+    const parsed = parseIncidentId(id);
+    if (!parsed) throw notFound(`incident "${id}"`);
+    return o.client.workflow.getHandle(parsed.workflowId);
+  };
+
+  /** Read-your-writes: waits (briefly) until the store holds the event an update recorded. */
+  const waitForSeq = async (id: string, seq: number | undefined) => {
+    if (!seq) return;
+    const until = Date.now() + 3_000;
+    while (Date.now() < until) {
+      const r = await o.records.db
+        .query('SELECT 1 FROM timeline_events WHERE incident_id = $1 AND seq = $2', [id, seq])
+        .catch(() => undefined);
+      if (r && r.rowCount) return;
+      await new Promise((res) => setTimeout(res, 25));
+    }
+  };
+
+  /** An update on a finished incident is "not found" to Temporal; to the caller it is a closed incident. */
+  const update = async (
+    id: string,
+    run: (h: WorkflowHandle<typeof incidentWorkflow>) => Promise<UpdateResult | IncidentView>,
+  ): Promise<UpdateResult> => {
+    const parsed = parseIncidentId(id);
+    if (!parsed?.runId) throw notFound(`incident "${id}"`);
+    const stored = await o.records.getIncidentRow(id).catch(() => undefined);
+    if (stored?.closedAt)
+      throw new HttpError(409, 'incident_closed', `incident ${id} is already ${stored.state}`);
+    const h = stored ? latestHandle(id) : handleFor(id);
+    let r: UpdateResult | IncidentView;
     try {
-      return await call(`incident "${id}"`, () => perIncident.run(h.workflowId, () => run(h)));
+      r = await call(`incident "${id}"`, () => perIncident.run(h.workflowId, () => run(h)));
     } catch (e) {
       if (e instanceof HttpError && e.statusCode === 404) {
-        const closed = await call(`incident "${id}"`, async () => {
-          const d = await h.describe();
-          return d.status.name !== 'RUNNING' ? d : undefined;
-        }).catch(() => undefined);
-        if (closed) {
-          const state = closed.typedSearchAttributes.get(incidentStateKey) ?? 'closed';
-          throw new HttpError(409, 'incident_closed', `incident ${id} is already ${state}`);
-        }
+        const row = await o.records.getIncidentRow(id).catch(() => undefined);
+        if (row)
+          throw new HttpError(
+            409,
+            'incident_closed',
+            `incident ${id} is already ${row.state === 'resolved' || row.state === 'dismissed' ? row.state : 'closed'}`,
+          );
       }
       throw e;
     }
+    const small: UpdateResult = { id: r.id, state: r.state, seq: 'seq' in r ? r.seq : 0 };
+    await waitForSeq(id, small.seq);
+    return small;
   };
 
   return {
@@ -124,7 +162,7 @@ export function createIncidentService(o: IncidentServiceOptions) {
     temporal: { client: o.client, config: o.config, taskQueue: o.taskQueue, publicBaseUrl: o.publicBaseUrl },
     call,
 
-    async declare(req: DeclareRequest): Promise<ReportResult & { view: IncidentView }> {
+    async declare(req: DeclareRequest): Promise<ReportResult & { view?: IncidentView }> {
       const service = serviceById(o.config, req.service);
       if (!service) throw new HttpError(400, 'invalid_request', `service: unknown service "${req.service}"`);
       const detection = {
@@ -144,58 +182,41 @@ export function createIncidentService(o: IncidentServiceOptions) {
           detection,
         ),
       );
+      await waitForSeq(result.id, result.seq ?? (result.opened ? 1 : 0));
+      if (req.withoutView) return result;
       const view = await this.get(result.id);
       return { ...result, view };
     },
 
+    /**
+     * The incident from the record store. One that opened a moment ago may not be written yet: then
+     * the workflow's own (small) view answers.
+     */
     async get(id: string): Promise<IncidentView> {
-      const h = handleFor(id);
+      const parsed = parseIncidentId(id);
+      if (!parsed) throw notFound(`incident "${id}"`);
+      // A bare service id means its latest incident.
+      const full = parsed.runId ? id : await fromStore(() => o.records.latestIncidentId(id));
+      const stored = full ? await fromStore(() => o.records.getIncident(full)) : undefined;
+      if (stored) return stored;
+      const h = handleFor(full ?? id);
       return call(`incident "${id}"`, () => h.query(viewQuery));
     },
 
-    async list(filter: {
-      service?: string;
-      severity?: string;
-      state?: string;
-      open?: boolean;
-      limit: number;
-    }) {
-      const clauses = ["WorkflowType = 'incidentWorkflow'"];
-      const quote = (v: string) => `'${v.replace(/'/g, '')}'`;
-      if (filter.service) clauses.push(`IncidentService = ${quote(filter.service)}`);
-      if (filter.severity) clauses.push(`IncidentSeverity = ${quote(filter.severity)}`);
-      if (filter.state) clauses.push(`IncidentState = ${quote(filter.state)}`);
-      if (filter.open) clauses.push("ExecutionStatus = 'Running'");
-      const query = clauses.join(' AND ');
-      return call('incidents', async () => {
-        const out: IncidentSummary[] = [];
-        for await (const w of o.client.workflow.list({ query, pageSize: filter.limit })) {
-          const service =
-            w.typedSearchAttributes.get(incidentServiceKey) ?? w.workflowId.replace(/^incident-/, '');
-          out.push({
-            id: incidentId(service, w.runId),
-            service,
-            severity: w.typedSearchAttributes.get(incidentSeverityKey) ?? '',
-            state:
-              (w.typedSearchAttributes.get(incidentStateKey) as IncidentState | undefined) ?? 'verifying',
-            openedAt: w.startTime.toISOString(),
-            closedAt: w.closeTime?.toISOString(),
-            running: w.status.name === 'RUNNING',
-          });
-          if (out.length >= filter.limit) break;
-        }
-        return out;
-      });
+    async list(filter: Omit<IncidentFilter, 'limit'> & { limit: number }) {
+      return fromStore(() => o.records.listIncidents(filter));
     },
 
     acknowledge: (id: string, actor: string) =>
-      update(id, (h) => h.executeUpdate(acknowledgeUpdate, { args: [{ actor }] })),
+      update(id, (h) => h.executeUpdate(acknowledgeUpdate, { args: [{ actor, incidentId: id }] })),
     resolve: (id: string, actor: string, note?: string) =>
-      update(id, (h) => h.executeUpdate(resolveUpdate, { args: [{ actor, note }] })),
+      update(id, (h) => h.executeUpdate(resolveUpdate, { args: [{ actor, note, incidentId: id }] })),
     note: (id: string, actor: string, text: string) =>
-      update(id, (h) => h.executeUpdate(noteUpdate, { args: [{ actor, text }] })),
+      update(id, (h) => h.executeUpdate(noteUpdate, { args: [{ actor, text, incidentId: id }] })),
     publishStatus: (id: string, actor: string, state: StatusState, message?: string) =>
-      update(id, (h) => h.executeUpdate(publishStatusUpdate, { args: [{ actor, state, message }] })),
+      update(id, (h) =>
+        h.executeUpdate(publishStatusUpdate, { args: [{ actor, state, message, incidentId: id }] }),
+      ),
 
     async ready(): Promise<boolean> {
       try {
@@ -205,6 +226,12 @@ export function createIncidentService(o: IncidentServiceOptions) {
         return false;
       }
     },
+
+    /** Waits (at most 3 s) until the store holds event `seq` of incident `id`. */
+    settle: (id: string, seq: number | undefined) => waitForSeq(id, seq),
+
+    /** Whether the record store answers (for /readyz). */
+    storeReady: () => o.records.ping(),
   };
 }
 

@@ -31,6 +31,10 @@ import {
   type PostmortemView,
 } from '../workflows/postmortem-definitions.js';
 import { fromTemporal, HttpError, notFound } from './errors.js';
+import type { Records } from '../store/records.js';
+
+const storeDown = (e: unknown) =>
+  new HttpError(503, 'store_unavailable', `the record store did not answer: ${(e as Error).message}`);
 
 export interface PostmortemServiceOptions {
   client: Client;
@@ -39,6 +43,8 @@ export interface PostmortemServiceOptions {
   taskQueue: string;
   /** Milliseconds each Temporal call may take before the API gives up with 503. */
   callTimeoutMs?: number;
+  /** Postmortems are read from the record store (they outlive Temporal's retention). */
+  records?: Pick<Records, 'getPostmortem' | 'listPostmortems' | 'recordChange' | 'latestIncidentId'>;
 }
 
 export const postmortemListStates = ['due', 'overdue', 'completed'] as const;
@@ -83,6 +89,8 @@ export function createPostmortemService(o: PostmortemServiceOptions) {
     const parsed = parseIncidentId(id);
     if (!parsed) throw notFound(`incident "${id}"`);
     if (parsed.runId) return id;
+    const latest = await o.records?.latestIncidentId(id).catch(() => undefined);
+    if (latest) return latest;
     const d = await call(`incident "${id}"`, () => o.client.workflow.getHandle(parsed.workflowId).describe());
     return incidentId(id, d.runId);
   };
@@ -114,9 +122,34 @@ export function createPostmortemService(o: PostmortemServiceOptions) {
     o.client.workflow.getHandle(changeLogWorkflowId(o.taskQueue));
 
   return {
+    /**
+     * A running postmortem answers itself (reminders sent, follow-ups reminded: live), within 2 s;
+     * a finished one, one whose history Temporal has dropped, or any while Temporal stalls, comes from
+     * the record store.
+     */
     async get(id: string): Promise<PostmortemView> {
-      const h = await handleFor(id);
-      return call(what(id), () => h.query(postmortemQuery));
+      const full = parseIncidentId(id)?.runId
+        ? id
+        : await o.records?.latestIncidentId(id).catch(() => undefined);
+      const stored = async () =>
+        o.records && full
+          ? ((await o.records.getPostmortem(full).catch((e: unknown) => {
+              throw storeDown(e);
+            })) as unknown as PostmortemView | undefined)
+          : undefined;
+      try {
+        const h = await handleFor(id);
+        return await o.client.withDeadline(Date.now() + Math.min(timeout, 2_000), async () => {
+          const d = await h.describe();
+          if (d.status.name !== 'RUNNING') throw notFound(what(id));
+          return h.query(postmortemQuery);
+        });
+      } catch (e) {
+        const fromStore = await stored();
+        if (fromStore) return fromStore;
+        if (e instanceof HttpError) throw e;
+        throw toHttp(e, what(id));
+      }
     },
 
     complete: (id: string, actor: string, url: string): Promise<PostmortemView> =>
@@ -136,8 +169,32 @@ export function createPostmortemService(o: PostmortemServiceOptions) {
       );
     },
 
-    /** Postmortems of this deployment from visibility (their memo), newest first. */
+    /** Postmortems of this deployment, newest first: from the store, else from visibility (their memo). */
     async list(filter: { state?: PostmortemListState; limit: number }): Promise<PostmortemSummary[]> {
+      if (o.records) {
+        const rows = await o.records.listPostmortems(filter).catch((e: unknown) => {
+          throw storeDown(e);
+        });
+        const now = Date.now();
+        return rows.map((r) => {
+          const v = r as unknown as PostmortemView;
+          const overdue = v.state === 'due' && now >= Date.parse(v.overdueAt);
+          return {
+            incidentId: v.incidentId,
+            service: v.service.id,
+            severity: v.severity,
+            owner: v.owner,
+            dueDate: v.dueDate,
+            overdueAt: v.overdueAt,
+            state: v.state,
+            meetingStart: v.meeting.start,
+            ...(v.completedAt ? { completedAt: v.completedAt } : {}),
+            ...(v.url ? { url: v.url } : {}),
+            overdue,
+            running: v.state === 'due',
+          };
+        });
+      }
       const clauses = [
         "WorkflowType = 'postmortemWorkflow'",
         `TaskQueue = '${o.taskQueue.replace(/'/g, '')}'`,
@@ -181,13 +238,15 @@ export function createPostmortemService(o: PostmortemServiceOptions) {
         args: [{}],
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
-      return call('change log', () =>
+      const recorded = await call('change log', () =>
         o.client.workflow.executeUpdateWithStart(recordChangeUpdate, {
           args: [req],
           updateId: `change-${req.id}`,
           startWorkflowOperation: op,
         }),
       );
+      await o.records?.recordChange(recorded.id, recorded.at, recorded).catch(() => undefined);
+      return recorded;
     },
 
     async listChanges(filter: ChangeFilter): Promise<ChangeEvent[]> {

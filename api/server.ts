@@ -11,6 +11,8 @@ import { loggerOptions } from './log-redaction.js';
 import { createIncidentService } from './incident-service.js';
 import { createPostmortemService } from './postmortem-service.js';
 import { createAckLinks } from '../activities/ack-links.js';
+import { openRecordStore } from '../store/db.js';
+import { createRecords } from '../store/records.js';
 
 async function main() {
   const settings = runtimeSettings();
@@ -18,17 +20,21 @@ async function main() {
   const { connectionOptions, namespace } = temporalConnectConfig();
   const connection = Connection.lazy(connectionOptions);
   const client = new Client({ connection, namespace });
+  const db = await openRecordStore(settings.databaseUrl, (l) => console.log(`[api] ${l}`));
+  const records = createRecords(db);
   const incidents = createIncidentService({
     client,
     connection,
     config,
+    records,
     taskQueue: settings.taskQueue,
     publicBaseUrl: settings.publicBaseUrl,
   });
   const app = await buildApp({
     config,
     incidents,
-    postmortems: createPostmortemService({ client, config, taskQueue: settings.taskQueue }),
+    postmortems: createPostmortemService({ client, config, taskQueue: settings.taskQueue, records }),
+    records,
     staffTokens: settings.staffTokens,
     ackLinks: settings.ackLinkSecret
       ? createAckLinks({ secret: settings.ackLinkSecret, baseUrl: settings.publicBaseUrl })
@@ -52,6 +58,7 @@ async function main() {
     app.log.info('shutting down');
     await app.close();
     await connection.close();
+    await db.end();
     process.exit(0);
   };
   process.once('SIGINT', () => void close());

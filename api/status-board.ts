@@ -1,17 +1,17 @@
 /**
  * What the public sees — components, open incidents with their status messages, and the history of
- * the last 90 days — read from Temporal once for the status page, its Atom feed and `/api/status`.
+ * the last 90 days — read from the record store (one query) for the status page, its Atom feed and
+ * `/api/status`. It answers while Temporal stalls, and after Temporal's retention has dropped the
+ * histories.
  *
- * Only incidents of services in this configuration are shown (a namespace may hold other
- * deployments'), and only those with a published status message. A closed incident never changes, so
- * its view is kept after the first read. The public page is what everybody reloads during an outage:
- * requests that arrive while a read of Temporal is under way share it, so the load on Temporal stays
- * at one read at a time however many people reload. When Temporal cannot be reached, the last board
- * read is served, marked stale.
+ * Only incidents of services in this configuration are shown, and only those with a published status
+ * message. The public page is what everybody reloads during an outage: requests that arrive while a
+ * read is under way share it, so the store sees one read at a time however many people reload. When
+ * the store cannot be reached, the last board read is served, marked stale.
  */
 import type { Config } from '../domain/config-schema.js';
 import type { IncidentView, StatusMessage, StatusState } from '../domain/incident.js';
-import type { IncidentService } from './incident-service.js';
+import type { Records } from '../store/records.js';
 
 export type ComponentStatus = 'operational' | 'degraded' | 'major_outage';
 
@@ -37,7 +37,7 @@ export interface BoardIncident {
 
 export interface StatusBoard {
   generatedAt: string;
-  /** True when Temporal could not be reached and this is the last board read. */
+  /** True when the record store could not be reached and this is the last board read. */
   stale: boolean;
   historyDays: number;
   components: BoardComponent[];
@@ -48,37 +48,21 @@ export interface StatusBoard {
 }
 
 export interface StatusBoardOptions {
-  incidents: Pick<IncidentService, 'list' | 'get'>;
+  records: Pick<Records, 'boardIncidents'>;
   config: Config;
-  /** How long after it finished one read of Temporal serves further requests (default 0: only those that arrived during it). */
+  /** How long after it finished one read of the store serves further requests (default 0: only those that arrived during it). */
   cacheMs?: number;
   historyDays?: number;
-  /** How many incidents (open and closed, newest first) one read looks at (default 300). */
-  listLimit?: number;
   now?: () => number;
 }
-
-const maxClosedViews = 1000;
 
 export function createStatusBoard(o: StatusBoardOptions) {
   const cacheMs = o.cacheMs ?? 0;
   const historyDays = o.historyDays ?? 90;
   const now = o.now ?? Date.now;
-  const serviceIds = new Set(o.config.services.map((s) => s.id));
-  const closedViews = new Map<string, IncidentView>();
+  const serviceIds = o.config.services.map((s) => s.id);
   let cached: { at: number; pending: boolean; board: Promise<StatusBoard> } | undefined;
   let lastGood: StatusBoard | undefined;
-
-  async function closedView(id: string): Promise<IncidentView | undefined> {
-    const hit = closedViews.get(id);
-    if (hit) return hit;
-    const view = await o.incidents.get(id).catch(() => undefined);
-    if (view && view.closedAt) {
-      if (closedViews.size >= maxClosedViews) closedViews.delete(closedViews.keys().next().value!);
-      closedViews.set(id, view);
-    }
-    return view;
-  }
 
   const toIncident = (v: IncidentView): BoardIncident => ({
     id: v.id,
@@ -95,20 +79,10 @@ export function createStatusBoard(o: StatusBoardOptions) {
 
   async function read(): Promise<StatusBoard> {
     const t = now();
-    const cutoff = t - historyDays * 24 * 60 * 60 * 1000;
-    const summaries = (await o.incidents.list({ limit: o.listLimit ?? 300 })).filter((s) =>
-      serviceIds.has(s.service),
-    );
-    const openViews = await Promise.all(
-      summaries.filter((s) => s.running).map((s) => o.incidents.get(s.id).catch(() => undefined)),
-    );
-    const closed = await Promise.all(
-      summaries
-        .filter((s) => !s.running && Date.parse(s.closedAt ?? s.openedAt) >= cutoff)
-        .map((s) => closedView(s.id)),
-    );
-    const published = (v: IncidentView | undefined): v is IncidentView => !!v && v.status.length > 0;
-    const open = openViews.filter(published).filter((v) => !v.closedAt);
+    const cutoff = new Date(t - historyDays * 24 * 60 * 60 * 1000).toISOString();
+    // Only incidents of services in this configuration, and only those with a published message.
+    const views = (await o.records.boardIncidents(cutoff, serviceIds)).filter((v) => v.status.length > 0);
+    const open = views.filter((v) => !v.closedAt);
     const components = o.config.services
       .filter((s) => s.component)
       .map((s): BoardComponent => {
@@ -131,9 +105,8 @@ export function createStatusBoard(o: StatusBoardOptions) {
       historyDays,
       components,
       incidents: open.map(toIncident).sort(newestFirst),
-      history: [...closed, ...openViews.filter((v) => v?.closedAt)]
-        .filter(published)
-        .filter((v) => Date.parse(v.closedAt!) >= cutoff)
+      history: views
+        .filter((v) => v.closedAt)
         .map(toIncident)
         .sort(newestFirst),
     };
@@ -144,7 +117,7 @@ export function createStatusBoard(o: StatusBoardOptions) {
   return {
     /**
      * The board. Requests that arrive while a read is under way share it (and, with `cacheMs`, for
-     * that long after); the last good board, marked stale, when Temporal is unreachable.
+     * that long after); the last good board, marked stale, when the store is unreachable.
      */
     async get(): Promise<StatusBoard> {
       const t = now();

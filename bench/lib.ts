@@ -18,6 +18,8 @@ import { validateConfig } from '../config/load.js';
 import type { Config } from '../domain/config-schema.js';
 import { createIncidentService, type IncidentService } from '../api/incident-service.js';
 import { buildApp } from '../api/app.js';
+import { openDb } from '../store/db.js';
+import { createRecords } from '../store/records.js';
 import type { WorkerSpec, WorkerReady } from './worker-process.js';
 
 export const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -369,10 +371,15 @@ export async function startApi(
   config: Config,
   taskQueue: string,
 ): Promise<Api> {
+  if (!process.env.DATABASE_URL)
+    throw new Error('bench: DATABASE_URL is not set (bench/run.ts starts a store)');
+  const db = openDb(process.env.DATABASE_URL, { max: 20 });
+  const records = createRecords(db);
   const incidents = createIncidentService({
     client,
     connection,
     config,
+    records,
     taskQueue,
     publicBaseUrl: 'http://127.0.0.1:3000',
   });
@@ -382,6 +389,7 @@ export async function startApi(
     config,
     incidents,
     staffTokens,
+    records,
     rateLimits: { staff: { max: 1_000_000_000, timeWindow: 60_000 } },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -429,6 +437,7 @@ export async function startApi(
     async close() {
       agent.destroy();
       await app.close();
+      await db.end();
     },
   };
 }

@@ -27,6 +27,8 @@ import {
   type Row,
 } from './lib.js';
 import { ackBench } from './ack.js';
+import { createDatabase, startPostgres } from '../scripts/postgres.js';
+import { migrate } from '../store/db.js';
 import { startBench } from './start-throughput.js';
 import { escalationBench } from './escalation.js';
 import { capacityBench } from './capacity.js';
@@ -106,6 +108,11 @@ async function main() {
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'incident-bench-'));
   const server = await startTemporal(log);
   log(`Temporal dev server on ${server.address} (pid ${server.pid})`);
+  // The record store every worker process and API of the run share (a real PostgreSQL on loopback).
+  const pgServer = await startPostgres();
+  process.env.DATABASE_URL = await createDatabase(pgServer.url, 'bench');
+  await migrate(process.env.DATABASE_URL);
+  log(`record store: PostgreSQL on 127.0.0.1:${pgServer.port}`);
   const bundlePath = await bundleWorkflows(tmpDir);
   log('workflows bundled');
   // The whole run must stay under 10 minutes; leave room for the table and the teardown.
@@ -149,6 +156,7 @@ async function main() {
     const t = Date.now();
     await server.stop();
     killChildren();
+    await pgServer.stop();
     rmSync(tmpDir, { recursive: true, force: true });
     log(`teardown ${Date.now() - t} ms`);
   }

@@ -10,6 +10,8 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { createMonitorActivities, type WatchInput } from '../activities/monitor.js';
 import { createEmailNotifier } from '../activities/notifiers/email.js';
+import { openDb } from '../store/db.js';
+import { createRecords } from '../store/records.js';
 import { runProbe } from '../activities/probes/index.js';
 import type { Config, ProbeCheck } from '../domain/config-schema.js';
 import { createIncidentWorker, type IncidentWorker } from '../worker/create.js';
@@ -62,9 +64,13 @@ async function main() {
     from: 'Incident Orchestrator <incidents@bench.local>',
     log: () => undefined,
   });
+  // The record store the bench's run started (bench/run.ts sets DATABASE_URL for every process).
+  const records = process.env.DATABASE_URL ? createRecords(openDb(process.env.DATABASE_URL)) : undefined;
   const deps: ActivityDeps = {
     email,
     env: process.env,
+    records,
+    log: () => undefined,
     incidents: { client, config, taskQueue: spec.taskQueue, publicBaseUrl: 'http://127.0.0.1:3000' },
   };
   const benchActivities = spec.benchActivities

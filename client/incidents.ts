@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Config } from '../domain/config-schema.js';
-import type { Detection, IncidentView, Recovery } from '../domain/incident.js';
+import type { Detection, IncidentState, Recovery } from '../domain/incident.js';
 import { buildIncidentInput, dependencyClosure, serviceById } from '../domain/model.js';
 import {
   incidentServiceKey,
@@ -82,13 +82,14 @@ export async function reportRecovery(
   o: IncidentClientOptions,
   serviceId: string,
   recovery: Recovery,
-): Promise<IncidentView | undefined> {
+): Promise<{ state: IncidentState; seq?: number } | undefined> {
   const handle = o.client.workflow.getHandle(incidentWorkflowId(serviceId));
   try {
-    return await handle.executeUpdate(recoveredUpdate, {
+    const r = await handle.executeUpdate(recoveredUpdate, {
       args: [recovery],
       updateId: updateIdFor(recovery.eventId),
     });
+    return { state: r.state, ...('seq' in r ? { seq: r.seq } : {}) };
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) return undefined;
     // Closed incidents reject the update: the recovery has nothing left to do.

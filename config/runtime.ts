@@ -24,6 +24,8 @@ export interface RuntimeSettings {
   /** SESSION_SECRET: signs the staff console's session cookie; unset → random per process. */
   sessionSecret?: string;
   logLevel: string;
+  /** DATABASE_URL: the record store (PostgreSQL). `npm start` sets it to its embedded PGlite. */
+  databaseUrl?: string;
 }
 
 export function runtimeSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RuntimeSettings {
@@ -46,6 +48,7 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env, cwd = proc
     ackLinkSecret: secretSetting('ACK_LINK_SECRET', env.ACK_LINK_SECRET),
     sessionSecret: secretSetting('SESSION_SECRET', env.SESSION_SECRET),
     logLevel: env.LOG_LEVEL || 'info',
+    databaseUrl: env.DATABASE_URL || undefined,
   };
 }
 

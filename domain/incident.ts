@@ -155,6 +155,43 @@ export interface IncidentInput {
   contacts?: Recipient[];
   /** Base URL of the API, for links in mail. */
   publicBaseUrl?: string;
+  /** Set by continue-as-new: the decision state the previous run handed on. */
+  resume?: IncidentResume;
+}
+
+/** What one run of a long-lived incident hands the next (continue-as-new). Bounded by construction. */
+export interface IncidentResume {
+  view: IncidentView;
+  seq: number;
+  version: number;
+  seenEvents: string[];
+  hadKeys: boolean;
+  acknowledger?: Recipient;
+  ackSeq: number;
+  sendSeq: number;
+  chatSeq: number;
+  chatEnabled: boolean;
+  /** When the acknowledgement runs out (acknowledged state). */
+  ackDeadlineAt?: string;
+  /** The communication deadline's progress, while no status message is published. */
+  comms?: { index: number; dueAt: string };
+  pagedRecipients: Recipient[];
+  statusCount: number;
+  pagedCount: number;
+  /** Events not yet in the store: the next run writes them (same sequence, so exactly once). */
+  outbox: StoredEvent[];
+  /** Pages still being delivered: the next run carries on (same idempotency keys). */
+  inflight: InflightPage[];
+  runs: number;
+}
+
+export interface InflightPage {
+  key: string;
+  to: Recipient;
+  subject: string;
+  text: string;
+  onSent: string;
+  ackLink: boolean;
 }
 
 export interface IncidentView {
@@ -182,6 +219,10 @@ export interface IncidentView {
   /** Reports from customers (the public form): how many, and when the first arrived. */
   customerReports?: number;
   firstCustomerReportAt?: string;
+  /** Reports that joined, per source (the store keeps every one; the timeline lists the first few). */
+  reportCounts?: Record<string, number>;
+  /** Runs of the workflow so far (continue-as-new keeps long incidents' histories bounded). */
+  runs?: number;
   /** Keys (checks, alert dedup keys) still failing; automatic resolution waits for all of them. */
   openKeys: string[];
   paged: PageRecord[];
@@ -196,4 +237,35 @@ export interface ProbeResult {
   /** Machine-readable: `ok`, `timeout`, `refused`, `hostkey-mismatch`, `dns`, ... */
   code: string;
   message: string;
+}
+
+/**
+ * What the workflow holds and writes to the record store as the incident's row: the view without its
+ * unbounded parts (timeline, pages, status messages), which go to the store as events.
+ */
+export type IncidentSnapshot = Omit<IncidentView, 'timeline' | 'paged' | 'status'> & {
+  statusCount: number;
+  lastStatus?: StatusMessage;
+  pagedCount: number;
+};
+
+/** One timeline event as the workflow hands it to the store, with what else it records. */
+export interface StoredEvent extends TimelineEvent {
+  /** Per incident, from 1, carried across continue-as-new: with the incident id, the event's key. */
+  seq: number;
+  status?: Omit<StatusMessage, 'at'>;
+  page?: Omit<PageRecord, 'at'>;
+  attempt?: { channel: string; recipientId?: string; outcome: 'sent' | 'duplicate' | 'failed' };
+  /** A report that joined (every one is kept in `reports`). */
+  report?: { source: DetectionSource; actor: string; reason: string; contact?: string; fromService?: string };
+  /** Not a timeline line (a page decided, a report: stored in their own tables only). */
+  hidden?: boolean;
+}
+
+/** What an update answers: small, so history stays small however many updates arrive. */
+export interface UpdateResult {
+  id: string;
+  state: IncidentState;
+  /** The sequence of the event the update recorded (0 when it recorded none). */
+  seq: number;
 }

@@ -1,6 +1,7 @@
 /** Running `temporal server start-dev` the same way for `npm start`, the tests and the drills. */
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
+import type Long from 'long';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -57,4 +58,33 @@ export async function waitForTemporal(address: string, timeoutMs = 60_000): Prom
     }
   }
   throw new Error(`Temporal dev server at ${address} did not become ready: ${(last as Error)?.message}`);
+}
+
+/**
+ * Workflow histories are for debugging (the record is in the store), so they are kept for a set
+ * time: `HISTORY_RETENTION_DAYS`, default 7 (the dev server's own default is 24 h).
+ */
+export const defaultRetentionDays = 7;
+
+export async function setRetention(address: string, days: number, namespace = 'default'): Promise<void> {
+  const c = await Connection.connect({ address, connectTimeout: 2000 });
+  try {
+    await c.workflowService.updateNamespace({
+      namespace,
+      // protobufjs takes a plain number for an int64 field; the generated type names `Long`.
+      config: { workflowExecutionRetentionTtl: { seconds: (days * 24 * 3600) as unknown as Long } },
+    });
+  } finally {
+    await c.close();
+  }
+}
+
+export async function getRetentionSeconds(address: string, namespace = 'default'): Promise<number> {
+  const c = await Connection.connect({ address, connectTimeout: 2000 });
+  try {
+    const d = await c.workflowService.describeNamespace({ namespace });
+    return Number(d.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
+  } finally {
+    await c.close();
+  }
 }

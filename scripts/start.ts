@@ -9,9 +9,11 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'no
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTemporalCli } from './temporal-cli.js';
-import { devServerArgs, waitForTemporal } from './dev-server.js';
+import { defaultRetentionDays, devServerArgs, setRetention, waitForTemporal } from './dev-server.js';
 import { loadConfigOrExit } from '../config/load.js';
 import { runtimeSettings } from '../config/runtime.js';
+import { startEmbeddedStore, type EmbeddedStore } from '../store/embedded.js';
+import { migrate } from '../store/db.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const say = (m: string) => console.log(`[start] ${m}`);
@@ -49,6 +51,7 @@ async function main() {
   children.push({ name: 'temporal', proc: temporal });
 
   let stopping = false;
+  let store: EmbeddedStore | undefined;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
@@ -63,6 +66,7 @@ async function main() {
         new Promise((r) => setTimeout(r, 15_000)).then(() => c.proc.kill('SIGKILL')),
       ]);
     }
+    await store?.stop().catch(() => undefined);
     say('stopped');
     process.exit(code);
   };
@@ -77,9 +81,30 @@ async function main() {
 
   await waitForTemporal(address, 120_000);
   say(`Temporal is up; UI at http://localhost:${uiPort}`);
+  const retentionDays = Number(process.env.HISTORY_RETENTION_DAYS || defaultRetentionDays);
+  await setRetention(address, retentionDays);
+  say(
+    `workflow histories are kept ${retentionDays} days (HISTORY_RETENTION_DAYS); the record store keeps incidents for good`,
+  );
+
+  // The record store: PGlite (embedded PostgreSQL) in data/records, unless DATABASE_URL names a server.
+  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: address, DATA_DIR: settings.dataDir };
+  if (!process.env.DATABASE_URL) {
+    const storePort = Number(process.env.RECORDS_PORT || 5433);
+    store = await startEmbeddedStore({ dataDir: path.join(settings.dataDir, 'records'), port: storePort });
+    say(
+      `record store: embedded PostgreSQL (PGlite) in ${path.relative(root, path.join(settings.dataDir, 'records'))}, on 127.0.0.1:${storePort}`,
+    );
+    env.DATABASE_URL = store.url;
+    try {
+      await migrate(store.url, say);
+    } catch (e) {
+      console.error(`[start] ${(e as Error).message}`);
+      await stopAll(1);
+    }
+  }
 
   // A staff token for the embedded default, kept in a file (never printed, never in the repo).
-  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: address, DATA_DIR: settings.dataDir };
   const tokenFile = path.join(settings.dataDir, 'staff-token');
   if (!process.env.STAFF_TOKENS) {
     if (!existsSync(tokenFile))

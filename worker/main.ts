@@ -10,6 +10,9 @@ import { ensureSearchAttributes, runtimeSettings, temporalConnectConfig } from '
 import { createEmailNotifier, redactUrl } from '../activities/notifiers/email.js';
 import { createAckLinks } from '../activities/ack-links.js';
 import { createIncidentWorker } from './create.js';
+import { hostname } from 'node:os';
+import { openRecordStore, redactDbUrl } from '../store/db.js';
+import { createRecords } from '../store/records.js';
 
 const log = (msg: string) => console.log(`[worker] ${msg}`);
 
@@ -31,6 +34,9 @@ async function main() {
   const config = loadConfigOrExit(settings.configPath);
   Runtime.install({ logger: new DefaultLogger(settings.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
   const { namespace } = temporalConnectConfig();
+  const db = await openRecordStore(settings.databaseUrl, log);
+  log(`record store: ${redactDbUrl(settings.databaseUrl!)}`);
+  const records = createRecords(db);
   const connection = await connectWithRetry();
   const clientConnection = await Connection.connect(temporalConnectConfig().connectionOptions);
   await ensureSearchAttributes(clientConnection, namespace, log);
@@ -67,6 +73,9 @@ async function main() {
       env: process.env,
       incidents: { client, config, taskQueue: settings.taskQueue, publicBaseUrl: settings.publicBaseUrl },
       ackLinks,
+      records,
+      workerName: `${hostname()}:${process.pid}`,
+      log: (m, fields) => log(fields ? `${m} ${JSON.stringify(fields)}` : m),
     },
   });
   const stop = () => {
@@ -89,6 +98,7 @@ async function main() {
   email.close();
   await clientConnection.close();
   await connection.close();
+  await db.end();
   log('stopped');
 }
 

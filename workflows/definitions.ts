@@ -4,7 +4,14 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { Detection, IncidentState, IncidentView, Recovery, StatusState } from '../domain/incident.js';
+import type {
+  Detection,
+  IncidentState,
+  IncidentView,
+  Recovery,
+  StatusState,
+  UpdateResult,
+} from '../domain/incident.js';
 
 export const incidentServiceKey = defineSearchAttributeKey('IncidentService', SearchAttributeType.KEYWORD);
 export const incidentSeverityKey = defineSearchAttributeKey('IncidentSeverity', SearchAttributeType.KEYWORD);
@@ -22,21 +29,34 @@ export interface ReportResult {
   /** false when the report joined an incident that was already open. */
   opened: boolean;
   state: IncidentState;
+  /** The sequence of the timeline event the report recorded (0 when it was only counted). */
+  seq?: number;
 }
 
 export interface StaffAction {
   actor: string;
+  /** The incident the caller means; a newer incident of the same service refuses the action. */
+  incidentId?: string;
 }
+
+/** Longest note the workflow accepts (characters). */
+export const maxNoteLength = 10_000;
+
+/**
+ * What staff updates answer. Histories recorded before the record store answer the whole view;
+ * current runs answer `{ id, state, seq }` (every update result is kept in history).
+ */
+export type StaffUpdateResult = UpdateResult | IncidentView;
 
 export const viewQuery = defineQuery<IncidentView>('view');
 export const reportUpdate = defineUpdate<ReportResult, [Detection]>('report');
 /** Something that reported the problem recovered (a monitor's check, an external alert resolved). */
-export const recoveredUpdate = defineUpdate<IncidentView, [Recovery]>('recovered');
-export const acknowledgeUpdate = defineUpdate<IncidentView, [StaffAction]>('acknowledge');
-export const resolveUpdate = defineUpdate<IncidentView, [StaffAction & { note?: string }]>('resolve');
-export const noteUpdate = defineUpdate<IncidentView, [StaffAction & { text: string }]>('note');
+export const recoveredUpdate = defineUpdate<StaffUpdateResult, [Recovery]>('recovered');
+export const acknowledgeUpdate = defineUpdate<StaffUpdateResult, [StaffAction]>('acknowledge');
+export const resolveUpdate = defineUpdate<StaffUpdateResult, [StaffAction & { note?: string }]>('resolve');
+export const noteUpdate = defineUpdate<StaffUpdateResult, [StaffAction & { text: string }]>('note');
 export const publishStatusUpdate = defineUpdate<
-  IncidentView,
+  StaffUpdateResult,
   [StaffAction & { state: StatusState; message?: string }]
 >('publishStatus');
 

@@ -15,6 +15,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
+  continueAsNew,
 } from '@temporalio/workflow';
 import type { Activities, CheckResult } from '../activities/index.js';
 import type { OutgoingMail } from '../activities/notifiers/email.js';
@@ -22,15 +23,20 @@ import { deliveryWorkflow } from './delivery.js';
 import { ackTimeoutRecipients, nextStep, waitAfter } from '../domain/escalation.js';
 import type {
   Detection,
+  InflightPage,
   IncidentInput,
+  IncidentResume,
+  IncidentSnapshot,
   IncidentState,
   IncidentView,
   PageRecord,
   Recipient,
   Recovery,
   StatusState,
+  StoredEvent,
   TimelineEvent,
   TimelineKind,
+  UpdateResult,
 } from '../domain/incident.js';
 import { closedStates, statusStates } from '../domain/incident.js';
 import { formatDuration } from '../domain/duration.js';
@@ -42,6 +48,7 @@ import {
   incidentServiceKey,
   incidentSeverityKey,
   incidentStateKey,
+  maxNoteLength,
   noteUpdate,
   publishStatusUpdate,
   rejection,
@@ -89,6 +96,25 @@ const chat = proxyActivities<Activities>({
   },
 });
 
+/** Record writes retry until the store answers; nothing waits for them but the close. */
+const store = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+});
+
+/**
+ * A run of one incident continues-as-new before its history reaches either bound (Temporal's hard
+ * limits are 51,200 events and 50 MB; one update costs about 3 events).
+ */
+export const historyBound = { events: 10_000, bytes: 10 * 1024 * 1024 };
+/** Joined reports listed in the timeline per source; later ones are only counted (the store has all). */
+const listedReportsPerSource = 20;
+const maxSeenEvents = 5_000;
+const maxPagedInView = 50;
+/** Events in one store write, and their rough size. */
+const batchEvents = 500;
+const batchBytes = 256 * 1024;
+
 const mail = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   // A page keeps being retried with backoff for a while; escalation never waits for it.
@@ -98,14 +124,17 @@ const mail = proxyActivities<Activities>({
 
 export async function incidentWorkflow(input: IncidentInput): Promise<IncidentView> {
   const info = workflowInfo();
-  const id = incidentId(input.service.id, info.runId);
+  const resume = input.resume;
+  /** The record lives in the store; this run keeps decision state only. Older histories: the view. */
+  const useStore = patched('record-store');
+  const id = incidentId(input.service.id, info.firstExecutionRunId ?? info.runId);
   const now = () => new Date().toISOString();
   const links = {
     incidentUrl: `${input.publicBaseUrl ?? 'http://localhost:3000'}/api/incidents/${id}`,
     consoleUrl: `${input.publicBaseUrl ?? 'http://localhost:3000'}/console/incidents/${id}`,
   };
 
-  const view: IncidentView = {
+  const view: IncidentView = resume?.view ?? {
     id,
     workflowId: info.workflowId,
     service: input.service,
@@ -121,30 +150,159 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     status: [],
     timeline: [],
   };
-  const seenEvents = new Set<string>([input.detection.eventId]);
+  const seenEvents = new Set<string>(resume?.seenEvents ?? [input.detection.eventId]);
+  const remember = (eventId: string) => {
+    seenEvents.add(eventId);
+    if (useStore && seenEvents.size > maxSeenEvents) {
+      // Bounded: the oldest ids go (never the opening one); a redelivery that old is recorded twice at worst.
+      for (const e of seenEvents) {
+        if (e !== input.detection.eventId) {
+          seenEvents.delete(e);
+          break;
+        }
+      }
+    }
+  };
   /** Whether anything automatic (a check, an alert) ever reported this incident: then it can auto-resolve. */
-  let hadKeys = view.openKeys.length > 0;
+  let hadKeys = resume?.hadKeys ?? view.openKeys.length > 0;
   const countCustomer = (d: Detection) => {
     if (d.source !== 'customer') return;
     view.customerReports = (view.customerReports ?? 0) + 1;
     view.firstCustomerReportAt ??= now();
   };
-  countCustomer(input.detection);
+  if (!resume) countCustomer(input.detection);
   /** Chat webhooks and the communication deadline came later; older histories replay without them. */
-  let chatEnabled = false;
-  let chatSeq = 0;
-  let acknowledger: Recipient | undefined;
-  let ackSeq = 0;
-  let sendSeq = 0;
+  let chatEnabled = resume?.chatEnabled ?? false;
+  let chatSeq = resume?.chatSeq ?? 0;
+  let acknowledger: Recipient | undefined = resume?.acknowledger;
+  let ackSeq = resume?.ackSeq ?? 0;
+  let sendSeq = resume?.sendSeq ?? 0;
   const pending: Promise<unknown>[] = [];
   const resolvedNotices: OutgoingMail[] = [];
 
-  const record = (kind: TimelineKind, actor: string, detail: string) => {
-    const event: TimelineEvent = { at: now(), actor, kind, detail };
-    view.timeline.push(event);
+  // ---- the record (store mode) ------------------------------------------------------------------
+  let seq = resume?.seq ?? 0;
+  let version = resume?.version ?? 0;
+  const outbox: StoredEvent[] = [...(resume?.outbox ?? [])];
+  let dirty = true;
+  let flushing = false;
+  let statusCount = resume?.statusCount ?? view.status.length;
+  let pagedCount = resume?.pagedCount ?? view.paged.length;
+  const pagedRecipients = new Map<string, Recipient>((resume?.pagedRecipients ?? []).map((r) => [r.id, r]));
+  const inflight = new Map<string, InflightPage>();
+  /** Kinds the mails and the resolved notice read back (first of each; the last few recovery checks). */
+  const keptKinds: TimelineKind[] = ['detected', 'verified', 'acknowledged', 'resolve-requested', 'resolved'];
+  const touch = () => {
+    dirty = true;
   };
+
+  const record = (kind: TimelineKind, actor: string, detail: string, extra: Partial<StoredEvent> = {}) => {
+    const event: TimelineEvent = { at: now(), actor, kind, detail };
+    if (!useStore) {
+      view.timeline.push(event);
+      return 0;
+    }
+    const s = ++seq;
+    outbox.push({ ...event, seq: s, ...extra });
+    dirty = true;
+    if (kind === 'recovery-check') {
+      view.timeline.push(event);
+      const checks = view.timeline.filter((e) => e.kind === 'recovery-check');
+      if (checks.length > 5) view.timeline.splice(view.timeline.indexOf(checks[0]!), 1);
+    } else if (keptKinds.includes(kind) && !view.timeline.some((e) => e.kind === kind)) {
+      view.timeline.push(event);
+    }
+    return s;
+  };
+  const snapshot = (): IncidentSnapshot => {
+    const { timeline: _t, paged: _p, status, ...rest } = view;
+    return {
+      ...rest,
+      statusCount,
+      pagedCount,
+      ...(status.length ? { lastStatus: status[status.length - 1] } : {}),
+    };
+  };
+  const answer = (s: number): IncidentView | UpdateResult => {
+    // Small on purpose: every update result is kept in history.
+    if (!useStore) return view;
+    return { id, state: view.state, seq: s };
+  };
+  /** Writes the outbox to the store, a batch at a time, retrying until the store answers. */
+  async function flusher() {
+    for (;;) {
+      await condition(() => outbox.length > 0 || dirty);
+      const batch: StoredEvent[] = [];
+      let bytes = 0;
+      while (batch.length < outbox.length && batch.length < batchEvents && bytes < batchBytes) {
+        const e = outbox[batch.length]!;
+        bytes += e.detail.length + 200;
+        batch.push(e);
+      }
+      dirty = false;
+      version++;
+      flushing = true;
+      try {
+        await store.recordIncident({
+          incident: snapshot(),
+          runId: workflowInfo().runId,
+          version,
+          events: batch,
+        });
+      } finally {
+        flushing = false;
+      }
+      outbox.splice(0, batch.length);
+    }
+  }
+  /** Everything recorded so far is in the store. */
+  const drained = () => !useStore || (outbox.length === 0 && !dirty && !flushing);
+  if (useStore) void flusher();
+
+  const historyTooLong = () => {
+    if (!useStore) return false;
+    const i = workflowInfo();
+    return i.historyLength >= historyBound.events || (i.historySize ?? 0) >= historyBound.bytes;
+  };
+  const outboxBytes = () => outbox.reduce((n, e) => n + e.detail.length + 200, 0);
+  /** Continue-as-new where it is safe: only between decisions, and with a small outbox to carry. */
+  const shouldContinue = () =>
+    historyTooLong() &&
+    (view.state === 'triggered' || view.state === 'acknowledged') &&
+    outboxBytes() < 512 * 1024;
+  let ackDeadline: number | undefined = resume?.ackDeadlineAt ? Date.parse(resume.ackDeadlineAt) : undefined;
+  let comms: { index: number; dueAt: string } | undefined = resume?.comms;
+
+  async function continueNow(): Promise<never> {
+    await condition(allHandlersFinished);
+    const next: IncidentResume = {
+      view: { ...view, runs: (view.runs ?? 1) + 1 },
+      seq,
+      version,
+      seenEvents: [...seenEvents],
+      hadKeys,
+      ...(acknowledger ? { acknowledger } : {}),
+      ackSeq,
+      sendSeq,
+      chatSeq,
+      chatEnabled,
+      ...(view.state === 'acknowledged' && ackDeadline
+        ? { ackDeadlineAt: new Date(ackDeadline).toISOString() }
+        : {}),
+      ...(comms ? { comms } : {}),
+      pagedRecipients: [...pagedRecipients.values()],
+      statusCount,
+      pagedCount,
+      outbox: [...outbox],
+      inflight: [...inflight.values()],
+      runs: (view.runs ?? 1) + 1,
+    };
+    return continueAsNew<typeof incidentWorkflow>({ ...input, resume: next });
+  }
+
   const setState = (state: IncidentState) => {
     view.state = state;
+    touch();
     upsertSearchAttributes([{ key: incidentStateKey, value: state }]);
   };
   const isClosed = () => closedStates.includes(view.state);
@@ -152,18 +310,25 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     if (isClosed())
       throw ApplicationFailure.nonRetryable(`incident ${id} is already ${view.state}`, rejection.closed);
   };
+  /** Staff address an incident by id; the workflow id may meanwhile run a newer incident of the service. */
+  const rejectIfOther = (a: StaffAction) => {
+    if (a.incidentId && a.incidentId !== id)
+      throw ApplicationFailure.nonRetryable(`incident ${a.incidentId} is already closed`, rejection.closed);
+    rejectIfClosed();
+  };
 
   upsertSearchAttributes([
     { key: incidentServiceKey, value: input.service.id },
     { key: incidentSeverityKey, value: input.severity },
     { key: incidentStateKey, value: view.state },
   ]);
-  record(
-    'detected',
-    input.detection.actor,
-    `${input.detection.source === 'api' ? 'declared' : 'detected'} (${input.severity}): ${input.detection.reason}` +
-      (input.detection.contact ? ` (contact: ${input.detection.contact})` : ''),
-  );
+  if (!resume)
+    record(
+      'detected',
+      input.detection.actor,
+      `${input.detection.source === 'api' ? 'declared' : 'detected'} (${input.severity}): ${input.detection.reason}` +
+        (input.detection.contact ? ` (contact: ${input.detection.contact})` : ''),
+    );
 
   // ---- handlers -------------------------------------------------------------------------------
   setHandler(viewQuery, () => view);
@@ -173,7 +338,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     (d: Detection) => {
       if (seenEvents.has(d.eventId))
         return { id, opened: d.eventId === input.detection.eventId, state: view.state };
-      seenEvents.add(d.eventId);
+      remember(d.eventId);
       countCustomer(d);
       if (d.key && !view.openKeys.includes(d.key)) {
         view.openKeys.push(d.key);
@@ -181,12 +346,37 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       }
       const via =
         d.fromService && d.fromService !== input.service.id ? ` from dependent service ${d.fromService}` : '';
-      record(
-        'joined',
-        d.actor,
-        `another report joined this incident (${d.source}${via}): ${d.reason}${d.contact ? ` (contact: ${d.contact})` : ''}`,
-      );
-      return { id, opened: false, state: view.state };
+      let listed = true;
+      if (useStore) {
+        record('joined', d.actor, `report from ${d.source}`, {
+          hidden: true,
+          report: {
+            source: d.source,
+            actor: d.actor,
+            reason: d.reason,
+            ...(d.contact ? { contact: d.contact } : {}),
+            ...(d.fromService ? { fromService: d.fromService } : {}),
+          },
+        });
+        const counts = (view.reportCounts ??= {});
+        const n = (counts[d.source] = (counts[d.source] ?? 0) + 1);
+        touch();
+        listed = n <= listedReportsPerSource;
+        if (n === listedReportsPerSource + 1)
+          record(
+            'joined',
+            'system',
+            `more ${d.source} reports keep joining; from now on they are counted (the record keeps each one)`,
+          );
+      }
+      const seqNo = listed
+        ? record(
+            'joined',
+            d.actor,
+            `another report joined this incident (${d.source}${via}): ${d.reason}${d.contact ? ` (contact: ${d.contact})` : ''}`,
+          )
+        : 0;
+      return { id, opened: false, state: view.state, ...(useStore ? { seq: seqNo } : {}) };
     },
     { validator: (_d: Detection) => rejectIfClosed() },
   );
@@ -194,16 +384,16 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   setHandler(
     recoveredUpdate,
     (r: Recovery) => {
-      if (seenEvents.has(r.eventId)) return view;
-      seenEvents.add(r.eventId);
+      if (seenEvents.has(r.eventId)) return answer(0);
+      remember(r.eventId);
       view.openKeys = view.openKeys.filter((k) => k !== r.key);
-      record('recovered', r.actor, `${r.key} recovered: ${r.detail}`);
+      const s = record('recovered', r.actor, `${r.key} recovered: ${r.detail}`);
       if (hadKeys && view.openKeys.length === 0 && !isClosed() && view.state !== 'verifying') {
         // Everything that reported the problem has recovered, and each recovery was proven by its
         // source (the monitor's passes in a row, the alerting tool's resolve).
         resolve(`every failing check and alert recovered (last: ${r.key}: ${r.detail})`);
       }
-      return view;
+      return answer(s);
     },
     { validator: (_r: Recovery) => rejectIfClosed() },
   );
@@ -211,32 +401,36 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   setHandler(
     acknowledgeUpdate,
     ({ actor }) => {
-      if (view.state === 'resolving') return view;
+      if (view.state === 'resolving') return answer(0);
       if (view.state === 'acknowledged') {
         ackSeq++;
-        record('acknowledged', actor, `acknowledged again by ${actor}; acknowledgement timeout restarts`);
-        return view;
+        const again = record(
+          'acknowledged',
+          actor,
+          `acknowledged again by ${actor}; acknowledgement timeout restarts`,
+        );
+        return answer(again);
       }
       ackSeq++;
       acknowledger = lookupRecipient(actor);
       view.acknowledgedAt = now();
       view.acknowledgedBy = actor;
       view.nextEscalationAt = undefined;
-      record('acknowledged', actor, `acknowledged by ${actor}; escalation stopped`);
+      const s = record('acknowledged', actor, `acknowledged by ${actor}; escalation stopped`);
       notifyChat('acknowledged', `${input.service.name}: acknowledged by ${actor}`, 'Escalation stopped.');
       if (view.state !== 'verifying') setState('acknowledged');
-      return view;
+      return answer(s);
     },
-    { validator: (_a: StaffAction) => rejectIfClosed() },
+    { validator: (a: StaffAction) => rejectIfOther(a) },
   );
 
   setHandler(
     resolveUpdate,
     ({ actor, note }) => {
-      if (view.state === 'resolving') return view;
+      if (view.state === 'resolving') return answer(0);
       view.resolveRequestedAt = now();
       view.nextEscalationAt = undefined;
-      record(
+      const s = record(
         'resolve-requested',
         actor,
         `${actor} says it is resolved${note ? `: ${note}` : ''}; ` +
@@ -246,34 +440,31 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       );
       if (!acknowledger) acknowledger = lookupRecipient(actor);
       setState('resolving');
-      return view;
+      return answer(s);
     },
-    { validator: (_a: StaffAction) => rejectIfClosed() },
+    { validator: (a: StaffAction) => rejectIfOther(a) },
   );
 
-  setHandler(
-    noteUpdate,
-    ({ actor, text }) => {
-      record('note', actor, text);
-      return view;
+  setHandler(noteUpdate, ({ actor, text }) => answer(record('note', actor, text)), {
+    validator: (a) => {
+      if (useStore) rejectIfOther(a);
+      if (typeof a.text !== 'string' || a.text.trim() === '')
+        throw ApplicationFailure.nonRetryable('text: a note needs some text', rejection.invalid);
+      if (useStore && a.text.length > maxNoteLength)
+        throw ApplicationFailure.nonRetryable(
+          `text: a note is at most ${maxNoteLength} characters`,
+          rejection.invalid,
+        );
     },
-    {
-      validator: ({ text }) => {
-        if (typeof text !== 'string' || text.trim() === '')
-          throw ApplicationFailure.nonRetryable('text: a note needs some text', rejection.invalid);
-      },
-    },
-  );
+  });
 
   setHandler(
     publishStatusUpdate,
-    ({ actor, state, message }) => {
-      publishStatus(state, actor, message);
-      return view;
-    },
+    ({ actor, state, message }) => answer(publishStatus(state, actor, message)),
     {
-      validator: ({ state }) => {
-        rejectIfClosed();
+      validator: (a) => {
+        const { state } = a;
+        rejectIfOther(a);
         if (!statusStates.includes(state))
           throw ApplicationFailure.nonRetryable(
             `state: must be one of ${statusStates.join(', ')}`,
@@ -292,7 +483,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     return input.owner.id === actor ? input.owner : undefined;
   }
 
-  function publishStatus(state: StatusState, author: string, message?: string) {
+  function publishStatus(state: StatusState, author: string, message?: string): number {
     const text =
       message ??
       statusMessage(state, {
@@ -301,10 +492,16 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
         // A customer's own words are not for the public page; staff write the cause when they know it.
         reason: input.detection.source === 'customer' ? '' : input.detection.reason,
       });
-    view.status.push({ at: now(), state, message: text, author });
+    const published = { at: now(), state, message: text, author };
+    if (useStore) view.status = [published];
+    else view.status.push(published);
+    statusCount++;
     view.statusDraft = undefined;
-    record('status', author, `status message published (${state}): ${text}`);
+    const s = record('status', author, `status message published (${state}): ${text}`, {
+      status: { state, message: text, author },
+    });
     notifyChat('status', `${input.service.component ?? input.service.name}: ${state}`, text);
+    return s;
   }
 
   function sendTracked(
@@ -323,12 +520,16 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       // The activity signs the one-click acknowledge link: the signing secret never enters history.
       ...(ackLink ? { ackLink: { incidentId: id, recipientId: to.id } } : {}),
     };
-    const sent = (attempt: number, duplicate: boolean) =>
+    const sent = (attempt: number, duplicate: boolean) => {
+      inflight.delete(message.idempotencyKey);
       record(
         'paged',
         'system',
         `${onSent} ${to.name} <${to.email}> by email${duplicate ? ' (already sent)' : ''}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
+        { attempt: { channel: 'email', recipientId: to.id, outcome: duplicate ? 'duplicate' : 'sent' } },
       );
+    };
+    if (useStore) inflight.set(message.idempotencyKey, { key, to, subject, text, onSent, ackLink });
     if (!patched('page-attempts-in-timeline')) {
       // Histories from before attempts were recorded: the activity retried on its own.
       pending.push(
@@ -358,8 +559,12 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
                 'system',
                 `attempt ${attempt} to email ${to.name} <${to.email}> failed: ${failureMessage(e)}; ` +
                   (giveUp ? 'giving up on this channel' : `retrying in ${formatDuration(delay)}`),
+                { attempt: { channel: 'email', recipientId: to.id, outcome: 'failed' } },
               );
-            if (giveUp) return;
+            if (giveUp) {
+              inflight.delete(message.idempotencyKey);
+              return;
+            }
             await sleep(delay);
             delay = Math.min(delay * 2, pageRetryMaxMs);
           }
@@ -422,9 +627,14 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       reason: input.detection.source === 'customer' ? '' : input.detection.reason,
     });
     const chain = input.communications ?? [];
-    for (let i = 0; ; i++) {
-      view.communicationDueAt = new Date(Date.now() + deadlineMs).toISOString();
-      const done = await condition(() => view.status.length > 0 || isClosed(), deadlineMs);
+    for (let i = comms?.index ?? 0; ; i++) {
+      // A resumed run waits out what is left of the deadline it was in.
+      const dueMs = comms ? Math.max(0, Date.parse(comms.dueAt) - Date.now()) : deadlineMs;
+      view.communicationDueAt = new Date(Date.now() + dueMs).toISOString();
+      if (useStore) comms = { index: i, dueAt: view.communicationDueAt };
+      touch();
+      const done = await condition(() => statusCount > 0 || isClosed(), dueMs);
+      if (useStore) comms = undefined;
       if (done) break;
       const who = chain[i];
       if (!who) break;
@@ -433,11 +643,23 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
         'system',
         `no public status message ${formatDuration(deadlineMs * (i + 1))} after verification; paging ${who.name} to publish or approve the draft`,
       );
-      view.paged.push({ at: now(), level: 0, cycle: 0, recipient: who, reason: 'escalation' });
+      addPage({ at: now(), level: 0, cycle: 0, recipient: who, reason: 'escalation' });
       const m = communicationsMail(view, view.statusDraft ?? '', deadlineMs, who, links);
       sendTracked(`comms-${i}`, who, m.subject, m.text, 'public communication overdue:');
     }
     view.communicationDueAt = undefined;
+    comms = undefined;
+    touch();
+  }
+
+  function addPage(p: PageRecord) {
+    pagedCount++;
+    pagedRecipients.set(p.recipient.id, p.recipient);
+    view.paged.push(p);
+    if (!useStore) return;
+    if (view.paged.length > maxPagedInView) view.paged.splice(0, view.paged.length - maxPagedInView);
+    const { at: _at, ...page } = p;
+    record('paged', 'system', `page to ${p.recipient.id} decided`, { page, hidden: true });
   }
 
   function page(stepIndex: number, reason: PageRecord['reason'], recipients: Recipient[]) {
@@ -445,7 +667,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     if (!step) return;
     const seq = ++sendSeq;
     for (const r of recipients) {
-      view.paged.push({ at: now(), level: step.level, cycle: step.cycle, recipient: r, reason });
+      addPage({ at: now(), level: step.level, cycle: step.cycle, recipient: r, reason });
       const m = pageMail(view, { level: step.level, cycle: step.cycle, reason }, r, links);
       const what = step.fallback
         ? 'final fallback:'
@@ -457,6 +679,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   function escalateTo(stepIndex: number, reason: PageRecord['reason']) {
     const step = input.plan[stepIndex]!;
     view.escalationStep = stepIndex;
+    touch();
     const who = step.recipients.map((r) => r.name).join(', ');
     if (reason !== 'initial')
       record(
@@ -484,7 +707,14 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
 
   // ---- verify ---------------------------------------------------------------------------------
   let confirmed = false;
-  if (input.detection.skipVerify) {
+  if (resume) {
+    // A continued run: verified long ago. Pages that were on their way carry on (same keys).
+    confirmed = true;
+    upsertSearchAttributes([{ key: incidentStateKey, value: view.state }]);
+    for (const p of resume.inflight) sendTracked(p.key, p.to, p.subject, p.text, p.onSent, p.ackLink);
+    if (comms && input.communicationDeadlineMs !== undefined)
+      pending.push(communicationDeadline(input.communicationDeadlineMs));
+  } else if (input.detection.skipVerify) {
     record('verified', input.detection.actor, 'verification skipped: the reporter vouches for the problem');
     confirmed = true;
   } else if (input.checks.length === 0) {
@@ -516,10 +746,13 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     view.closedAt = now();
     record('dismissed', 'system', 'the problem did not reproduce on verification; nobody was paged');
     await condition(allHandlersFinished);
+    await condition(drained);
     return view;
   }
-  view.verifiedAt = now();
-  if (patched('comms-deadline-and-chat')) {
+  if (!resume) view.verifiedAt = now();
+  if (resume) {
+    // Nothing to announce again.
+  } else if (patched('comms-deadline-and-chat')) {
     chatEnabled = true;
     notifyChat('opened', `${input.service.name} is down`, input.detection.reason);
     if (input.communicationDeadlineMs !== undefined)
@@ -527,8 +760,12 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   }
 
   // ---- notify + status --------------------------------------------------------------------------
-  if (input.autoPublish && view.state !== 'resolving') publishStatus('investigating', 'system');
-  if (view.state === 'verifying' && view.acknowledgedAt) {
+  if (resume) {
+    // Already notified.
+  } else if (input.autoPublish && view.state !== 'resolving') publishStatus('investigating', 'system');
+  if (resume) {
+    // The state it was in carries on below.
+  } else if (view.state === 'verifying' && view.acknowledgedAt) {
     // Acknowledged while verifying: the person is already on it, nobody else needs a page.
     setState('acknowledged');
   } else if (view.state === 'verifying') {
@@ -538,33 +775,56 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   }
 
   // ---- escalate / acknowledge / recover ---------------------------------------------------------
+  let resumedEscalationAt = resume && view.state === 'triggered' ? view.nextEscalationAt : undefined;
   while (!isClosed()) {
     if (hadKeys && view.openKeys.length === 0) {
       // Everything that reported it recovered while it was being verified.
       resolve('every failing check and alert recovered');
       break;
     }
+    if (shouldContinue()) await continueNow();
     if (view.state === 'triggered') {
-      const wait = waitAfter(input.plan, view.escalationStep);
+      let wait = waitAfter(input.plan, view.escalationStep);
+      if (resumedEscalationAt) {
+        wait = Math.max(0, Date.parse(resumedEscalationAt) - Date.now());
+        resumedEscalationAt = undefined;
+      }
       if (wait === undefined) {
         view.nextEscalationAt = undefined;
-        await condition(() => view.state !== 'triggered');
+        touch();
+        await condition(() => view.state !== 'triggered' || shouldContinue());
         continue;
       }
       view.nextEscalationAt = new Date(Date.now() + wait).toISOString();
-      const changed = await condition(() => view.state !== 'triggered', wait);
+      touch();
+      const changed = await condition(
+        () => view.state !== 'triggered' || shouldContinue(),
+        Math.max(1, wait),
+      );
+      if (changed && view.state === 'triggered') {
+        // Continue-as-new is due (the loop's top does it); the next run waits out the rest.
+        resumedEscalationAt = view.nextEscalationAt;
+        continue;
+      }
       if (!changed) {
         const next = nextStep(input.plan, view.escalationStep);
         if (next.kind === 'notify') escalateTo(next.stepIndex, 'escalation');
         else view.nextEscalationAt = undefined;
+        touch();
       }
     } else if (view.state === 'acknowledged') {
-      const seq = ackSeq;
+      const seqAtStart = ackSeq;
+      ackDeadline ??= Date.now() + input.acknowledgementTimeoutMs;
       const changed = await condition(
-        () => view.state !== 'acknowledged' || ackSeq !== seq,
-        input.acknowledgementTimeoutMs,
+        () => view.state !== 'acknowledged' || ackSeq !== seqAtStart || shouldContinue(),
+        Math.max(1, ackDeadline - Date.now()),
       );
-      if (!changed) acknowledgementExpired();
+      if (!changed) {
+        ackDeadline = undefined;
+        acknowledgementExpired();
+      } else if (view.state !== 'acknowledged' || ackSeq !== seqAtStart) {
+        ackDeadline = undefined;
+      }
     } else if (view.state === 'resolving') {
       await awaitRecovery();
     }
@@ -586,7 +846,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
 
   async function awaitRecovery() {
     const requestedAt = Date.now();
-    if (input.autoPublish || view.status.length > 0) publishStatus('monitoring', 'system');
+    if (input.autoPublish || statusCount > 0) publishStatus('monitoring', 'system');
     if (input.checks.length === 0) {
       resolve('no probe configured; resolved on the responder’s word');
       return;
@@ -633,15 +893,18 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     view.resolvedAt = now();
     view.closedAt = view.resolvedAt;
     view.nextEscalationAt = undefined;
+    touch();
     record('resolved', 'probe', detail);
     notifyChat('resolved', `${input.service.name} is resolved`, detail);
-    if (input.autoPublish || view.status.length > 0) publishStatus('resolved', 'system');
+    if (input.autoPublish || statusCount > 0) publishStatus('resolved', 'system');
     if (input.notifyResolved) {
       const handOff = patched('resolved-notice-delivery');
       const seen = new Set<string>();
-      for (const p of view.paged) {
-        if (seen.has(p.recipient.id)) continue;
-        seen.add(p.recipient.id);
+      const everyone = useStore ? [...pagedRecipients.values()] : view.paged.map((p) => p.recipient);
+      for (const recipient of everyone) {
+        if (seen.has(recipient.id)) continue;
+        seen.add(recipient.id);
+        const p = { recipient };
         const m = resolvedMail(view, p.recipient, links);
         if (handOff)
           resolvedNotices.push({
@@ -677,11 +940,13 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     await Promise.allSettled(pending);
   }
   record('postmortem', 'system', `postmortem draft scheduled for ${input.owner.name}`);
+  // The postmortem reads the record from the store: everything must be there first.
+  await condition(drained);
   await startChild(postmortemWorkflow, {
     workflowId: `postmortem-${id}`,
     args: [
       {
-        view: structuredCloneView(view),
+        ...(useStore ? { incidentId: id } : { view: structuredCloneView(view) }),
         owner: input.owner,
         dueDays: input.postmortemDueDays,
         publicBaseUrl: input.publicBaseUrl,

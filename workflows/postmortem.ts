@@ -12,6 +12,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -70,8 +71,16 @@ const { sendEmail } = proxyActivities<Activities>({
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 
+const records = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
 export interface PostmortemInput {
-  view: IncidentView;
+  /** Histories from before the record store: the incident's whole view. */
+  view?: IncidentView;
+  /** The incident, read from the record store (a bounded digest of its timeline). */
+  incidentId?: string;
   owner: Recipient;
   /** Calendar days after resolution (in the service's time zone) that the postmortem is due. */
   dueDays: number;
@@ -135,7 +144,11 @@ function planFromPages(view: IncidentView): EscalationStep[] {
 
 export async function postmortemWorkflow(input: PostmortemInput): Promise<PostmortemResult> {
   const info = workflowInfo();
-  const { view, owner } = input;
+  const { owner } = input;
+  const view: IncidentView =
+    input.view ?? (await records.loadIncidentDigest({ incidentId: input.incidentId ?? '' }));
+  /** The postmortem's own record goes to the store (older histories replay without it). */
+  const useStore = patched('postmortem-record');
   const settings: PostmortemSettings = { ...defaultPostmortemSettings, ...input.settings };
   const timeZone = view.service.timezone || 'Europe/Oslo';
   const resume = input.resume;
@@ -244,12 +257,36 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
 
   setHandler(postmortemQuery, viewNow);
 
+  /** Writes the postmortem as it stands to the store (after each change; retried until it answers). */
+  const save = () => {
+    if (!useStore) return;
+    const v = viewNow();
+    pending.push(
+      records.recordPostmortem({
+        incidentId: v.incidentId,
+        workflowId: v.workflowId,
+        service: v.service.id,
+        severity: v.severity,
+        state: v.state,
+        ownerId: owner.id,
+        dueDate: v.dueDate,
+        overdueAt: v.overdueAt,
+        ...(v.completedAt ? { completedAt: v.completedAt } : {}),
+        ...(v.url ? { url: v.url } : {}),
+        markdown: v.markdown,
+        view: v as unknown as Record<string, unknown>,
+        followUps: v.followUps,
+      }),
+    );
+  };
+
   setHandler(
     completePostmortemUpdate,
     ({ actor, url }: CompleteRequest) => {
       completed = { at: new Date().toISOString(), by: actor, url };
       revision++;
       upsertMemo({ ...memo() });
+      save();
       return viewNow();
     },
     {
@@ -278,6 +315,7 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
       };
       followUps.push(task);
       revision++;
+      save();
       return task;
     },
     {
@@ -333,10 +371,13 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
       sends.push(send({ to: others, ...invite }, 'invite', 'the invitation'));
     }
     await Promise.all(sends);
+    save();
   }
 
   if (!resume) {
     await draftAndInvite();
+  } else {
+    save();
   }
 
   // ---- reminders, overdue, follow-ups --------------------------------------------------------------
@@ -364,6 +405,7 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
         const m = postmortemOverdueMail(view, owner, r, dueDate, remindersSent, links);
         void send({ to: [r], ...m }, `overdue/${r.id}`, `the overdue notice to ${r.id}`);
       }
+      save();
     }
     for (const f of dueFollowUps()) {
       if (now < followUpAtMs(f)) continue;

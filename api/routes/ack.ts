@@ -160,7 +160,8 @@ export const ackRoutes: FastifyPluginAsyncTypebox<AckRouteOptions> = async (app,
     if (!verdict.ok) return respond(req, reply, lang, verdict);
     let view: IncidentView;
     try {
-      view = await o.incidents.acknowledge(verdict.claims.incidentId, verdict.claims.recipientId);
+      const r = await o.incidents.acknowledge(verdict.claims.incidentId, verdict.claims.recipientId);
+      view = { ...verdict.view, state: r.state };
     } catch (e) {
       if (!(e instanceof HttpError) || e.statusCode !== 409) throw e;
       return respond(req, reply, lang, { ok: false, status: 409, heading: t.closedHeading, text: e.message });

@@ -18,11 +18,14 @@ import { assets, page } from '../html/layout.js';
 import { acceptForms, htmlErrors, sendHtml } from '../html/respond.js';
 import { shortDuration, showTime } from '../html/time.js';
 import type { Sessions, StaffSession } from '../plugins/session.js';
+import type { PostmortemService } from '../postmortem-service.js';
 
 export interface ConsoleOptions {
   incidents: IncidentService;
   config: Config;
   sessions: Sessions;
+  /** The postmortem page (from the record store); unset → no such page. */
+  postmortems?: Pick<PostmortemService, 'get'>;
 }
 
 declare module 'fastify' {
@@ -236,7 +239,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     const nextStatus: StatusState =
       statusStates.find((s) => !v.status.some((m) => m.state === s)) ?? 'monitoring';
     const actions = closed
-      ? html`<p class="banner info">This incident is ${v.state}; nothing more can be done here.</p>`
+      ? html`<p class="banner info">This incident is ${v.state}; nothing more can be done here.</p>
+          ${v.state === 'resolved' && o.postmortems ? html`<p><a href="${base}/postmortem">The postmortem</a></p>` : ''}`
       : html`<section class="actions" aria-label="Actions">
           ${
             v.state === 'resolving'
@@ -404,6 +408,37 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       const done = req.query.done as Done | undefined;
       const flash = done && done in doneMessages ? { ok: true, text: doneMessages[done] } : undefined;
       return sendHtml(reply, 200, incidentPage(req, view, flash));
+    },
+  );
+
+  app.get(
+    '/console/incidents/:id/postmortem',
+    { config: { staffRateLimit: true }, preHandler: authenticate, schema: { hide: true, params: Params } },
+    async (req, reply) => {
+      noStore(reply);
+      if (!o.postmortems) throw new HttpError(404, 'not_found', 'postmortems are not served here');
+      const pm = await o.postmortems.get(req.params.id);
+      const body = html`<p><a href="/console/incidents/${pm.incidentId}">← the incident</a></p>
+        <h1>Postmortem: ${pm.service.name}</h1>
+        <dl class="facts">
+          <dt>State</dt>
+          <dd id="pm-state">${pm.state}</dd>
+          <dt>Owner</dt>
+          <dd>${pm.owner.name}</dd>
+          <dt>Due</dt>
+          <dd>${pm.dueDate}</dd>
+          <dt>Meeting</dt>
+          <dd>${when(pm.meeting.start)}</dd>
+          ${
+            pm.url
+              ? html`<dt>Document</dt>
+                  <dd><a href="${pm.url}">${pm.url}</a></dd>`
+              : ''
+          }
+        </dl>
+        <h2>Draft</h2>
+        <pre class="postmortem" id="pm-markdown">${pm.markdown}</pre>`;
+      return sendHtml(reply, 200, shell(req, `Postmortem: ${pm.service.name}`, body, []));
     },
   );
 

@@ -263,9 +263,12 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{
     for (let attempt = 0; ; attempt++) {
       const target = await call(`service "${serviceId}"`, () => rootIncidentService(opts, serviceId));
       try {
-        return await call(`service "${target}"`, () =>
+        const r = await call(`service "${target}"`, () =>
           reportIncident(opts, target, { ...d, fromService: target !== serviceId ? serviceId : undefined }),
         );
+        // Read-your-writes: what the sender reads next already has this report.
+        await o.incidents.settle(r.id, r.seq ?? (r.opened ? 1 : 0));
+        return r;
       } catch (e) {
         if (!(e instanceof HttpError && e.code === 'incident_closed')) throw e;
         const delay = delays[attempt];
@@ -298,7 +301,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{
   ): Promise<string | undefined> {
     const view = await holding(serviceId, r.key);
     if (!view) return undefined;
-    await call(`service "${view.service.id}"`, () => reportRecovery(opts, view.service.id, r));
+    const done = await call(`service "${view.service.id}"`, () => reportRecovery(opts, view.service.id, r));
+    await o.incidents.settle(view.id, done?.seq);
     return view.id;
   }
 
@@ -308,11 +312,13 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{
     const parsed = parseIncidentId(view.id)!;
     try {
       // The event id as update id: a redelivered acknowledge is recorded once.
-      await call(`incident "${view.id}"`, () =>
+      // The latest run (a long incident continues-as-new); the incident id guards against a newer one.
+      const r = await call(`incident "${view.id}"`, () =>
         client.workflow
-          .getHandle(parsed.workflowId, parsed.runId)
-          .executeUpdate(acknowledgeUpdate, { args: [{ actor }], updateId: eventId }),
+          .getHandle(parsed.workflowId)
+          .executeUpdate(acknowledgeUpdate, { args: [{ actor, incidentId: view.id }], updateId: eventId }),
       );
+      await o.incidents.settle(view.id, 'seq' in r ? r.seq : 0);
     } catch (e) {
       if (e instanceof HttpError && (e.statusCode === 404 || e.statusCode === 409)) return undefined;
       throw e;

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { Config } from '../../domain/config-schema.js';
 import { incidentStates, statusStates } from '../../domain/incident.js';
 import type { IncidentService } from '../incident-service.js';
+import { maxNoteLength } from '../../workflows/definitions.js';
 
 const ErrorBody = Type.Object({
   statusCode: Type.Integer(),
@@ -14,6 +15,15 @@ const ErrorBody = Type.Object({
 const View = Type.Object(
   { id: Type.String(), state: Type.String() },
   { additionalProperties: true, description: 'IncidentView' },
+);
+/** What every staff action answers: small, so it stays small however many there are. */
+const Ack = Type.Object(
+  {
+    id: Type.String(),
+    state: Type.String(),
+    seq: Type.Integer({ description: 'sequence of the timeline event it recorded (0: none)' }),
+  },
+  { additionalProperties: false },
 );
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 120 }) });
 const Severity = Type.Union([Type.Literal('P0'), Type.Literal('P1'), Type.Literal('P2'), Type.Literal('P3')]);
@@ -57,7 +67,7 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
       return reply
         .status(r.opened ? 201 : 200)
         .header('location', `/api/incidents/${r.id}`)
-        .send({ opened: r.opened, incident: r.view });
+        .send({ opened: r.opened, incident: r.view! });
     },
   );
 
@@ -67,7 +77,7 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
       preHandler: app.staff,
       schema: {
         tags: ['incidents'],
-        summary: 'Open and recent incidents (from Temporal visibility)',
+        summary: 'Incidents, newest first, from the record store (filters, text search, paging)',
         security: [{ bearer: [] }],
         querystring: Type.Object(
           {
@@ -75,7 +85,13 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
             severity: Type.Optional(Severity),
             state: Type.Optional(Type.Union(incidentStates.map((s) => Type.Literal(s)))),
             open: Type.Optional(Type.Boolean()),
+            q: Type.Optional(
+              Type.String({ minLength: 1, maxLength: 200, description: 'words in the reason or the notes' }),
+            ),
+            from: Type.Optional(Type.String({ format: 'date-time', description: 'opened at or after' })),
+            to: Type.Optional(Type.String({ format: 'date-time', description: 'opened before' })),
             limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+            offset: Type.Integer({ minimum: 0, maximum: 100_000, default: 0 }),
           },
           { additionalProperties: false },
         ),
@@ -106,7 +122,7 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
         tags: ['incidents'],
         summary: 'Acknowledge: stops escalation',
         params: Params,
-        response: { 200: View, ...errors },
+        response: { 200: Ack, ...errors },
       },
     },
     async (req) => o.incidents.acknowledge(req.params.id, req.actor!),
@@ -125,7 +141,7 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
           { note: Type.Optional(Type.String({ maxLength: 2000 })) },
           { additionalProperties: false },
         ),
-        response: { 200: View, ...errors },
+        response: { 200: Ack, ...errors },
       },
       // `curl -X POST …/resolve` with no body at all is a resolve without a note.
       preValidation: async (req: { body: unknown }) => {
@@ -144,10 +160,10 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
         tags: ['incidents'],
         params: Params,
         body: Type.Object(
-          { text: Type.String({ minLength: 1, maxLength: 5000 }) },
+          { text: Type.String({ minLength: 1, maxLength: maxNoteLength }) },
           { additionalProperties: false },
         ),
-        response: { 200: View, ...errors },
+        response: { 200: Ack, ...errors },
       },
     },
     async (req) => o.incidents.note(req.params.id, req.actor!, req.body.text),
@@ -169,7 +185,7 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
           },
           { additionalProperties: false },
         ),
-        response: { 200: View, ...errors },
+        response: { 200: Ack, ...errors },
       },
     },
     async (req) => o.incidents.publishStatus(req.params.id, req.actor!, req.body.state, req.body.message),

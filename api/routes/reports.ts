@@ -109,6 +109,7 @@ export function createReportIntake(o: {
         contact: contact || undefined,
         // The same report submitted twice within a minute is one report.
         eventId: `customer:${digest}:${Math.floor(now() / 60_000)}`,
+        withoutView: true,
       });
       return { kind: 'accepted', service: service.id, incidentId: declared.id };
     },

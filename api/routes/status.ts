@@ -33,7 +33,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ board: StatusBoardReader 
         response: {
           200: Type.Object({
             generatedAt: Type.String(),
-            stale: Type.Boolean({ description: 'Temporal was unreachable: the last status read' }),
+            stale: Type.Boolean({ description: 'the record store was unreachable: the last status read' }),
             historyDays: Type.Integer(),
             components: Type.Array(
               Type.Object({

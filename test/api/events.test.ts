@@ -334,6 +334,7 @@ describe('inbound events under a burst (no Temporal: a stub that holds every cal
     const incidents = {
       temporal: { client, config, taskQueue: 'q', publicBaseUrl: 'http://x' },
       call: <T>(_what: string, fn: () => Promise<T>) => fn(),
+      settle: async () => undefined,
     } as unknown as IncidentService;
     const app = Fastify().withTypeProvider<TypeBoxTypeProvider>();
     await app.register(errorHandlerPlugin);

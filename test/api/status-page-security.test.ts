@@ -10,6 +10,7 @@ import type { IncidentService } from '../../api/incident-service.js';
 import type { IncidentView } from '../../domain/incident.js';
 import { testConfig } from '../helpers/config.js';
 import { buildOpenIncidentView } from '../helpers/incident-fixture.js';
+import { freshStore, type TestStore } from '../helpers/store.js';
 
 const hostile = '<script>window.__pwned=1</script>';
 
@@ -63,18 +64,22 @@ describe('console and security', () => {
   const fake = fakeIncidents(view);
   let app: FastifyInstance;
   let limited: FastifyInstance;
+  let store: TestStore;
 
   beforeAll(async () => {
+    store = await freshStore();
     const staffTokens = new Map([['token-kari', 'kari']]);
     app = await buildApp({
       config,
       incidents: fake.service,
+      records: store.records,
       staffTokens,
       sessionSecret: 'session-secret-for-tests',
     });
     limited = await buildApp({
       config,
       incidents: fake.service,
+      records: store.records,
       staffTokens,
       rateLimits: { login: { max: 3, timeWindow: 60_000 }, staff: { max: 4, timeWindow: 60_000 } },
     });
@@ -82,6 +87,7 @@ describe('console and security', () => {
   afterAll(async () => {
     await app?.close();
     await limited?.close();
+    await store?.close();
   });
 
   const login = async (token = 'token-kari', next?: string) =>

@@ -15,6 +15,7 @@ import { pageKey, startStack, tally, type Stack } from '../helpers/stack.js';
 import { testConfig } from '../helpers/config.js';
 import { eventually } from '../helpers/harness.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
+import { freshStore, type TestStore } from '../helpers/store.js';
 import { startWorkerProcess, type Proc } from '../helpers/processes.js';
 
 const levelTimeoutMs = 4000;
@@ -25,8 +26,10 @@ describe('drill: kill -9 the worker while an incident waits for acknowledgement'
   let smtp: TestSmtpServer | undefined;
   let api: Stack | undefined;
 
+  let store: TestStore | undefined;
   afterAll(async () => {
     await api?.close();
+    await store?.close();
     for (const w of workers) await w.stop(5000);
     await smtp?.close();
     rmSync(tmp, { recursive: true, force: true });
@@ -40,8 +43,10 @@ describe('drill: kill -9 the worker while an incident waits for acknowledgement'
     const dataDir = path.join(tmp, 'data');
     mkdirSync(dataDir);
     const taskQueue = `drill-worker-kill-${randomUUID()}`;
+    store = await freshStore();
     const worker = () =>
       startWorkerProcess({
+        databaseUrl: store!.url,
         configPath,
         temporalAddress: inject('temporalAddress'),
         taskQueue,
@@ -50,7 +55,7 @@ describe('drill: kill -9 the worker while an incident waits for acknowledgement'
       });
 
     workers.push(await worker());
-    api = await startStack({ config, taskQueue });
+    api = await startStack({ config, taskQueue, databaseUrl: store.url });
 
     const declared = await api.app.inject({
       method: 'POST',

@@ -91,7 +91,7 @@ describe('incident lifecycle end to end', () => {
     });
     expect(ack.statusCode).toBe(200);
     expect((ack.json() as IncidentView).state).toBe('acknowledged');
-    expect((ack.json() as IncidentView).acknowledgedBy).toBe('ola');
+    expect((await get()).acknowledgedBy).toBe('ola');
     const ack2 = await h.app.inject({
       method: 'POST',
       url: `/api/incidents/${id}/acknowledge`,

@@ -20,6 +20,7 @@ import { createAckLinks } from '../../activities/ack-links.js';
 import { createPostmortemService } from '../../api/postmortem-service.js';
 import { reconcileMonitors } from '../../client/monitors.js';
 import { monitorWorkflowId } from '../../workflows/monitor.js';
+import { freshStore, type TestStore } from './store.js';
 
 // The SDK's INFO lines drown test output; warnings and errors still show.
 try {
@@ -36,6 +37,8 @@ export interface Harness {
   outboxDir: string;
   /** The key the worker signs one-click acknowledge links with (and the app verifies them with). */
   ackLinkSecret: string;
+  /** The test's own record store (a fresh database on the run's PostgreSQL). */
+  store: TestStore;
   /** Bearer header for a contact id (every contact in the config gets a token). */
   auth(contactId: string): { authorization: string };
   close(): Promise<void>;
@@ -56,6 +59,7 @@ export async function startHarness(o: {
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
   const ackLinkSecret = randomBytes(32).toString('base64url');
+  const store = await freshStore();
   const ackLinks = createAckLinks({ secret: ackLinkSecret, baseUrl: 'http://127.0.0.1:3000' });
   const email = createEmailNotifier({
     smtpUrl: o.smtpUrl,
@@ -79,6 +83,8 @@ export async function startHarness(o: {
         env: process.env,
         incidents: { client, config: o.config, taskQueue, publicBaseUrl: 'http://127.0.0.1:3000' },
         ackLinks,
+        records: store.records,
+        log: () => undefined,
       },
       workflowBundle: { codePath: inject('workflowBundlePath') },
       shutdownGraceTime: '2 seconds',
@@ -93,10 +99,16 @@ export async function startHarness(o: {
     client,
     connection,
     config: o.config,
+    records: store.records,
     taskQueue,
     publicBaseUrl: 'http://127.0.0.1:3000',
   });
-  const postmortems = createPostmortemService({ client, config: o.config, taskQueue });
+  const postmortems = createPostmortemService({
+    client,
+    config: o.config,
+    taskQueue,
+    records: store.records,
+  });
   const app = await buildApp({
     config: o.config,
     incidents,
@@ -104,6 +116,7 @@ export async function startHarness(o: {
     staffTokens: tokens,
     ackLinks,
     rateLimits: o.rateLimits,
+    records: store.records,
   });
 
   return {
@@ -113,6 +126,7 @@ export async function startHarness(o: {
     taskQueue,
     outboxDir,
     ackLinkSecret,
+    store,
     auth: (id) => ({ authorization: `Bearer token-${id}` }),
     async close() {
       await app.close();
@@ -130,6 +144,7 @@ export async function startHarness(o: {
       await nativeConnection?.close();
       await connection.close();
       email.close();
+      await store.close();
       rmSync(tmp, { recursive: true, force: true });
     },
   };

@@ -41,7 +41,7 @@ export function shiftedIncident(o: {
 export function startPostmortem(h: Harness, input: PostmortemInput) {
   return h.client.workflow.start<typeof postmortemWorkflow>('postmortemWorkflow', {
     taskQueue: h.taskQueue,
-    workflowId: postmortemWorkflowId(input.view.id),
+    workflowId: postmortemWorkflowId(input.view?.id ?? input.incidentId ?? ''),
     args: [input],
   });
 }

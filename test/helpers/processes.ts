@@ -122,6 +122,8 @@ export async function startWorkerProcess(o: {
   dataDir: string;
   smtpUrl?: string;
   timeoutMs?: number;
+  /** The record store (shared by every worker and API of a drill). */
+  databaseUrl: string;
 }): Promise<Proc> {
   // `node --import tsx` rather than the tsx CLI: the CLI runs the script in a child process, and a
   // `kill -9` of the CLI would orphan the real worker instead of killing it.
@@ -133,6 +135,7 @@ export async function startWorkerProcess(o: {
     TEMPORAL_TASK_QUEUE: o.taskQueue,
     DATA_DIR: o.dataDir,
     LOG_LEVEL: 'info',
+    DATABASE_URL: o.databaseUrl,
   };
   if (o.smtpUrl) env.SMTP_URL = o.smtpUrl;
   else delete env.SMTP_URL;

@@ -17,6 +17,9 @@ import { createIncidentWorker, type IncidentWorker } from '../../worker/create.j
 import { createIncidentService, type IncidentService } from '../../api/incident-service.js';
 import { buildApp } from '../../api/app.js';
 import type { RateLimits } from '../../api/plugins/security.js';
+import { openDb } from '../../store/db.js';
+import { createRecords, type Records } from '../../store/records.js';
+import { freshStore } from './store.js';
 
 // Drills take Temporal away on purpose: the SDK's retry warnings ("poll retried 6 times") are
 // expected then. Import this module before harness.ts so that this runtime is the one installed.
@@ -30,6 +33,7 @@ try {
 }
 
 export interface Stack {
+  records: Records;
   app: FastifyInstance;
   client: Client;
   connection: Connection;
@@ -101,6 +105,8 @@ export async function startStack(o: {
   dataDir?: string;
   callTimeoutMs?: number;
   rateLimits?: Partial<RateLimits>;
+  /** The record store's database (drills that share or kill it); a fresh one by default. */
+  databaseUrl?: string;
 }): Promise<Stack> {
   const address = o.address ?? inject('temporalAddress');
   const taskQueue = o.taskQueue ?? `drill-${randomUUID()}`;
@@ -119,6 +125,9 @@ export async function startStack(o: {
   let worker: IncidentWorker | undefined;
   let running: Promise<void> | undefined;
   let workerError: unknown;
+  const own = o.databaseUrl ? undefined : await freshStore();
+  const db = own?.db ?? openDb(o.databaseUrl!, { connectTimeoutMs: 2_000 });
+  const records = createRecords(db);
   const email = createEmailNotifier({
     smtpUrl: o.smtpUrl,
     outboxDir: path.join(dataDir, 'outbox'),
@@ -136,6 +145,8 @@ export async function startStack(o: {
         email,
         env: process.env,
         incidents: { client, config: o.config, taskQueue, publicBaseUrl: 'http://127.0.0.1:3000' },
+        records,
+        log: () => undefined,
       },
       workflowBundle: { codePath: inject('workflowBundlePath') },
       shutdownGraceTime: '2 seconds',
@@ -149,6 +160,7 @@ export async function startStack(o: {
     client,
     connection,
     config: o.config,
+    records,
     taskQueue,
     publicBaseUrl: 'http://127.0.0.1:3000',
     callTimeoutMs: o.callTimeoutMs,
@@ -158,6 +170,7 @@ export async function startStack(o: {
     incidents,
     staffTokens: new Map(o.config.contacts.map((c) => [`token-${c.id}`, c.id])),
     rateLimits: o.rateLimits,
+    records,
   });
 
   return {
@@ -165,6 +178,7 @@ export async function startStack(o: {
     client,
     connection,
     incidents,
+    records,
     taskQueue,
     address,
     worker,
@@ -180,6 +194,7 @@ export async function startStack(o: {
       await nativeConnection?.close().catch(() => undefined);
       await connection.close().catch(() => undefined);
       email.close();
+      await db.end().catch(() => undefined);
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     },
   };

@@ -118,7 +118,7 @@ describe('public communication', () => {
       payload: { state: 'investigating' },
     });
     expect(pub.statusCode).toBe(200);
-    expect((pub.json() as IncidentView).status[0]?.message).toBe(draft);
+    expect((await h.incidents.get(onTime)).status[0]?.message).toBe(draft);
 
     const mail = await smtp.waitFor((m) => m.to.includes('per@test.local') && m.text.includes(late), 15_000);
     expect(mail.subject).toMatch(/status message overdue/);

@@ -1,0 +1,589 @@
+/**
+ * The record store: every incident's timeline, pages and delivery attempts, status messages,
+ * reports, postmortems, follow-ups, changes, and the sent ledger shared by every worker. Writes are
+ * idempotent (the key of an event is its incident and sequence; a retried write changes nothing);
+ * reads assemble the views the API, the status page and the postmortem show.
+ */
+import type {
+  IncidentSnapshot,
+  IncidentView,
+  PageRecord,
+  StatusMessage,
+  StoredEvent,
+  TimelineEvent,
+} from '../domain/incident.js';
+import type { Db } from './db.js';
+
+export interface RecordBatch {
+  incident: IncidentSnapshot;
+  runId: string;
+  /** The highest sequence this batch's snapshot reflects. */
+  version: number;
+  events: StoredEvent[];
+}
+
+export interface IncidentFilter {
+  service?: string;
+  severity?: string;
+  state?: string;
+  open?: boolean;
+  /** Words to find in the reason and the notes (PostgreSQL full-text search, `simple` config). */
+  q?: string;
+  /** Opened at or after / before (ISO-8601). */
+  from?: string;
+  to?: string;
+  limit: number;
+  offset?: number;
+}
+
+export interface IncidentSummary {
+  id: string;
+  service: string;
+  severity: string;
+  state: string;
+  reason: string;
+  openedAt: string;
+  closedAt?: string;
+  running: boolean;
+}
+
+export interface LedgerEntry {
+  idempotencyKey: string;
+  channel: string;
+  messageId?: string;
+  sentAt: string;
+}
+
+export interface StoredPostmortem {
+  incidentId: string;
+  workflowId: string;
+  service: string;
+  severity: string;
+  state: string;
+  ownerId: string;
+  dueDate: string;
+  overdueAt: string;
+  completedAt?: string;
+  url?: string;
+  markdown: string;
+  view: Record<string, unknown>;
+  followUps?: {
+    id: string;
+    title: string;
+    owner?: { id?: string };
+    dueDate: string;
+    recordedBy: string;
+    recordedAt: string;
+    remindedAt?: string;
+  }[];
+}
+
+export interface SummaryReport {
+  from: string;
+  to: string;
+  service?: string;
+  incidents: number;
+  /** Mean and median seconds from opened to first acknowledgement, over acknowledged incidents. */
+  mttaSeconds?: number;
+  medianTtaSeconds?: number;
+  /** Mean seconds from opened to resolved, over resolved incidents. */
+  mttrSeconds?: number;
+  medianTtrSeconds?: number;
+  /** Mean seconds from opened to the first public status message, over incidents that had one. */
+  meanTimeToFirstMessageSeconds?: number;
+  pagesPerPerson: { recipient: string; name: string; pages: number }[];
+  incidentsPerService: { service: string; incidents: number }[];
+  bySeverity: { severity: string; incidents: number }[];
+}
+
+const iso = (d: Date | string | null | undefined): string | undefined =>
+  d === null || d === undefined ? undefined : new Date(d).toISOString();
+
+export function createRecords(db: Db) {
+  return {
+    db,
+
+    /** Writes one batch in one transaction. Events already present are left as they are. */
+    async recordBatch(b: RecordBatch): Promise<{ inserted: number }> {
+      const c = await db.connect();
+      try {
+        await c.query('BEGIN');
+        const s = b.incident;
+        await c.query(
+          `INSERT INTO incidents (id, workflow_id, run_id, service, severity, state, reason, source, opened_at, closed_at, snapshot, version)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+           ON CONFLICT (id) DO UPDATE SET run_id = EXCLUDED.run_id, severity = EXCLUDED.severity, state = EXCLUDED.state,
+             reason = EXCLUDED.reason, closed_at = EXCLUDED.closed_at, snapshot = EXCLUDED.snapshot,
+             version = EXCLUDED.version, updated_at = now()
+           WHERE incidents.version <= EXCLUDED.version`,
+          [
+            s.id,
+            s.workflowId,
+            b.runId,
+            s.service.id,
+            s.severity,
+            s.state,
+            s.reason,
+            s.source,
+            s.openedAt,
+            s.closedAt ?? null,
+            JSON.stringify(s),
+            b.version,
+          ],
+        );
+        let inserted = 0;
+        const lines = b.events.filter((e) => !e.hidden);
+        if (lines.length > 0) {
+          const r = await c.query(
+            `INSERT INTO timeline_events (incident_id, seq, run_id, at, actor, kind, detail)
+             SELECT $1, e.seq, $2, e.at, e.actor, e.kind, e.detail
+             FROM jsonb_to_recordset($3::jsonb) AS e(seq bigint, at timestamptz, actor text, kind text, detail text)
+             ON CONFLICT DO NOTHING`,
+            [
+              s.id,
+              b.runId,
+              JSON.stringify(
+                lines.map(({ seq, at, actor, kind, detail }) => ({ seq, at, actor, kind, detail })),
+              ),
+            ],
+          );
+          inserted = r.rowCount ?? 0;
+        }
+        const status = b.events.filter((e) => e.status);
+        if (status.length > 0)
+          await c.query(
+            `INSERT INTO status_messages (incident_id, seq, at, state, message, author)
+             SELECT $1, e.seq, e.at, e.state, e.message, e.author
+             FROM jsonb_to_recordset($2::jsonb) AS e(seq bigint, at timestamptz, state text, message text, author text)
+             ON CONFLICT DO NOTHING`,
+            [s.id, JSON.stringify(status.map((e) => ({ seq: e.seq, at: e.at, ...e.status })))],
+          );
+        const pages = b.events.filter((e) => e.page);
+        if (pages.length > 0)
+          await c.query(
+            `INSERT INTO pages (incident_id, seq, at, level, cycle, reason, recipient_id, recipient)
+             SELECT $1, e.seq, e.at, e.level, e.cycle, e.reason, e.recipient->>'id', e.recipient
+             FROM jsonb_to_recordset($2::jsonb) AS e(seq bigint, at timestamptz, level int, cycle int, reason text, recipient jsonb)
+             ON CONFLICT DO NOTHING`,
+            [s.id, JSON.stringify(pages.map((e) => ({ seq: e.seq, at: e.at, ...e.page })))],
+          );
+        const attempts = b.events.filter((e) => e.attempt);
+        if (attempts.length > 0)
+          await c.query(
+            `INSERT INTO delivery_attempts (incident_id, seq, at, channel, recipient_id, outcome, detail)
+             SELECT $1, e.seq, e.at, e.channel, e."recipientId", e.outcome, e.detail
+             FROM jsonb_to_recordset($2::jsonb) AS e(seq bigint, at timestamptz, channel text, "recipientId" text, outcome text, detail text)
+             ON CONFLICT DO NOTHING`,
+            [
+              s.id,
+              JSON.stringify(attempts.map((e) => ({ seq: e.seq, at: e.at, detail: e.detail, ...e.attempt }))),
+            ],
+          );
+        const reports = b.events.filter((e) => e.report);
+        if (reports.length > 0)
+          await c.query(
+            `INSERT INTO reports (incident_id, seq, at, source, actor, reason, contact, from_service)
+             SELECT $1, e.seq, e.at, e.source, e.actor, e.reason, e.contact, e."fromService"
+             FROM jsonb_to_recordset($2::jsonb) AS e(seq bigint, at timestamptz, source text, actor text, reason text, contact text, "fromService" text)
+             ON CONFLICT DO NOTHING`,
+            [s.id, JSON.stringify(reports.map((e) => ({ seq: e.seq, at: e.at, ...e.report })))],
+          );
+        await c.query('COMMIT');
+        return { inserted };
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        c.release();
+      }
+    },
+
+    /** The id of a service's newest incident. */
+    async latestIncidentId(service: string): Promise<string | undefined> {
+      const r = await db.query<{ id: string }>(
+        'SELECT id FROM incidents WHERE service = $1 ORDER BY opened_at DESC, id LIMIT 1',
+        [service],
+      );
+      return r.rows[0]?.id;
+    },
+
+    /** The incident's row (state, times) without its timeline. */
+    async getIncidentRow(
+      id: string,
+    ): Promise<{ state: string; closedAt?: string; runId: string } | undefined> {
+      const r = await db.query('SELECT state, closed_at, run_id FROM incidents WHERE id = $1', [id]);
+      const x = r.rows[0];
+      return x
+        ? { state: x.state, runId: x.run_id, ...(x.closed_at ? { closedAt: iso(x.closed_at) } : {}) }
+        : undefined;
+    },
+
+    /** The whole incident as the API shows it; undefined when the store has never heard of it. */
+    async getIncident(id: string): Promise<IncidentView | undefined> {
+      const r = await db.query<{ snapshot: IncidentSnapshot }>(
+        'SELECT snapshot FROM incidents WHERE id = $1',
+        [id],
+      );
+      const row = r.rows[0];
+      if (!row) return undefined;
+      const [timeline, status, paged] = await Promise.all([
+        db.query(
+          'SELECT seq, at, actor, kind, detail FROM timeline_events WHERE incident_id = $1 ORDER BY seq',
+          [id],
+        ),
+        db.query(
+          'SELECT at, state, message, author FROM status_messages WHERE incident_id = $1 ORDER BY seq',
+          [id],
+        ),
+        db.query(
+          'SELECT at, level, cycle, reason, recipient FROM pages WHERE incident_id = $1 ORDER BY seq',
+          [id],
+        ),
+      ]);
+      return assemble(row.snapshot, timeline.rows, status.rows, paged.rows);
+    },
+
+    /**
+     * The incident with at most `maxEvents` timeline events (for the postmortem draft): every event
+     * but notes, joined reports and delivery noise first, then as many of those as fit; a line says
+     * how many were left out.
+     */
+    async getIncidentDigest(id: string, maxEvents = 400): Promise<IncidentView | undefined> {
+      const r = await db.query<{ snapshot: IncidentSnapshot }>(
+        'SELECT snapshot FROM incidents WHERE id = $1',
+        [id],
+      );
+      const row = r.rows[0];
+      if (!row) return undefined;
+      const noisy = ['note', 'joined', 'page-failed', 'webhook', 'webhook-failed', 'acknowledged'];
+      const [total, timeline, status, paged] = await Promise.all([
+        db.query<{ n: string }>('SELECT count(*) AS n FROM timeline_events WHERE incident_id = $1', [id]),
+        db.query(
+          `(SELECT seq, at, actor, kind, detail FROM timeline_events WHERE incident_id = $1 AND NOT (kind = ANY($2)) ORDER BY seq LIMIT $3)
+           UNION ALL
+           (SELECT seq, at, actor, kind, left(detail, 1000) FROM timeline_events WHERE incident_id = $1 AND kind = ANY($2) ORDER BY seq LIMIT $3)
+           ORDER BY seq`,
+          [id, noisy, maxEvents],
+        ),
+        db.query(
+          'SELECT at, state, message, author FROM status_messages WHERE incident_id = $1 ORDER BY seq LIMIT 200',
+          [id],
+        ),
+        db.query(
+          'SELECT at, level, cycle, reason, recipient FROM pages WHERE incident_id = $1 ORDER BY seq LIMIT 500',
+          [id],
+        ),
+      ]);
+      let rows = timeline.rows as { seq: string; kind: string }[];
+      if (rows.length > maxEvents) {
+        const important = rows.filter((e) => !noisy.includes(e.kind));
+        const room = Math.max(0, maxEvents - important.length);
+        const keep = new Set(rows.filter((e) => noisy.includes(e.kind)).slice(0, room));
+        rows = rows.filter((e) => !noisy.includes(e.kind) || keep.has(e));
+      }
+      const view = assemble(row.snapshot, rows, status.rows, paged.rows);
+      const left = Number(total.rows[0]!.n) - rows.length;
+      if (left > 0)
+        view.timeline.push({
+          at: view.closedAt ?? view.timeline[view.timeline.length - 1]?.at ?? view.openedAt,
+          actor: 'system',
+          kind: 'note',
+          detail: `${left} more timeline event(s) (notes, reports, acknowledgements) are in the incident's full record`,
+        });
+      return view;
+    },
+
+    async listIncidents(f: IncidentFilter): Promise<IncidentSummary[]> {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      const arg = (v: unknown) => {
+        args.push(v);
+        return `$${args.length}`;
+      };
+      if (f.service) where.push(`service = ${arg(f.service)}`);
+      if (f.severity) where.push(`severity = ${arg(f.severity)}`);
+      if (f.state) where.push(`state = ${arg(f.state)}`);
+      if (f.open === true) where.push('closed_at IS NULL');
+      if (f.open === false) where.push('closed_at IS NOT NULL');
+      if (f.from) where.push(`opened_at >= ${arg(f.from)}`);
+      if (f.to) where.push(`opened_at < ${arg(f.to)}`);
+      if (f.q) {
+        const q = arg(f.q);
+        where.push(
+          `(to_tsvector('simple', reason) @@ plainto_tsquery('simple', ${q}) OR reason ILIKE '%' || ${q} || '%'
+            OR EXISTS (SELECT 1 FROM timeline_events t WHERE t.incident_id = incidents.id AND t.kind = 'note'
+                       AND to_tsvector('simple', t.detail) @@ plainto_tsquery('simple', ${q})))`,
+        );
+      }
+      const sql =
+        `SELECT id, service, severity, state, reason, opened_at, closed_at FROM incidents` +
+        (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+        ` ORDER BY opened_at DESC, id LIMIT ${arg(f.limit)} OFFSET ${arg(f.offset ?? 0)}`;
+      const r = await db.query(sql, args);
+      return r.rows.map((x) => ({
+        id: x.id,
+        service: x.service,
+        severity: x.severity,
+        state: x.state,
+        reason: x.reason,
+        openedAt: iso(x.opened_at)!,
+        ...(x.closed_at ? { closedAt: iso(x.closed_at) } : {}),
+        running: !x.closed_at,
+      }));
+    },
+
+    /**
+     * What the public page needs: open incidents with a published message and those closed since
+     * `since`, each with its messages.
+     */
+    async boardIncidents(since: string, services: string[]): Promise<IncidentView[]> {
+      const r = await db.query<{ snapshot: IncidentSnapshot; messages: StatusMessage[] }>(
+        `SELECT i.snapshot,
+                (SELECT json_agg(json_build_object('at', m.at, 'state', m.state, 'message', m.message, 'author', m.author) ORDER BY m.seq)
+                   FROM status_messages m WHERE m.incident_id = i.id) AS messages
+           FROM incidents i
+          WHERE i.service = ANY($2)
+            AND (i.closed_at IS NULL OR i.closed_at >= $1)
+            AND EXISTS (SELECT 1 FROM status_messages m WHERE m.incident_id = i.id)
+          ORDER BY i.opened_at DESC
+          LIMIT 1000`,
+        [since, services],
+      );
+      return r.rows.map((x) =>
+        assemble(
+          x.snapshot,
+          [],
+          (x.messages ?? []).map((m) => ({ ...m, at: iso(m.at)! })),
+          [],
+        ),
+      );
+    },
+
+    async ledgerGet(key: string): Promise<LedgerEntry | undefined> {
+      const r = await db.query(
+        'SELECT idempotency_key, channel, message_id, sent_at FROM sent_ledger WHERE idempotency_key = $1',
+        [key],
+      );
+      const x = r.rows[0];
+      return x
+        ? {
+            idempotencyKey: x.idempotency_key,
+            channel: x.channel,
+            messageId: x.message_id ?? undefined,
+            sentAt: iso(x.sent_at)!,
+          }
+        : undefined;
+    },
+
+    async ledgerPut(e: Omit<LedgerEntry, 'sentAt'> & { worker?: string }): Promise<void> {
+      await db.query(
+        'INSERT INTO sent_ledger (idempotency_key, channel, message_id, worker) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING',
+        [e.idempotencyKey, e.channel, e.messageId ?? null, e.worker ?? null],
+      );
+    },
+
+    /** Every report that joined the incident, in order. */
+    async listReports(
+      incidentId: string,
+    ): Promise<{ at: string; source: string; actor: string; reason: string; contact?: string }[]> {
+      const r = await db.query(
+        'SELECT at, source, actor, reason, contact FROM reports WHERE incident_id = $1 ORDER BY seq',
+        [incidentId],
+      );
+      return r.rows.map((x) => ({
+        at: iso(x.at)!,
+        source: x.source,
+        actor: x.actor,
+        reason: x.reason,
+        ...(x.contact ? { contact: x.contact } : {}),
+      }));
+    },
+
+    async countReports(incidentId: string): Promise<number> {
+      const r = await db.query<{ n: string }>('SELECT count(*) AS n FROM reports WHERE incident_id = $1', [
+        incidentId,
+      ]);
+      return Number(r.rows[0]!.n);
+    },
+
+    async recordPostmortem(p: StoredPostmortem): Promise<void> {
+      const c = await db.connect();
+      try {
+        await c.query('BEGIN');
+        await c.query(
+          `INSERT INTO postmortems (incident_id, workflow_id, service, severity, state, owner_id, due_date, overdue_at, completed_at, url, markdown, view)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+           ON CONFLICT (incident_id) DO UPDATE SET state = EXCLUDED.state, completed_at = EXCLUDED.completed_at,
+             url = EXCLUDED.url, markdown = EXCLUDED.markdown, view = EXCLUDED.view, updated_at = now()`,
+          [
+            p.incidentId,
+            p.workflowId,
+            p.service,
+            p.severity,
+            p.state,
+            p.ownerId,
+            p.dueDate,
+            p.overdueAt,
+            p.completedAt ?? null,
+            p.url ?? null,
+            p.markdown,
+            JSON.stringify(p.view),
+          ],
+        );
+        for (const f of p.followUps ?? [])
+          await c.query(
+            `INSERT INTO follow_ups (incident_id, id, title, owner_id, due_date, recorded_by, recorded_at, reminded_at)
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+             ON CONFLICT (incident_id, id) DO UPDATE SET reminded_at = EXCLUDED.reminded_at`,
+            [
+              p.incidentId,
+              f.id,
+              f.title,
+              f.owner?.id ?? null,
+              f.dueDate,
+              f.recordedBy,
+              f.recordedAt,
+              f.remindedAt ?? null,
+            ],
+          );
+        await c.query('COMMIT');
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        c.release();
+      }
+    },
+
+    async getPostmortem(incidentId: string): Promise<Record<string, unknown> | undefined> {
+      const r = await db.query<{ view: Record<string, unknown> }>(
+        'SELECT view FROM postmortems WHERE incident_id = $1',
+        [incidentId],
+      );
+      return r.rows[0]?.view;
+    },
+
+    async listPostmortems(f: { state?: 'due' | 'overdue' | 'completed'; limit: number }) {
+      const where =
+        f.state === 'completed'
+          ? "WHERE state = 'completed'"
+          : f.state === 'overdue'
+            ? "WHERE state <> 'completed' AND overdue_at < now()"
+            : f.state === 'due'
+              ? "WHERE state <> 'completed'"
+              : '';
+      const r = await db.query<{ view: Record<string, unknown> }>(
+        `SELECT view FROM postmortems ${where} ORDER BY due_date DESC, incident_id LIMIT $1`,
+        [f.limit],
+      );
+      return r.rows.map((x) => x.view);
+    },
+
+    async recordChange(id: string, at: string, event: unknown): Promise<void> {
+      await db.query('INSERT INTO changes (id, at, event) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING', [
+        id,
+        at,
+        JSON.stringify(event),
+      ]);
+    },
+
+    async summary(f: { from: string; to: string; service?: string }): Promise<SummaryReport> {
+      const args: unknown[] = [f.from, f.to];
+      let svc = '';
+      if (f.service) {
+        args.push(f.service);
+        svc = ' AND i.service = $3';
+      }
+      const base = `FROM incidents i WHERE i.opened_at >= $1 AND i.opened_at < $2 AND i.state <> 'dismissed'${svc}`;
+      const [times, people, services, severities] = await Promise.all([
+        db.query(
+          `SELECT count(*) AS n,
+             avg(extract(epoch FROM (ack.at - i.opened_at))) AS mtta,
+             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM (ack.at - i.opened_at))) AS tta50,
+             avg(extract(epoch FROM (i.closed_at - i.opened_at))) FILTER (WHERE i.state = 'resolved') AS mttr,
+             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM (i.closed_at - i.opened_at))) FILTER (WHERE i.state = 'resolved') AS ttr50,
+             avg(extract(epoch FROM (msg.at - i.opened_at))) AS ttfm
+           FROM incidents i
+           LEFT JOIN LATERAL (SELECT min(t.at) AS at FROM timeline_events t WHERE t.incident_id = i.id AND t.kind = 'acknowledged') ack ON true
+           LEFT JOIN LATERAL (SELECT min(m.at) AS at FROM status_messages m WHERE m.incident_id = i.id) msg ON true
+           WHERE i.opened_at >= $1 AND i.opened_at < $2 AND i.state <> 'dismissed'${svc}`,
+          args,
+        ),
+        db.query(
+          `SELECT p.recipient_id, max(p.recipient->>'name') AS name, count(*) AS n
+             FROM pages p JOIN incidents i ON i.id = p.incident_id
+            WHERE i.opened_at >= $1 AND i.opened_at < $2 AND i.state <> 'dismissed'${svc}
+            GROUP BY p.recipient_id ORDER BY n DESC, p.recipient_id`,
+          args,
+        ),
+        db.query(
+          `SELECT i.service, count(*) AS n ${base} GROUP BY i.service ORDER BY n DESC, i.service`,
+          args,
+        ),
+        db.query(`SELECT i.severity, count(*) AS n ${base} GROUP BY i.severity ORDER BY i.severity`, args),
+      ]);
+      const t = times.rows[0]!;
+      const num = (v: unknown) => (v === null || v === undefined ? undefined : Math.round(Number(v)));
+      return {
+        from: f.from,
+        to: f.to,
+        ...(f.service ? { service: f.service } : {}),
+        incidents: Number(t.n),
+        mttaSeconds: num(t.mtta),
+        medianTtaSeconds: num(t.tta50),
+        mttrSeconds: num(t.mttr),
+        medianTtrSeconds: num(t.ttr50),
+        meanTimeToFirstMessageSeconds: num(t.ttfm),
+        pagesPerPerson: people.rows.map((x) => ({
+          recipient: x.recipient_id,
+          name: x.name,
+          pages: Number(x.n),
+        })),
+        incidentsPerService: services.rows.map((x) => ({ service: x.service, incidents: Number(x.n) })),
+        bySeverity: severities.rows.map((x) => ({ severity: x.severity, incidents: Number(x.n) })),
+      };
+    },
+
+    async ping(): Promise<boolean> {
+      try {
+        await db.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+export type Records = ReturnType<typeof createRecords>;
+
+function assemble(
+  snapshot: IncidentSnapshot,
+  timeline: Record<string, unknown>[],
+  status: Record<string, unknown>[],
+  paged: Record<string, unknown>[],
+): IncidentView {
+  const { statusCount: _s, pagedCount: _p, lastStatus: _l, ...rest } = snapshot;
+  return {
+    ...rest,
+    timeline: timeline.map((e): TimelineEvent => ({
+      at: iso(e.at as string)!,
+      actor: e.actor as string,
+      kind: e.kind as TimelineEvent['kind'],
+      detail: e.detail as string,
+    })),
+    status: status.map((m): StatusMessage => ({
+      at: iso(m.at as string)!,
+      state: m.state as StatusMessage['state'],
+      message: m.message as string,
+      author: m.author as string,
+    })),
+    paged: paged.map((p): PageRecord => ({
+      at: iso(p.at as string)!,
+      level: Number(p.level),
+      cycle: Number(p.cycle),
+      reason: p.reason as PageRecord['reason'],
+      recipient: p.recipient as PageRecord['recipient'],
+    })),
+  };
+}
