@@ -9,6 +9,7 @@ import type { Config } from '../domain/config-schema.js';
 import type { IncidentService } from './incident-service.js';
 import { errorHandlerPlugin } from './plugins/errors.js';
 import { authPlugin } from './plugins/auth.js';
+import { createValidatorCompiler } from './plugins/validation.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { statusRoutes } from './routes/status.js';
@@ -55,8 +56,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
     // One-click acknowledge tokens (/ack/:token) are ~150 characters; the default allows 100.
     routerOptions: { maxParamLength: 500 },
-    ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array' } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // JSON bodies as sent (no coercion), strict dates, finite numbers, bounded nesting.
+  app.setValidatorCompiler(createValidatorCompiler());
 
   await app.register(swagger, {
     openapi: {

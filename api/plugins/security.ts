@@ -98,6 +98,18 @@ export const securityPlugin = fp(
         route.config = { ...config, rateLimit: { ...toRouteLimit(limits.staff), ...config.rateLimit } };
     });
     await app.register(rateLimit, { global: false });
+
+    // Staff routes authenticate before anything else reads the request: a request without a valid
+    // bearer token gets 401, whatever its body (not 400 for a body it may not send at all). After
+    // the rate limit's own onRequest hook (added above), so wrong tokens still count against it.
+    app.addHook('onRoute', (route) => {
+      const pre = route.preHandler;
+      const guarded = Array.isArray(pre) ? pre.includes(app.staff) : pre === app.staff;
+      if (!guarded) return;
+      route.preHandler = Array.isArray(pre) ? pre.filter((h) => h !== app.staff) : undefined;
+      const on = route.onRequest;
+      route.onRequest = [...(Array.isArray(on) ? on : on ? [on] : []), app.staff];
+    });
   },
   { name: 'security' },
 );
