@@ -11,6 +11,8 @@ export class HttpError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    /** The request field the error is about (`alerts[0].labels.service`), when there is one. */
+    readonly field?: string,
   ) {
     super(message);
     this.name = 'HttpError';

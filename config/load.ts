@@ -284,6 +284,9 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
   ids('integrations', c.integrations);
   c.integrations.forEach((g, i) => {
     if (!services.has(g.service)) add(`integrations[${i}].service`, `unknown service "${g.service}"`);
+    (g.services ?? []).forEach((id, j) => {
+      if (!services.has(id)) add(`integrations[${i}].services[${j}]`, `unknown service "${id}"`);
+    });
     if (!g.keySha256 && !g.keyEnv)
       add(`integrations[${i}]`, 'needs keySha256 or keyEnv (the routing key / token is a secret)');
   });

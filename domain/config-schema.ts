@@ -319,6 +319,7 @@ export const Config = Type.Object(
      * Inbound events from tools people already run: a PagerDuty Events API v2 compatible endpoint and
      * an Alertmanager webhook receiver, each mapped to a service. The key (PagerDuty routing key or
      * Alertmanager bearer token) is a secret: give its SHA-256 or the environment variable holding it.
+     * A key opens incidents only for the services its integration lists.
      */
     integrations: Type.Array(
       Type.Object(
@@ -326,6 +327,18 @@ export const Config = Type.Object(
           id: Id,
           kind: Type.Union([Type.Literal('pagerduty'), Type.Literal('alertmanager')]),
           service: Id,
+          /**
+           * Other services this integration may open and resolve incidents for. An Alertmanager
+           * alert naming a configured service in `labels.service` goes to that service only when it
+           * is `service` or listed here; naming any other configured service, the whole webhook is
+           * refused (403, naming the alert's field). PagerDuty events always go to `service`.
+           */
+          services: Type.Optional(
+            Type.Array(Id, {
+              description:
+                "Other services this integration's alerts may open incidents for (Alertmanager labels.service); besides its own service, no other. An alert naming another configured service is refused with 403.",
+            }),
+          ),
           keySha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
           keyEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' })),
         },

@@ -9,7 +9,7 @@ export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
       if (err.statusCode >= 500) req.log.warn({ code: err.code }, err.message);
       return reply
         .status(err.statusCode)
-        .send({ statusCode: err.statusCode, error: err.code, message: err.message });
+        .send({ statusCode: err.statusCode, error: err.code, message: err.message, field: err.field });
     }
     const fe = err as FastifyError;
     if (fe.validation) {

@@ -5,6 +5,9 @@
  *
  * - The key of an integration (routing key, bearer token) is a secret: only SHA-256 hashes are kept
  *   and compared, and it is never logged nor part of an event id.
+ * - A key acts only for the services its integration lists: its own `service` and `services[]`. An
+ *   Alertmanager alert whose `labels.service` names another configured service refuses the whole
+ *   webhook (403 naming the alert's field); one key cannot open a P0 on every service.
  * - Dedup: what keeps the incident open is `event:<integration>:<dedup_key|fingerprint>`, so one
  *   alert is one key of one incident; the event id (the Temporal update id) is a hash of the
  *   delivery, so the same delivery retried is recorded once.
@@ -156,6 +159,9 @@ const ErrorBody = Type.Object({
 });
 
 // ---- helpers --------------------------------------------------------------------------------------
+
+/** The services an integration acts for: its own, then those it lists. */
+const servicesOf = (g: Integration) => [g.service, ...(g.services ?? []).filter((s) => s !== g.service)];
 
 /** Runs at most `max` tasks at once; the rest wait in arrival order. */
 function limiter(max: number) {
@@ -466,7 +472,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{
         tags: ['events'],
         summary: 'Receive a Prometheus Alertmanager webhook (version 4)',
         description:
-          "Each firing alert opens or joins the incident of `labels.service` (when that is a configured service) or of the integration's service; each resolved alert recovers it. Authorization: Bearer <the integration key>.",
+          "Each firing alert opens or joins the incident of `labels.service` (when that is a configured service) or of the integration's service; each resolved alert recovers it. An integration acts only for its own service and those it lists (`integrations[].services`): an alert naming another configured service refuses the whole webhook with 403. Authorization: Bearer <the integration key>.",
         security: [{ bearer: [] }],
         params: Type.Object({ integrationId: Type.String({ minLength: 1, maxLength: 100 }) }),
         body: AlertmanagerWebhook,
@@ -474,6 +480,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{
           200: Type.Object({ processed: Type.Integer() }),
           400: ErrorBody,
           401: ErrorBody,
+          403: ErrorBody,
           503: ErrorBody,
         },
       },
@@ -488,12 +495,21 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{
           .send({ statusCode: 503, error: 'busy', message: 'too many events in flight; retry later' });
       try {
         // One service's alerts in payload order (the first opens, the rest join); services side by side.
+        // An integration acts only for the services it lists: checked for every alert before any runs.
+        const allowed = servicesOf(integration);
         const byService = new Map<string, AlertmanagerAlert[]>();
-        for (const a of req.body.alerts) {
+        req.body.alerts.forEach((a, i) => {
           const wanted = a.labels.service;
           const serviceId = wanted && serviceById(config, wanted) ? wanted : integration.service;
+          if (!allowed.includes(serviceId))
+            throw new HttpError(
+              403,
+              'service_not_allowed',
+              `alerts[${i}].labels.service: integration "${integration.id}" may not open incidents for service "${serviceId}" (it may for: ${allowed.join(', ')}; list others in its services)`,
+              `alerts[${i}].labels.service`,
+            );
           byService.set(serviceId, [...(byService.get(serviceId) ?? []), a]);
-        }
+        });
         const handle = async (serviceId: string, a: AlertmanagerAlert) => {
           const key = `event:${integration.id}:${a.fingerprint}`;
           const eventId = sha256(`alertmanager:${integration.id}:${a.fingerprint}:${a.status}:${a.startsAt}`);

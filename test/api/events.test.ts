@@ -52,7 +52,13 @@ describe('inbound events', () => {
     raw.integrations = [
       { id: 'pd-main', kind: 'pagerduty', service: svc.pd, keyEnv: 'EVENTS_TEST_PD_KEY' },
       { id: 'pd-ack', kind: 'pagerduty', service: svc.ack, keySha256: sha256(pdAckKey) },
-      { id: 'prometheus', kind: 'alertmanager', service: svc.am, keyEnv: 'EVENTS_TEST_AM_TOKEN' },
+      {
+        id: 'prometheus',
+        kind: 'alertmanager',
+        service: svc.am,
+        services: [svc.routed],
+        keyEnv: 'EVENTS_TEST_AM_TOKEN',
+      },
     ];
     h = await startHarness({ config: validateConfig(raw, 'events-test'), smtpUrl: smtp.url });
   });
@@ -296,7 +302,30 @@ describe('inbound events', () => {
       expect(count(resolved, 'recovered')).toBe(2);
     });
 
-    it('routes an alert to labels.service when that is a configured service', async () => {
+    it('refuses (403, naming the field) an alert for a configured service its integration does not list; no alert of that webhook runs', async () => {
+      const own = alert('fp-own', 'firing');
+      const foreign = alert('fp-foreign', 'firing', { service: svc.ack, severity: 'critical' });
+      for (const alerts of [[own, foreign], [{ ...foreign, status: 'resolved' as const }]]) {
+        const r = await post(url, webhook(alerts), bearer);
+        expect(r.statusCode).toBe(403);
+        const i = alerts.length - 1;
+        expect(r.json()).toEqual({
+          statusCode: 403,
+          error: 'service_not_allowed',
+          field: `alerts[${i}].labels.service`,
+          message: `alerts[${i}].labels.service: integration "prometheus" may not open incidents for service "${svc.ack}" (it may for: ${svc.am}, ${svc.routed}; list others in its services)`,
+        });
+      }
+      const ack = await view(svc.ack);
+      expect(ack.openKeys.filter((k) => k.startsWith('event:prometheus:'))).toEqual([]);
+      expect(ack.severity).toBe('P2');
+      expect((await view(svc.am)).openKeys).not.toContain('event:prometheus:fp-own');
+      // A service label that is no configured service still goes to the integration's own service.
+      const unknown = alert('fp-unknown-label', 'resolved', { service: 'not-a-service' });
+      expect((await post(url, webhook([unknown]), bearer)).statusCode).toBe(200);
+    });
+
+    it('routes an alert to labels.service when that is a service its integration lists', async () => {
       const routed = alert('fp-routed', 'firing', { service: svc.routed, severity: 'info' });
       expect((await post(url, webhook([routed]), bearer)).statusCode).toBe(200);
       const v = await view(svc.routed);

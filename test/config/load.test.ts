@@ -83,7 +83,7 @@ policies: [{ id: p, levels: [{ notify: [kari], ackTimeout: 1m }], acknowledgemen
 services: [{ id: s, name: S, owner: kari, policy: p }]
 checks: [{ id: hb, service: s, kind: heartbeat, period: 1d }]
 maintenance: [{ checks: [nope], from: "2026-01-02T00:00:00Z", until: "2026-01-01T00:00:00Z" }]
-integrations: [{ id: pd, kind: pagerduty, service: ghost }]
+integrations: [{ id: pd, kind: pagerduty, service: ghost, services: [s, phantom] }]
 severities:
   P0: { autoPublish: true, postmortemDueDays: 1, communicationDeadline: soon }
   P1: { autoPublish: true, postmortemDueDays: 1 }
@@ -98,6 +98,7 @@ severities:
       'maintenance[0].checks[0]: unknown check "nope"',
       'maintenance[0].until: must be after "from"',
       'integrations[0].service: unknown service "ghost"',
+      'integrations[0].services[1]: unknown service "phantom"',
       'integrations[0]: needs keySha256 or keyEnv (the routing key / token is a secret)',
     ]);
   });
