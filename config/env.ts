@@ -78,7 +78,7 @@ export const envVars: readonly EnvVar[] = [
     requiredInProduction: false,
     secret: true,
     description:
-      'Staff API tokens as contactId=token pairs, comma separated. Alternatively set tokenSha256 on a contact in the config.',
+      'Staff API tokens as contactId=token pairs, comma separated; each token at least 24 characters (a shorter one stops start-up). Alternatively set tokenSha256 on a contact in the config.',
   },
   {
     name: 'PORT',
@@ -123,7 +123,7 @@ export const envVars: readonly EnvVar[] = [
     requiredInProduction: false,
     secret: true,
     description:
-      "Routing key of the example config's PagerDuty-compatible integration (integrations[].keyEnv names the variable). Unset: its events are refused.",
+      "Routing key of the example config's PagerDuty-compatible integration (integrations[].keyEnv names the variable), at least 24 characters. Unset: its events are refused.",
   },
   {
     name: 'ALERTMANAGER_TOKEN',
@@ -131,7 +131,7 @@ export const envVars: readonly EnvVar[] = [
     requiredInProduction: false,
     secret: true,
     description:
-      "Bearer token of the example config's Alertmanager integration (integrations[].keyEnv names the variable). Unset: its webhooks are refused.",
+      "Bearer token of the example config's Alertmanager integration (integrations[].keyEnv names the variable), at least 24 characters. Unset: its webhooks are refused.",
   },
   {
     name: 'DATASYNC_SSH_KEY',
@@ -147,7 +147,7 @@ export const envVars: readonly EnvVar[] = [
     requiredInProduction: false,
     secret: true,
     description:
-      "Token of the example config's heartbeat check for the nightly import (checks[].tokenEnv names the variable); the job pings POST /api/heartbeats/<token>.",
+      "Token of the example config's heartbeat check for the nightly import (checks[].tokenEnv names the variable), at least 24 characters; the job pings POST /api/heartbeats/<token>.",
   },
   {
     name: 'LOG_LEVEL',

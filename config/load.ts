@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import Value from 'typebox/value';
 import type { TSchema } from 'typebox';
-import { checkKinds, Config, type Check } from '../domain/config-schema.js';
+import { checkKinds, Config, minSecretLength, type Check } from '../domain/config-schema.js';
 import { durationMs } from '../domain/duration.js';
 import { postmortemIssues } from './postmortem-validation.js';
 
@@ -37,20 +37,24 @@ export function formatPath(pointer: string): string {
     .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
 }
 
-export function loadConfigFile(file: string): Config {
+/**
+ * `env`: the environment the keys named by `keyEnv` / `tokenEnv` come from; a value set there but
+ * shorter than 24 characters is an error naming the path. Without it, those values are not looked at.
+ */
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv | undefined = process.env): Config {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError(file, [{ path: '', message: `cannot read file: ${(e as Error).message}` }]);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, env);
 }
 
 /** For process entry points: an invalid file prints every error with its path and exits with 2. */
-export function loadConfigOrExit(file: string): Config {
+export function loadConfigOrExit(file: string, env: NodeJS.ProcessEnv = process.env): Config {
   try {
-    return loadConfigFile(file);
+    return loadConfigFile(file, env);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);
@@ -60,7 +64,7 @@ export function loadConfigOrExit(file: string): Config {
   }
 }
 
-export function parseConfig(text: string, source = 'config'): Config {
+export function parseConfig(text: string, source = 'config', env?: NodeJS.ProcessEnv): Config {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -71,11 +75,11 @@ export function parseConfig(text: string, source = 'config'): Config {
       })),
     );
   }
-  return validateConfig(doc.toJS(), source);
+  return validateConfig(doc.toJS(), source, env);
 }
 
 /** Validates a parsed document: schema first, then every cross-reference. Throws ConfigError. */
-export function validateConfig(raw: unknown, source = 'config'): Config {
+export function validateConfig(raw: unknown, source = 'config', env?: NodeJS.ProcessEnv): Config {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new ConfigError(source, [
       { path: '', message: 'expected a mapping with contacts, policies, services, checks' },
@@ -108,6 +112,7 @@ export function validateConfig(raw: unknown, source = 'config'): Config {
   try {
     const schemaPaths = new Set(issues.map((i) => i.path));
     issues.push(...crossReferenceIssues(value as Config).filter((i) => !schemaPaths.has(i.path)));
+    if (env) issues.push(...secretIssues(value as Config, env));
   } catch {
     // see above
   }
@@ -168,6 +173,24 @@ function dedupeIssues(issues: ConfigIssue[]): ConfigIssue[] {
     seen.add(k);
     return true;
   });
+}
+
+/** Keys and tokens the config takes from the environment: set there, they must be long enough. */
+function secretIssues(c: Config, env: NodeJS.ProcessEnv): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const check = (path: string, name: string | undefined) => {
+    const value = name ? env[name] : undefined;
+    if (value && value.length < minSecretLength)
+      issues.push({
+        path,
+        message: `${name} is shorter than ${minSecretLength} characters (use e.g. openssl rand -base64 32)`,
+      });
+  };
+  c.integrations.forEach((g, i) => check(`integrations[${i}].keyEnv`, g.keyEnv));
+  c.checks.forEach((k, i) => {
+    if (k.kind === 'heartbeat') check(`checks[${i}].tokenEnv`, k.tokenEnv);
+  });
+  return issues;
 }
 
 function crossReferenceIssues(c: Config): ConfigIssue[] {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Connection } from '@temporalio/client';
 import { searchAttributeNames, taskQueueDefault } from '../workflows/definitions.js';
+import { minSecretLength } from '../domain/config-schema.js';
 
 export interface RuntimeSettings {
   configPath: string;
@@ -59,7 +60,7 @@ function secretSetting(name: string, value: string | undefined): string | undefi
   return value;
 }
 
-/** `kari=tok1,ola=tok2` → token → contact id. */
+/** `kari=tok1,ola=tok2` → token → contact id; a token shorter than 24 characters is a start-up error. */
 export function parseStaffTokens(raw: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
   for (const pair of (raw ?? '')
@@ -69,7 +70,13 @@ export function parseStaffTokens(raw: string | undefined): Map<string, string> {
     const eq = pair.indexOf('=');
     if (eq <= 0 || eq === pair.length - 1)
       throw new Error('STAFF_TOKENS: expected contactId=token pairs separated by commas');
-    out.set(pair.slice(eq + 1), pair.slice(0, eq));
+    const contact = pair.slice(0, eq);
+    const token = pair.slice(eq + 1);
+    if (token.length < minSecretLength)
+      throw new Error(
+        `STAFF_TOKENS: the token of "${contact}" is shorter than ${minSecretLength} characters (use e.g. openssl rand -base64 32)`,
+      );
+    out.set(token, contact);
   }
   return out;
 }

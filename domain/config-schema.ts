@@ -5,6 +5,12 @@
 import { Type, type Static } from 'typebox';
 
 export const severities = ['P0', 'P1', 'P2', 'P3'] as const;
+
+/**
+ * The shortest secret accepted as a credential: staff tokens (STAFF_TOKENS), integration keys and
+ * heartbeat tokens given through the environment. Shorter ones are refused at start-up.
+ */
+export const minSecretLength = 24;
 export type Severity = (typeof severities)[number];
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', description: 'kebab-case identifier' });
@@ -318,8 +324,8 @@ export const Config = Type.Object(
     /**
      * Inbound events from tools people already run: a PagerDuty Events API v2 compatible endpoint and
      * an Alertmanager webhook receiver, each mapped to a service. The key (PagerDuty routing key or
-     * Alertmanager bearer token) is a secret: give its SHA-256 or the environment variable holding it.
-     * A key opens incidents only for the services its integration lists.
+     * Alertmanager bearer token) is a secret: give its SHA-256 or the environment variable holding it
+     * (at least 24 characters). A key opens incidents only for the services its integration lists.
      */
     integrations: Type.Array(
       Type.Object(

@@ -3,7 +3,9 @@
  * and scripts only, no framing, forms post only to this origin) and rate limits: every staff route
  * (any route guarded by `app.staff`, and the console, which opts in with `staffRateLimit`), the login
  * form and the one-click acknowledge links (customer reports keep their own count, shared by the JSON
- * endpoint and the status page's form: see `createReportIntake`). Public pages are not limited per address (during an
+ * endpoint and the status page's form: see `createReportIntake`). Wrong keys on the routes whose key
+ * is their only credential (heartbeats, PagerDuty, Alertmanager) have one count, per address and
+ * globally (`app.wrongKeys`, see wrong-keys.ts). Public pages are not limited per address (during an
  * outage a whole campus behind one address reloads the status page); the status board's cache
  * protects Temporal instead.
  */
@@ -11,6 +13,7 @@ import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.js';
+import { createWrongKeys, defaultWrongKeyLimits, type WrongKeys } from './wrong-keys.js';
 
 /** Requests per window and client address. */
 export interface RateLimit {
@@ -27,6 +30,10 @@ export interface RateLimits {
   ack: RateLimit;
   /** Customer reports, `POST /api/reports` and the status page's form together. */
   reports: RateLimit;
+  /** Wrong heartbeat tokens, PagerDuty routing keys and Alertmanager tokens, per address (see wrong-keys.ts). */
+  wrongKeys: RateLimit;
+  /** The same, from all addresses together: beyond it, every address that sent a wrong key waits. */
+  wrongKeysGlobal: RateLimit;
 }
 
 export const defaultRateLimits: RateLimits = {
@@ -34,6 +41,8 @@ export const defaultRateLimits: RateLimits = {
   login: { max: 20, timeWindow: 5 * 60_000 },
   ack: { max: 30, timeWindow: 60_000 },
   reports: { max: 5, timeWindow: 60_000 },
+  wrongKeys: defaultWrongKeyLimits.perAddress,
+  wrongKeysGlobal: defaultWrongKeyLimits.global,
 };
 
 export const htmlContentSecurityPolicy = [
@@ -53,6 +62,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The rate limits in force, for routes that set theirs explicitly (`config.rateLimit`). */
     rateLimits: RateLimits;
+    /** One count of wrong keys for the heartbeat, PagerDuty and Alertmanager routes together. */
+    wrongKeys: WrongKeys;
   }
   interface FastifyContextConfig {
     /** Apply the staff rate limit to a route not guarded by `app.staff` (the console's own guard). */
@@ -71,6 +82,10 @@ export const securityPlugin = fp(
   async (app: FastifyInstance, o: { rateLimits?: Partial<RateLimits> }) => {
     const limits: RateLimits = { ...defaultRateLimits, ...o.rateLimits };
     app.decorate('rateLimits', limits);
+    app.decorate(
+      'wrongKeys',
+      createWrongKeys({ perAddress: limits.wrongKeys, global: limits.wrongKeysGlobal }),
+    );
 
     app.addHook('onSend', async (_req, reply, payload) => {
       const type = String(reply.getHeader('content-type') ?? '');

@@ -14,6 +14,8 @@
  * - Alerts skip verification (`skipVerify`): the alerting tool has already evaluated its rule, often
  *   over a `for:` duration, and our probes may not even measure what the alert measures — the
  *   alert is the signal, as in PagerDuty. A failing check of the service still joins the incident.
+ * - Wrong keys are throttled per address and globally (429 with Retry-After, see wrong-keys.ts); a
+ *   sender that never sent a wrong key is never held back by them.
  * - Bounded under bursts: at most `maxPending` requests are processed at once (beyond that: 429 for
  *   PagerDuty, 503 for Alertmanager, both with Retry-After, and both senders retry), at most
  *   `concurrency` Temporal operations run at once, identical deliveries in flight share one
@@ -25,7 +27,7 @@ import { sha256 } from '../plugins/auth.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { severities, type Config, type Severity } from '../../domain/config-schema.js';
+import { minSecretLength, severities, type Config, type Severity } from '../../domain/config-schema.js';
 import { closedStates, type Detection, type IncidentView } from '../../domain/incident.js';
 import { dependencyClosure, serviceById } from '../../domain/model.js';
 import { reportIncident, reportRecovery, rootIncidentService } from '../../client/incidents.js';
@@ -38,6 +40,7 @@ import {
 } from '../../workflows/definitions.js';
 import type { IncidentService } from '../incident-service.js';
 import { HttpError } from '../errors.js';
+import { createWrongKeys } from '../plugins/wrong-keys.js';
 
 type Integration = Config['integrations'][number];
 
@@ -220,7 +223,13 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{
     if (g.keySha256) hashes.push(g.keySha256);
     if (g.keyEnv) {
       const fromEnv = process.env[g.keyEnv];
-      if (fromEnv) hashes.push(sha256(fromEnv));
+      // The config loader refuses a short key at start-up; one that got here anyway is not used.
+      if (fromEnv && fromEnv.length < minSecretLength)
+        app.log.warn(
+          { integration: g.id },
+          `integration ${g.id}: ${g.keyEnv} is shorter than ${minSecretLength} characters; not used`,
+        );
+      else if (fromEnv) hashes.push(sha256(fromEnv));
       else if (!g.keySha256)
         app.log.warn(
           { integration: g.id },
@@ -332,6 +341,18 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{
     return view.id;
   }
 
+  // Wrong keys (routing keys, Alertmanager tokens; heartbeat tokens share the count) are throttled
+  // per address and globally: 429 with Retry-After, before the key is looked at.
+  const wrongKeys = app.hasDecorator('wrongKeys') ? app.wrongKeys : createWrongKeys();
+  const pagerdutyThrottled = (reply: FastifyReply, wait: number) =>
+    reply
+      .status(429)
+      .header('retry-after', String(wait))
+      .send({
+        status: 'throttle event',
+        message: `routing_key: too many wrong routing keys from this address; retry in ${wait} s`,
+      });
+
   // ---- PagerDuty Events API v2 ------------------------------------------------------------------
 
   /** PagerDuty's error shape for everything the sender got wrong; the rest as every route does. */
@@ -352,7 +373,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{
 
   const pagerduty = async (ev: PagerDutyEvent, req: FastifyRequest, reply: FastifyReply) => {
     const integration = pagerdutyByKey.get(sha256(ev.routing_key));
-    if (!integration) return invalidEvent(reply, ['routing_key: unknown']);
+    if (!integration) {
+      const wait = wrongKeys.wrong(req.ip);
+      if (wait) return pagerdutyThrottled(reply, wait);
+      return invalidEvent(reply, ['routing_key: unknown']);
+    }
     const errors: string[] = [];
     if (ev.event_action === 'trigger') {
       if (!ev.payload) errors.push('payload: is required for trigger');
@@ -426,6 +451,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{
       url,
       {
         bodyLimit: 512 * 1024,
+        // An address that sent too many wrong routing keys waits, before its body is read.
+        onRequest: async (req, reply) => {
+          const wait = wrongKeys.refused(req.ip);
+          if (wait) return pagerdutyThrottled(reply, wait);
+        },
         errorHandler: pagerdutyErrors,
         schema: {
           tags: ['events'],
@@ -443,6 +473,17 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{
 
   // ---- Alertmanager webhook ---------------------------------------------------------------------
 
+  const alertmanagerThrottled = (reply: FastifyReply, wait: number) =>
+    reply
+      .status(429)
+      .header('retry-after', String(wait))
+      .send({
+        statusCode: 429,
+        error: 'rate_limited',
+        message: `authorization: too many wrong integration tokens from this address; try again in ${wait} s`,
+        field: 'authorization',
+      });
+
   const unauthorized = () =>
     new HttpError(
       401,
@@ -455,18 +496,25 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{
     {
       bodyLimit: 1024 * 1024,
       // Authenticate before the body is read or validated.
-      onRequest: async (req: FastifyRequest) => {
+      onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
+        const refused = wrongKeys.refused(req.ip);
+        if (refused) return alertmanagerThrottled(reply, refused);
         const { integrationId } = req.params as { integrationId?: string };
         const integration = config.integrations.find(
           (g) => g.id === integrationId && g.kind === 'alertmanager',
         );
         const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-        if (!integration || !m) throw unauthorized();
+        // No token at all is a sender not set up yet, not a guess: 401, not counted.
+        if (!m) throw unauthorized();
         const given = Buffer.from(sha256(m[1]!), 'hex');
-        const ok = (keyHashes.get(integration.id) ?? []).some((h) =>
-          timingSafeEqual(Buffer.from(h, 'hex'), given),
-        );
-        if (!ok) throw unauthorized();
+        const ok =
+          !!integration &&
+          (keyHashes.get(integration.id) ?? []).some((h) => timingSafeEqual(Buffer.from(h, 'hex'), given));
+        if (!ok) {
+          const wait = wrongKeys.wrong(req.ip);
+          if (wait) return alertmanagerThrottled(reply, wait);
+          throw unauthorized();
+        }
       },
       schema: {
         tags: ['events'],
@@ -481,6 +529,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{
           400: ErrorBody,
           401: ErrorBody,
           403: ErrorBody,
+          429: ErrorBody,
           503: ErrorBody,
         },
       },

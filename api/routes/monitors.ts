@@ -1,7 +1,8 @@
 import { sha256 } from '../plugins/auth.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import type { Check, Config } from '../../domain/config-schema.js';
+import { minSecretLength, type Check, type Config } from '../../domain/config-schema.js';
 import type { WatchProgress } from '../../activities/monitor.js';
 import {
   monitorStateQuery,
@@ -12,6 +13,14 @@ import {
 } from '../../workflows/monitor.js';
 import type { IncidentService } from '../incident-service.js';
 import { HttpError, notFound } from '../errors.js';
+import { createWrongKeys } from '../plugins/wrong-keys.js';
+
+const ErrorBody = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  message: Type.String(),
+  field: Type.Optional(Type.String()),
+});
 
 /** Monitors (one per check): state, last result, last change, next probe; pause and resume; heartbeat pings. */
 export const monitorRoutes: FastifyPluginAsyncTypebox<{
@@ -152,21 +161,47 @@ export const monitorRoutes: FastifyPluginAsyncTypebox<{
     if (c.kind !== 'heartbeat') continue;
     if (c.tokenSha256) byTokenHash.set(c.tokenSha256, c);
     const fromEnv = c.tokenEnv ? process.env[c.tokenEnv] : undefined;
-    if (fromEnv) byTokenHash.set(sha256(fromEnv), c);
+    // The config loader refuses a short token at start-up; one that got here anyway is not used.
+    if (fromEnv && fromEnv.length < minSecretLength)
+      app.log.warn(`check ${c.id}: ${c.tokenEnv} is shorter than ${minSecretLength} characters; not used`);
+    else if (fromEnv) byTokenHash.set(sha256(fromEnv), c);
   }
+  // Wrong tokens are throttled per address and globally (429), before the token is looked at.
+  const wrongKeys = app.hasDecorator('wrongKeys') ? app.wrongKeys : createWrongKeys();
+  const tooMany = (reply: FastifyReply, wait: number) =>
+    reply
+      .status(429)
+      .header('retry-after', String(wait))
+      .send({
+        statusCode: 429,
+        error: 'rate_limited',
+        message: `token: too many wrong heartbeat tokens from this address; try again in ${wait} s`,
+        field: 'token',
+      });
   app.post(
     '/api/heartbeats/:token',
     {
+      onRequest: async (req, reply) => {
+        const wait = wrongKeys.refused(req.ip);
+        if (wait) return tooMany(reply, wait);
+      },
       schema: {
         tags: ['monitors'],
         summary: "Ping a heartbeat check (dead man's switch) from a job",
         params: Type.Object({ token: Type.String({ minLength: 8, maxLength: 200 }) }),
-        response: { 202: Type.Object({ check: Type.String(), receivedAt: Type.String() }) },
+        response: {
+          202: Type.Object({ check: Type.String(), receivedAt: Type.String() }),
+          429: ErrorBody,
+        },
       },
     },
     async (req, reply) => {
       const check = byTokenHash.get(sha256(req.params.token));
-      if (!check) throw notFound('heartbeat token');
+      if (!check) {
+        const wait = wrongKeys.wrong(req.ip);
+        if (wait) return tooMany(reply, wait);
+        throw notFound('heartbeat token');
+      }
       const receivedAt = new Date().toISOString();
       await call(`monitor "${check.id}"`, () =>
         client.workflow.getHandle(monitorWorkflowId(check.id)).signal(pingSignal, { at: receivedAt }),

@@ -21,7 +21,7 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 const pdKey = 'R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY01'; // from the environment (keyEnv)
 const pdAckKey = 'R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY02'; // hashed in the config (keySha256)
-const amToken = 'alertmanager-test-token';
+const amToken = 'alertmanager-test-token-0001';
 
 describe('inbound events', () => {
   let smtp: Smtp;
