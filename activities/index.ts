@@ -84,7 +84,8 @@ export function createActivities(deps: ActivityDeps) {
           ? insertAckUrl(rest.text, deps.ackLinks.url(ackLink.incidentId, ackLink.recipientId))
           : rest.text;
       const result = await deps.email.send({ ...rest, text });
-      if (records && !result.duplicate) {
+      if (records) {
+        // Also after a local-ledger hit: a page sent while the store was down gets its shared row now.
         try {
           await records.ledgerPut({
             idempotencyKey: mail.idempotencyKey,

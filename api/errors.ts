@@ -71,6 +71,15 @@ export function fromTemporal(e: unknown, what: string): HttpError {
     }
     return new HttpError(409, 'rejected', cause?.message ?? e.message);
   }
+  if (
+    grpcCode(e) === 9 /* FAILED_PRECONDITION */ ||
+    /unexpected workflow task failure|update was aborted/i.test(String((e as Error)?.message))
+  )
+    return new HttpError(
+      503,
+      'temporal_busy',
+      'the incident is busy (its workflow task failed or moved on); try again shortly',
+    );
   if (isUnavailable(e))
     return new HttpError(503, 'temporal_unavailable', 'Temporal is not reachable; try again shortly');
   return new HttpError(500, 'internal', 'internal error');

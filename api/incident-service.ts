@@ -8,7 +8,7 @@ import type { Config, Severity } from '../domain/config-schema.js';
 import type { DetectionSource, IncidentView, StatusState, UpdateResult } from '../domain/incident.js';
 import type { IncidentFilter, Records } from '../store/records.js';
 import { serviceById } from '../domain/model.js';
-import { reportIncident } from '../client/incidents.js';
+import { reportIncident, retryAborted } from '../client/incidents.js';
 import {
   acknowledgeUpdate,
   noteUpdate,
@@ -86,7 +86,6 @@ export function createIncidentService(o: IncidentServiceOptions) {
     }
   };
 
-  const storeTimeout = o.callTimeoutMs ?? 15_000;
   const fromStore = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -98,7 +97,6 @@ export function createIncidentService(o: IncidentServiceOptions) {
       );
     }
   };
-  void storeTimeout;
 
   const handleFor = (id: string): WorkflowHandle<typeof incidentWorkflow> => {
     const parsed = parseIncidentId(id);
@@ -120,8 +118,10 @@ export function createIncidentService(o: IncidentServiceOptions) {
     while (Date.now() < until) {
       const r = await o.records.db
         .query('SELECT 1 FROM timeline_events WHERE incident_id = $1 AND seq = $2', [id, seq])
-        .catch(() => undefined);
-      if (r && r.rowCount) return;
+        .catch(() => null);
+      // The store is down: the update is done (Temporal has it); the record follows when it is back.
+      if (r === null) return;
+      if (r.rowCount) return;
       await new Promise((res) => setTimeout(res, 25));
     }
   };
@@ -139,7 +139,9 @@ export function createIncidentService(o: IncidentServiceOptions) {
     const h = stored ? latestHandle(id) : handleFor(id);
     let r: UpdateResult | IncidentView;
     try {
-      r = await call(`incident "${id}"`, () => perIncident.run(h.workflowId, () => run(h)));
+      r = await call(`incident "${id}"`, () =>
+        perIncident.run(h.workflowId, () => retryAborted(() => run(h))),
+      );
     } catch (e) {
       if (e instanceof HttpError && e.statusCode === 404) {
         const row = await o.records.getIncidentRow(id).catch(() => undefined);

@@ -36,22 +36,26 @@ export async function reportIncident(
   const service = serviceById(o.config, serviceId);
   if (!service) throw new Error(`unknown service "${serviceId}"`);
   const input = buildIncidentInput(o.config, service.id, detection, { publicBaseUrl: o.publicBaseUrl });
-  const op = new WithStartWorkflowOperation('incidentWorkflow', {
-    workflowId: incidentWorkflowId(service.id),
-    taskQueue: o.taskQueue,
-    args: [input],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    typedSearchAttributes: [
-      { key: incidentServiceKey, value: service.id },
-      { key: incidentSeverityKey, value: input.severity },
-      { key: incidentStateKey, value: 'verifying' },
-    ],
-  });
-  return o.client.workflow.executeUpdateWithStart(reportUpdate, {
-    args: [input.detection],
-    updateId: updateIdFor(detection.eventId),
-    startWorkflowOperation: op,
-  });
+  const attemptOp = () =>
+    new WithStartWorkflowOperation('incidentWorkflow', {
+      workflowId: incidentWorkflowId(service.id),
+      taskQueue: o.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: incidentServiceKey, value: service.id },
+        { key: incidentSeverityKey, value: input.severity },
+        { key: incidentStateKey, value: 'verifying' },
+      ],
+    });
+  return retryAborted(() =>
+    o.client.workflow.executeUpdateWithStart(reportUpdate, {
+      args: [input.detection],
+      updateId: updateIdFor(detection.eventId),
+      // A start operation is used once: each attempt gets its own.
+      startWorkflowOperation: attemptOp(),
+    }),
+  );
 }
 
 /**
@@ -95,6 +99,32 @@ export async function reportRecovery(
     // Closed incidents reject the update: the recovery has nothing left to do.
     if ((e as { cause?: { type?: string } }).cause?.type === 'IncidentClosed') return undefined;
     throw e;
+  }
+}
+
+/**
+ * True when Temporal aborted an update before the workflow accepted it: the run continued-as-new
+ * under it, or its workflow task failed or timed out under load (`WorkflowNotReady`, "update was
+ * aborted"). Nothing was applied, so the same update may be sent again.
+ */
+export function isAbortedUpdate(e: unknown): boolean {
+  for (let x: unknown = e, depth = 0; x && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
+    const m = `${(x as { message?: string }).message ?? ''} ${(x as { details?: string }).details ?? ''}`;
+    if (/unexpected workflow task failure|update was aborted|WorkflowNotReady|continued as new/i.test(m))
+      return true;
+  }
+  return false;
+}
+
+/** Runs an update, again (up to 6 times, 0.2–2 s apart) while Temporal aborts it before acceptance. */
+export async function retryAborted<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt >= 5 || !isAbortedUpdate(e)) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 200 * 2 ** attempt)));
+    }
   }
 }
 

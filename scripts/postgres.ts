@@ -59,6 +59,7 @@ export async function startPostgres(o: { port?: number } = {}): Promise<Postgres
   const port = o.port ?? (await freePort());
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
 
+  const alive = () => !!server.proc && server.proc.exitCode === null && server.proc.signalCode === null;
   const server: PostgresServer = {
     url,
     port,
@@ -93,14 +94,14 @@ export async function startPostgres(o: { port?: number } = {}): Promise<Postgres
           return;
         } catch {
           await c.end().catch(() => undefined);
-          if (server.proc.exitCode !== null || Date.now() > deadline)
+          if (!alive() || Date.now() > deadline)
             throw new Error(`PostgreSQL did not start on ${port}: ${stderr}`);
           await new Promise((r) => setTimeout(r, 100));
         }
       }
     },
     async kill() {
-      if (server.proc.exitCode !== null) return;
+      if (!alive()) return;
       const exited = new Promise((r) => server.proc.once('exit', r));
       // runuser forwards no SIGKILL: kill postgres itself (its pid is in postmaster.pid).
       const pid = Number(spawnSync('head', ['-1', path.join(dataDir, 'postmaster.pid')]).stdout.toString());
@@ -111,7 +112,7 @@ export async function startPostgres(o: { port?: number } = {}): Promise<Postgres
       await new Promise((r) => setTimeout(r, 500));
     },
     async stop() {
-      if (server.proc.exitCode === null) {
+      if (alive()) {
         const exited = new Promise((r) => server.proc.once('exit', r));
         const pid = Number(spawnSync('head', ['-1', path.join(dataDir, 'postmaster.pid')]).stdout.toString());
         if (pid) process.kill(pid, 'SIGINT');

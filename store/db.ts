@@ -40,7 +40,11 @@ export class MigrationError extends Error {}
  * Applies every pending migration. A migration that fails is rolled back whole (each runs in its own
  * transaction) and start-up stops with a message naming it.
  */
-export async function migrate(url: string, log: (line: string) => void = () => undefined): Promise<string[]> {
+export async function migrate(
+  url: string,
+  log: (line: string) => void = () => undefined,
+  dir: string = migrationsDir,
+): Promise<string[]> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   try {
     await client.connect();
@@ -50,7 +54,7 @@ export async function migrate(url: string, log: (line: string) => void = () => u
   try {
     const applied = await runner({
       dbClient: client,
-      dir: migrationsDir,
+      dir,
       direction: 'up',
       migrationsTable: 'pgmigrations',
       checkOrder: true,
