@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../scripts/dev-server.js';
+import { freePort, getRetentionSeconds } from '../../scripts/dev-server.js';
 import { eventually } from '../helpers/harness.js';
 
 describe('npm start (embedded default)', () => {
@@ -24,7 +24,12 @@ describe('npm start (embedded default)', () => {
   });
 
   it('serves the API and the Temporal UI, pages into the outbox, and stops on Ctrl-C; incidents survive a restart', async () => {
-    const [temporalPort, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const [temporalPort, uiPort, apiPort, recordsPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const start = () => {
       const p = spawn(path.resolve('node_modules/.bin/tsx'), ['scripts/start.ts'], {
         env: {
@@ -33,6 +38,8 @@ describe('npm start (embedded default)', () => {
           TEMPORAL_PORT: String(temporalPort),
           TEMPORAL_UI_PORT: String(uiPort),
           PORT: String(apiPort),
+          RECORDS_PORT: String(recordsPort),
+          DATABASE_URL: '',
           STAFF_TOKENS: '',
           SMTP_URL: '',
           LOG_LEVEL: 'warn',
@@ -53,6 +60,10 @@ describe('npm start (embedded default)', () => {
     );
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     expect(ui.status).toBe(200);
+    // The record store is embedded (nothing installed), and histories are kept 7 days on purpose.
+    expect(output).toContain('record store: embedded PostgreSQL (PGlite)');
+    expect(existsSync(path.join(dataDir, 'records'))).toBe(true);
+    expect(await getRetentionSeconds(`127.0.0.1:${temporalPort}`)).toBe(7 * 24 * 3600);
     expect(output).toContain('staff token for "kari"');
 
     const token = readFileSync(path.join(dataDir, 'staff-token'), 'utf8').trim();
@@ -92,7 +103,12 @@ describe('npm start (embedded default)', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(again.status).toBe(200);
-    expect(((await again.json()) as { state: string }).state).toBe('triggered');
+    const view = (await again.json()) as { state: string; timeline: { kind: string }[] };
+    expect(view.state).toBe('triggered');
+    // Its record came back from the embedded store's folder.
+    expect(view.timeline.map((e) => e.kind)).toEqual(
+      expect.arrayContaining(['detected', 'verified', 'paged']),
+    );
     proc.kill('SIGINT');
     expect(await new Promise<number | null>((r) => proc!.once('exit', (c) => r(c)))).toBe(0);
   }, 240_000);
