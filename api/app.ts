@@ -90,6 +90,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     config: o.config,
     sessions: createSessions({ secret: o.sessionSecret }),
     postmortems: o.postmortems,
+    records: o.records,
   });
   await app.register(ackRoutes, { incidents: o.incidents, config: o.config, ackLinks: o.ackLinks });
   await app.register(assetRoutes);

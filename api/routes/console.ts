@@ -19,6 +19,9 @@ import { acceptForms, htmlErrors, sendHtml } from '../html/respond.js';
 import { shortDuration, showTime } from '../html/time.js';
 import type { Sessions, StaffSession } from '../plugins/session.js';
 import type { PostmortemService } from '../postmortem-service.js';
+import type { Records } from '../../store/records.js';
+import { summaryPeriod } from './summary.js';
+import { formatDuration } from '../../domain/duration.js';
 
 export interface ConsoleOptions {
   incidents: IncidentService;
@@ -26,6 +29,8 @@ export interface ConsoleOptions {
   sessions: Sessions;
   /** The postmortem page (from the record store); unset → no such page. */
   postmortems?: Pick<PostmortemService, 'get'>;
+  /** The reports page (figures from the record store); unset → no such page. */
+  records?: Pick<Records, 'summary'>;
 }
 
 declare module 'fastify' {
@@ -103,7 +108,13 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       scripts,
       body: html`<header class="top">
           <h1><a href="/console">Incident console</a></h1>
-          <div>${who(req.actor)} · <a href="/status">Public status page</a> ${logout}</div>
+          <div>
+            ${who(req.actor)} · ${o.records ? html`<a href="/console/reports">Reports</a> · ` : ''}<a
+              href="/status"
+              >Public status page</a
+            >
+            ${logout}
+          </div>
         </header>
         <main>${body}</main>`,
     });
@@ -439,6 +450,88 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
         <h2>Draft</h2>
         <pre class="postmortem" id="pm-markdown">${pm.markdown}</pre>`;
       return sendHtml(reply, 200, shell(req, `Postmortem: ${pm.service.name}`, body, []));
+    },
+  );
+
+  app.get(
+    '/console/reports',
+    {
+      config: { staffRateLimit: true },
+      preHandler: authenticate,
+      schema: {
+        hide: true,
+        querystring: Type.Object({
+          from: Type.Optional(Type.String({ format: 'date-time' })),
+          to: Type.Optional(Type.String({ format: 'date-time' })),
+          service: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        }),
+      },
+    },
+    async (req, reply) => {
+      noStore(reply);
+      if (!o.records) throw new HttpError(404, 'not_found', 'reports are not served here');
+      const period = summaryPeriod(req.query);
+      const r = await o.records.summary({
+        ...period,
+        ...(req.query.service ? { service: req.query.service } : {}),
+      });
+      const dur = (s: number | undefined) => (s === undefined ? '—' : formatDuration(s * 1000));
+      const body = html`<h1>Reports</h1>
+        <p class="muted">
+          ${when(r.from)} –
+          ${when(r.to)}${r.service ? html` · service ${services.get(r.service)?.name ?? r.service}` : ''}
+        </p>
+        <dl class="facts" id="figures">
+          <dt>Incidents</dt>
+          <dd id="incidents">${String(r.incidents)}</dd>
+          <dt>Mean time to acknowledge</dt>
+          <dd id="mtta">${dur(r.mttaSeconds)} (median ${dur(r.medianTtaSeconds)})</dd>
+          <dt>Mean time to resolve</dt>
+          <dd id="mttr">${dur(r.mttrSeconds)} (median ${dur(r.medianTtrSeconds)})</dd>
+          <dt>Mean time to the first public message</dt>
+          <dd id="ttfm">${dur(r.meanTimeToFirstMessageSeconds)}</dd>
+        </dl>
+        <h2>Pages per person</h2>
+        <table>
+          <thead>
+            <tr>
+              <th>Person</th>
+              <th>Pages</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${r.pagesPerPerson.map(
+              (p) =>
+                html`<tr>
+                  <td>${p.name}</td>
+                  <td>${String(p.pages)}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+        <h2>Incidents per service</h2>
+        <table>
+          <thead>
+            <tr>
+              <th>Service</th>
+              <th>Incidents</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${r.incidentsPerService.map(
+              (x) =>
+                html`<tr>
+                  <td>
+                    <a href="/console/reports?service=${x.service}"
+                      >${services.get(x.service)?.name ?? x.service}</a
+                    >
+                  </td>
+                  <td>${String(x.incidents)}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`;
+      return sendHtml(reply, 200, shell(req, 'Reports', body, []));
     },
   );
 

@@ -209,6 +209,41 @@ describe('the record outlives the workflow histories', () => {
     expect(consolePm.statusCode).toBe(200);
     expect(consolePm.body).toContain('id="pm-state">completed<');
 
+    // The figures for the period, from the record: the API and the console's reports page.
+    const summary = await h.app.inject({
+      method: 'GET',
+      url: `/api/reports/summary?service=${serviceId}`,
+      headers: h.auth('kari'),
+    });
+    expect(summary.statusCode).toBe(200);
+    const fig = summary.json() as {
+      incidents: number;
+      mttaSeconds: number;
+      mttrSeconds: number;
+      meanTimeToFirstMessageSeconds: number;
+      pagesPerPerson: { recipient: string; pages: number }[];
+    };
+    expect(fig.incidents).toBe(1);
+    expect(fig.mttaSeconds).toBeGreaterThanOrEqual(0);
+    expect(fig.mttrSeconds).toBeGreaterThanOrEqual(fig.mttaSeconds);
+    expect(fig.meanTimeToFirstMessageSeconds).toBeGreaterThanOrEqual(0);
+    expect(fig.pagesPerPerson).toEqual([{ recipient: 'kari', name: 'Kari Nordmann', pages: 1 }]);
+    const reportsPage = await h.app.inject({
+      method: 'GET',
+      url: `/console/reports?service=${serviceId}`,
+      headers: h.auth('kari'),
+    });
+    expect(reportsPage.statusCode).toBe(200);
+    expect(reportsPage.body).toContain('<dd id="incidents">1</dd>');
+    expect(reportsPage.body).toContain('<td>Kari Nordmann</td>');
+    const badPeriod = await h.app.inject({
+      method: 'GET',
+      url: '/api/reports/summary?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z',
+      headers: h.auth('kari'),
+    });
+    expect(badPeriod.statusCode).toBe(400);
+    expect((badPeriod.json() as { message: string }).message).toMatch(/^from: must be before to/);
+
     // Acting on it now is a clear 409, not a 500 or a new incident.
     const late = await h.app.inject({
       method: 'POST',
