@@ -1,16 +1,20 @@
 /**
- * Fault drill 5: property-based, model-based tests (fast-check) of the escalation planner
+ * Fault drill 5: property-based, model-based tests (fast-check) of the incident lifecycle reducer
+ * (domain/incident-lifecycle.ts — the rules the incident workflow runs), the escalation planner
  * (domain/escalation.ts) and the check threshold state machine (domain/thresholds.ts).
  *
- * `EscalationLoop` below is the incident workflow's escalation loop (workflows/incident.ts: the
- * first page, `waitAfter` + `nextStep` on each level timeout, acknowledgement, `ackTimeoutRecipients`
- * when an acknowledgement expires) with the Temporal parts taken out. It is driven two ways:
+ * The real reducer is driven three ways:
  *
  *   1. by fast-check `commands` — any sequence of level timeouts, acknowledgements (by anyone, again
  *      and again) and acknowledgement timeouts — against an independent model built straight from the
  *      policy (not from `buildPlan`);
- *   2. in virtual time — acknowledgements at arbitrary moments, timers firing by themselves — with the
- *      trace checked against rules derived from the inputs alone.
+ *   2. in virtual time — acknowledgements at arbitrary moments, the reducer's own timers firing when
+ *      they are due — with the trace checked against rules derived from the inputs alone;
+ *   3. through the whole lifecycle — verification, acknowledgements, resolve requests, monitors and
+ *      alerts recovering, probe rounds passing and failing, timers firing, in any order — with
+ *      invariants checked on every decision: nothing after resolved or dismissed, one acknowledgement
+ *      per acknowledged period, pages in the plan's order, no escalation clock after the last step,
+ *      resolved only by proof.
  *
  * For any policy and any sequence: nobody is paged while the incident is acknowledged (until an
  * acknowledgement timeout re-arms it, which pages the acknowledger and the current level, each once),
@@ -21,10 +25,18 @@ import fc from 'fast-check';
 import type { Policy } from '../../domain/config-schema.js';
 import type { EscalationStep, PageRecord, Recipient } from '../../domain/incident.js';
 import { durationMs } from '../../domain/duration.js';
-import { ackTimeoutRecipients, buildPlan, nextStep, waitAfter } from '../../domain/escalation.js';
+import { buildPlan, nextStep } from '../../domain/escalation.js';
+import {
+  decide,
+  initialState,
+  type LifecycleCommand,
+  type LifecycleEvent,
+  type LifecycleRules,
+  type LifecycleState,
+} from '../../domain/incident-lifecycle.js';
 import { observe, type ThresholdState, type Thresholds } from '../../domain/thresholds.js';
 
-// ---- the system under test: the workflow's loop, without Temporal ------------------------------
+// ---- the system under test: the real reducer, as the workflow runs it ---------------------------
 
 const person = (id: string): Recipient => ({ id, name: id.toUpperCase(), email: `${id}@x.test` });
 
@@ -32,7 +44,7 @@ const person = (id: string): Recipient => ({ id, name: id.toUpperCase(), email: 
 const resolve = (targets: string[]): Recipient[] => [...new Set(targets)].map(person);
 
 interface Page {
-  /** One per page() call, like the workflow's send sequence: recipients paged together. */
+  /** One per page command, like the workflow's send sequence: recipients paged together. */
   batch: number;
   stepIndex: number;
   level: number;
@@ -41,70 +53,91 @@ interface Page {
   reason: PageRecord['reason'];
 }
 
+function lifecycleRules(
+  plan: EscalationStep[],
+  owner: Recipient,
+  o: Partial<LifecycleRules> = {},
+): LifecycleRules {
+  return {
+    serviceName: 'svc',
+    plan,
+    owner,
+    acknowledgementTimeoutMs: 600_000,
+    probes: 0,
+    recoveryPasses: 1,
+    recoveryIntervalMs: 1000,
+    autoPublish: false,
+    notifyResolved: false,
+    ...o,
+  };
+}
+
+/**
+ * The reducer behind the escalation part of the lifecycle: verified (the first page), then only
+ * timeouts and acknowledgements. Keeps the pages the commands asked for.
+ */
 class EscalationLoop {
-  state: 'triggered' | 'acknowledged' = 'triggered';
-  /** view.escalationStep */
-  step = -1;
+  s: LifecycleState;
   pages: Page[] = [];
-  private acknowledger: Recipient | undefined;
   private batch = 0;
+  now = 0;
 
   constructor(
     readonly plan: EscalationStep[],
-    private readonly owner: Recipient,
+    owner: Recipient,
+    ackTimeoutMs = 600_000,
   ) {
-    const first = nextStep(plan, -1);
-    if (first.kind === 'notify') this.escalateTo(first.stepIndex, 'initial');
+    this.s = initialState(lifecycleRules(plan, owner, { acknowledgementTimeoutMs: ackTimeoutMs }), []);
+    this.send({ type: 'verified', now: 0 });
   }
 
-  /** Whether the workflow waits on a level timer now (`condition(…, waitAfter(…))`). */
-  timerArmed(): boolean {
-    return this.state === 'triggered' && waitAfter(this.plan, this.step) !== undefined;
+  get state() {
+    return this.s.state;
+  }
+  get step() {
+    return this.s.escalationStep;
   }
 
-  /** The level timer fired (`condition` returned false). */
-  levelTimeout(): void {
-    if (!this.timerArmed()) throw new Error('no level timer is armed');
-    const next = nextStep(this.plan, this.step);
-    if (next.kind === 'notify') this.escalateTo(next.stepIndex, 'escalation');
-  }
-
-  acknowledge(actor: string): void {
-    if (this.state === 'acknowledged') return; // "acknowledged again": the timeout restarts
-    this.acknowledger = this.lookupRecipient(actor);
-    this.state = 'acknowledged';
-  }
-
-  /** The acknowledgement timed out: acknowledgementExpired(). */
-  acknowledgementTimeout(): void {
-    if (this.state !== 'acknowledged') throw new Error('not acknowledged');
-    this.state = 'triggered';
-    const step = Math.max(0, this.step);
-    this.step = step;
-    this.page(step, 'ack-timeout', ackTimeoutRecipients(this.plan, step, this.acknowledger));
-    this.acknowledger = undefined;
-  }
-
-  private lookupRecipient(actor: string): Recipient | undefined {
-    for (const step of this.plan) {
-      const r = step.recipients.find((x) => x.id === actor);
-      if (r) return r;
+  send(e: LifecycleEvent): LifecycleCommand[] {
+    this.now = e.now;
+    const d = decide(this.s, e);
+    this.s = d.state;
+    for (const c of d.commands) {
+      if (c.kind !== 'page') continue;
+      const step = this.plan[c.stepIndex]!;
+      const batch = ++this.batch;
+      for (const r of c.recipients)
+        this.pages.push({
+          batch,
+          stepIndex: c.stepIndex,
+          level: step.level,
+          cycle: step.cycle,
+          recipient: r.id,
+          reason: c.reason,
+        });
     }
-    return this.owner.id === actor ? this.owner : undefined;
+    return d.commands;
   }
 
-  private escalateTo(stepIndex: number, reason: PageRecord['reason']) {
-    const step = this.plan[stepIndex]!;
-    this.step = stepIndex;
-    this.page(stepIndex, step.fallback ? 'fallback' : reason, step.recipients);
+  /** Whether the workflow waits on a level timer now. */
+  timerArmed(): boolean {
+    return this.s.timer?.name === 'escalation';
   }
 
-  private page(stepIndex: number, reason: PageRecord['reason'], recipients: Recipient[]) {
-    const step = this.plan[stepIndex];
-    if (!step) return;
-    const batch = ++this.batch;
-    for (const r of recipients)
-      this.pages.push({ batch, stepIndex, level: step.level, cycle: step.cycle, recipient: r.id, reason });
+  /** The level timer fired. */
+  levelTimeout(at = this.now): void {
+    if (!this.timerArmed()) throw new Error('no level timer is armed');
+    this.send({ type: 'timeout', timer: 'escalation', now: at });
+  }
+
+  acknowledge(actor: string, at = this.now): void {
+    this.send({ type: 'acknowledge', actor, now: at });
+  }
+
+  /** The acknowledgement timed out. */
+  acknowledgementTimeout(at = this.now): void {
+    if (this.s.timer?.name !== 'acknowledgement') throw new Error('not acknowledged');
+    this.send({ type: 'timeout', timer: 'acknowledgement', now: at });
   }
 }
 
@@ -208,34 +241,34 @@ function expectPages(
 }
 
 function expectArmed(m: Model, r: EscalationLoop) {
-  // The level clock runs exactly while unacknowledged and the current step is not the last word.
-  const cur = m.steps[m.current];
-  expect(r.timerArmed()).toBe(!m.acked && cur !== undefined && !cur.fallback);
+  // The level clock runs exactly while unacknowledged and a step follows the current one (not after
+  // the final fallback, not after the last level); the acknowledgement clock exactly while acknowledged.
+  expect(r.timerArmed()).toBe(levelClock(m));
+  expect(r.s.timer?.name === 'acknowledgement').toBe(m.acked);
   expect(r.state).toBe(m.acked ? 'acknowledged' : 'triggered');
   expect(r.step).toBe(m.current);
 }
 
+function levelClock(m: Readonly<Model>) {
+  const cur = m.steps[m.current];
+  return !m.acked && cur !== undefined && !cur.fallback && m.steps[m.current + 1] !== undefined;
+}
+
 class LevelTimeout implements Cmd {
   check(m: Readonly<Model>) {
-    const cur = m.steps[m.current];
-    return !m.acked && cur !== undefined && !cur.fallback;
+    return levelClock(m);
   }
   run(m: Model, r: EscalationLoop) {
     r.levelTimeout();
-    const next = m.steps[m.current + 1];
-    if (next) {
-      m.current++;
-      const reason = next.fallback ? 'fallback' : 'escalation';
-      expectPages(
-        m,
-        r,
-        next.ids.map((id) => ({ level: next.level, cycle: next.cycle, recipient: id, reason })),
-        m.current,
-      );
-    } else {
-      // The chain is exhausted without a fallback: the incident stays open, nobody more is paged.
-      expectPages(m, r, []);
-    }
+    const next = m.steps[m.current + 1]!;
+    m.current++;
+    const reason = next.fallback ? 'fallback' : 'escalation';
+    expectPages(
+      m,
+      r,
+      next.ids.map((id) => ({ level: next.level, cycle: next.cycle, recipient: id, reason })),
+      m.current,
+    );
     expectArmed(m, r);
   }
   toString() {
@@ -369,8 +402,8 @@ interface TimedPage extends Page {
 }
 
 /**
- * Runs the loop in virtual time, as Temporal would: `condition(state changed, waitAfter)` while
- * triggered, `condition(re-acknowledged, acknowledgementTimeout)` while acknowledged.
+ * Runs the reducer in virtual time, as the workflow does on Temporal: the next thing to happen is the
+ * next acknowledgement or the timer the reducer armed, whichever comes first.
  */
 function simulate(
   plan: EscalationStep[],
@@ -379,41 +412,26 @@ function simulate(
   acks: { at: number; actor: string }[],
   horizon: number,
 ) {
-  const loop = new EscalationLoop(plan, person(owner));
+  const loop = new EscalationLoop(plan, person(owner), ackTimeoutMs);
   const pages: TimedPage[] = loop.pages.map((p) => ({ ...p, at: 0 }));
   let seen = loop.pages.length;
   const stamp = (t: number) => {
     for (const p of loop.pages.slice(seen)) pages.push({ ...p, at: t });
     seen = loop.pages.length;
   };
-  let clockStart = 0; // when the current condition started waiting
   let i = 0;
   for (;;) {
     const ack = acks[i];
-    if (loop.state === 'triggered') {
-      const wait = waitAfter(plan, loop.step);
-      const deadline = wait === undefined ? Infinity : clockStart + wait;
-      if (ack && ack.at < deadline) {
-        loop.acknowledge(ack.actor);
-        clockStart = ack.at;
-        i++;
-      } else if (deadline <= horizon) {
-        loop.levelTimeout();
-        stamp(deadline);
-        clockStart = deadline;
-      } else break;
-    } else {
-      const deadline = clockStart + ackTimeoutMs;
-      if (ack && ack.at < deadline) {
-        loop.acknowledge(ack.actor); // acknowledged again: the acknowledgement timeout restarts
-        clockStart = ack.at;
-        i++;
-      } else if (deadline <= horizon) {
-        loop.acknowledgementTimeout();
-        stamp(deadline);
-        clockStart = deadline;
-      } else break;
-    }
+    const timer = loop.s.timer;
+    const due = timer?.dueAt ?? Infinity;
+    if (ack && ack.at < due) {
+      loop.acknowledge(ack.actor, ack.at);
+      stamp(ack.at);
+      i++;
+    } else if (timer && due <= horizon) {
+      loop.send({ type: 'timeout', timer: timer.name, now: due });
+      stamp(due);
+    } else break;
   }
   return pages;
 }
@@ -513,7 +531,277 @@ describe('escalation in virtual time: acknowledgements at any moment', () => {
   });
 });
 
-// ---- 3. the threshold state machine ----------------------------------------------------------
+// ---- 3. the whole lifecycle: any events in any order, invariants on every decision ---------------
+
+const keyPool = ['check:a', 'check:b', 'event:c'] as const;
+
+type Step =
+  | { kind: 'wait'; ms: number }
+  | { kind: 'verify'; confirmed: boolean }
+  | { kind: 'ack'; actor: string }
+  | { kind: 'resolve'; actor: string }
+  | { kind: 'report'; key: string | undefined }
+  | { kind: 'recover'; key: string }
+  | { kind: 'probe'; pass: boolean }
+  | { kind: 'publish' };
+
+const arbActor = fc.oneof(arbPerson, fc.constant('stranger'));
+const arbStep: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.integer({ min: 0, max: 4_000_000 }).map((ms) => ({ kind: 'wait' as const, ms })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(true, true, true, false)
+      .map((confirmed) => ({ kind: 'verify' as const, confirmed })),
+  },
+  { weight: 3, arbitrary: arbActor.map((actor) => ({ kind: 'ack' as const, actor })) },
+  { weight: 2, arbitrary: arbActor.map((actor) => ({ kind: 'resolve' as const, actor })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .option(fc.constantFrom(...keyPool), { nil: undefined })
+      .map((key) => ({ kind: 'report' as const, key })),
+  },
+  { weight: 2, arbitrary: fc.constantFrom(...keyPool).map((key) => ({ kind: 'recover' as const, key })) },
+  { weight: 4, arbitrary: fc.boolean().map((pass) => ({ kind: 'probe' as const, pass })) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'publish' as const }) },
+);
+
+interface Decided {
+  event: LifecycleEvent;
+  before: LifecycleState;
+  after: LifecycleState;
+  commands: LifecycleCommand[];
+}
+
+/**
+ * Plays steps against the real reducer the way the workflow does: timers fire when due (during a
+ * wait), a `probe` command puts a round out until a probe step answers it, `recovery-start` follows a
+ * resolve request, `settle` comes between waits. Verification comes first unless a step asks for it.
+ */
+function playLifecycle(r: LifecycleRules, initialKeys: string[], steps: Step[], verifyAt: number) {
+  let s = initialState(r, initialKeys);
+  let now = 0;
+  let probeOut = false;
+  const log: Decided[] = [];
+  const send = (event: LifecycleEvent) => {
+    const d = decide(s, event);
+    log.push({ event, before: s, after: d.state, commands: d.commands });
+    s = d.state;
+    for (const c of d.commands) if (c.kind === 'probe') probeOut = true;
+    // The workflow starts watching a resolve once verification is done.
+    if (s.state === 'resolving' && !s.recovery && log.some((x) => x.event.type === 'verified'))
+      send({ type: 'recovery-start', now });
+  };
+  const verify = (confirmed: boolean) => {
+    if (log.some((x) => x.event.type === 'verified' || x.event.type === 'not-reproduced')) return;
+    send(confirmed ? { type: 'verified', now } : { type: 'not-reproduced', now });
+    if (s.state === 'resolving' && !s.recovery) send({ type: 'recovery-start', now });
+    send({ type: 'settle', now });
+  };
+  steps.forEach((step, i) => {
+    if (i === verifyAt) verify(true);
+    switch (step.kind) {
+      case 'wait': {
+        const until = now + step.ms;
+        // Timers fire in order while time passes; a probe round out holds the recovery clock.
+        while (s.timer && s.timer.dueAt <= until && !(s.timer.name === 'recovery-round' && probeOut)) {
+          now = Math.max(now, s.timer.dueAt);
+          send({ type: 'timeout', timer: s.timer.name, now });
+          send({ type: 'settle', now });
+        }
+        now = until;
+        break;
+      }
+      case 'verify':
+        verify(step.confirmed);
+        break;
+      case 'ack':
+        send({ type: 'acknowledge', actor: step.actor, now });
+        break;
+      case 'resolve':
+        send({ type: 'resolve-request', actor: step.actor, now });
+        break;
+      case 'report':
+        send({ type: 'reported', ...(step.key ? { key: step.key } : {}), now });
+        break;
+      case 'recover':
+        send({ type: 'recovered', key: step.key, actor: 'monitor', detail: 'ok', now });
+        break;
+      case 'probe':
+        // Answered even after the incident closed (a round that was out when an alert resolved it).
+        if (!probeOut) break;
+        probeOut = false;
+        send({
+          type: 'probe-result',
+          probes: r.probes,
+          failures: step.pass ? '' : 'tcp refused',
+          now,
+        });
+        send({ type: 'settle', now });
+        break;
+      case 'publish':
+        send({ type: 'status-published', now });
+        break;
+    }
+  });
+  return { log, final: s };
+}
+
+/** The invariants, checked against a model kept from the events alone (not from the reducer). */
+function checkLifecycle(r: LifecycleRules, initialKeys: string[], log: Decided[]) {
+  const plan = r.plan;
+  const known = (id: string) =>
+    plan.some((st) => st.recipients.some((x) => x.id === id)) || id === r.owner.id;
+  let closedAt = -1;
+  let verified = false;
+  const open = new Set(initialKeys);
+  let everKeyed = initialKeys.length > 0;
+  /** The acknowledged period: who acknowledged first, and how many acknowledgements changed state. */
+  let period: { by: string; changes: number } | undefined;
+  /** Who an acknowledgement timeout re-pages, kept from the events. */
+  let acknowledger: string | undefined;
+  let lastEscalated = -1;
+  let fallbackPaged = false;
+  let resolving = false;
+  let passesInARow = 0;
+  log.forEach((d, i) => {
+    const { event: e, before, after, commands } = d;
+    const where = `decision ${i} (${e.type})`;
+    // 1. Nothing at all once resolved or dismissed: no page, no timer, no record.
+    if (closedAt >= 0) expect(commands, where).toEqual([]);
+    // The timer the commands leave running is the state's timer.
+    // (A timeout ends the timer that fired.)
+    let timer = e.type === 'timeout' && before.timer?.name === e.timer ? undefined : before.timer?.name;
+    for (const c of commands) {
+      if (c.kind === 'timer') timer = c.name;
+      if (c.kind === 'cancelTimer' || c.kind === 'resolve') timer = undefined;
+    }
+    expect(after.timer?.name, where).toBe(timer);
+    if (after.state === 'resolved' || after.state === 'dismissed') expect(after.timer, where).toBeUndefined();
+
+    // 2. One state-changing acknowledgement per acknowledged period.
+    if (e.type === 'acknowledge' && closedAt < 0 && before.state !== 'resolving') {
+      const changes = commands.some((c) => c.kind === 'chat' || c.kind === 'state');
+      if (period) {
+        expect(changes, `${where}: acknowledged again`).toBe(false);
+        expect(after.acknowledgedBy, where).toBe(period.by);
+        expect(after.acknowledgedAt, where).toBe(before.acknowledgedAt);
+      } else {
+        expect(changes, `${where}: first acknowledgement`).toBe(true);
+        period = { by: e.actor, changes: 1 };
+        acknowledger = known(e.actor) ? e.actor : undefined;
+      }
+    }
+    if (e.type === 'resolve-request' && before.state !== 'resolving' && closedAt < 0)
+      acknowledger ??= known(e.actor) ? e.actor : undefined;
+
+    // The acknowledged period ends with its timeout (back to triggered) or the close.
+    if (period && commands.some((c) => c.kind === 'state' && c.state === 'triggered')) period = undefined;
+    // 3. Pages: escalation walks the plan in order, each step once, with that step's recipients;
+    //    nobody is paged while acknowledged; the fallback is the last step escalated to.
+    for (const c of commands.filter((x) => x.kind === 'page')) {
+      expect(period, `${where}: page while acknowledged`).toBeUndefined();
+      const step = plan[c.stepIndex]!;
+      if (c.reason === 'ack-timeout') {
+        expect(c.stepIndex, where).toBe(Math.max(0, lastEscalated));
+        const want = [
+          ...new Set([...(acknowledger ? [acknowledger] : []), ...step.recipients.map((x) => x.id)]),
+        ];
+        expect(
+          c.recipients.map((x) => x.id),
+          where,
+        ).toEqual(want);
+        // Re-paged, the current level counts as paged (the first level, if nobody was paged yet).
+        lastEscalated = Math.max(0, lastEscalated);
+      } else {
+        expect(fallbackPaged, `${where}: escalated after the final fallback`).toBe(false);
+        expect(c.stepIndex, where).toBe(lastEscalated + 1);
+        expect(c.reason, where).toBe(
+          step.fallback ? 'fallback' : lastEscalated < 0 ? 'initial' : 'escalation',
+        );
+        expect(c.recipients, where).toEqual(step.recipients);
+        lastEscalated = c.stepIndex;
+        fallbackPaged = step.fallback;
+      }
+    }
+    if (commands.some((c) => c.kind === 'page' && c.reason === 'ack-timeout')) acknowledger = undefined;
+
+    // 4. No escalation clock after the last step: a level clock runs only while a step follows.
+    for (const c of commands)
+      if (c.kind === 'timer' && c.name === 'escalation') {
+        expect(fallbackPaged, where).toBe(false);
+        expect(nextStep(plan, after.escalationStep).kind, where).toBe('notify');
+        expect(after.state, where).toBe('triggered');
+      }
+
+    // The model of what proves recovery, from the events.
+    if (e.type === 'verified') verified = true;
+    if (e.type === 'reported' && e.key && closedAt < 0) {
+      open.add(e.key);
+      everKeyed = true;
+    }
+    if (e.type === 'recovered' && closedAt < 0) open.delete(e.key);
+    if (e.type === 'resolve-request' && before.state !== 'resolving' && closedAt < 0) resolving = true;
+    if (e.type === 'recovery-start') passesInARow = 0;
+    if (e.type === 'probe-result' && closedAt < 0) passesInARow = e.failures ? 0 : passesInARow + 1;
+    if (commands.some((c) => c.kind === 'state' && c.state === 'triggered')) resolving = false;
+
+    // 5. Resolved only by proof: every key recovered, N passing rounds in a row, or no probe at all.
+    const res = commands.find((c) => c.kind === 'resolve');
+    if (res) {
+      expect(after.state, where).toBe('resolved');
+      const proven =
+        (res.proof === 'keys' && everKeyed && open.size === 0 && before.state !== 'verifying') ||
+        (res.proof === 'probes' && resolving && r.probes > 0 && passesInARow >= r.recoveryPasses) ||
+        (res.proof === 'no-probe' && resolving && r.probes === 0 && verified);
+      expect(proven, `${where}: resolved by ${res.proof} without proof`).toBe(true);
+    } else expect(after.state === 'resolved' && before.state !== 'resolved', where).toBe(false);
+
+    if (after.state === 'resolved' || after.state === 'dismissed') {
+      if (closedAt < 0) closedAt = i;
+      period = undefined;
+    }
+  });
+}
+
+describe('the whole lifecycle, model-based: verification, acknowledgements, resolves, recoveries, probe rounds, timers', () => {
+  it('never pages after the close, one acknowledgement per period, pages in order, no clock after the last step, resolved only by proof', () => {
+    fc.assert(
+      fc.property(
+        arbScenario,
+        fc.record({
+          probes: fc.integer({ min: 0, max: 2 }),
+          recoveryPasses: fc.integer({ min: 1, max: 3 }),
+          recoveryIntervalS: fc.integer({ min: 1, max: 600 }),
+          autoPublish: fc.boolean(),
+          keys: fc.subarray([...keyPool]),
+          verifyAt: fc.integer({ min: 0, max: 4 }),
+        }),
+        fc.array(arbStep, { maxLength: 80 }),
+        ({ policy, owner }, o, steps) => {
+          const plan = buildPlan(policy, resolve);
+          const r = lifecycleRules(plan, person(owner), {
+            acknowledgementTimeoutMs: durationMs(policy.acknowledgementTimeout),
+            probes: o.probes,
+            recoveryPasses: o.recoveryPasses,
+            recoveryIntervalMs: o.recoveryIntervalS * 1000,
+            autoPublish: o.autoPublish,
+            notifyResolved: true,
+          });
+          const { log } = playLifecycle(r, o.keys, steps, o.verifyAt);
+          checkLifecycle(r, o.keys, log);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+// ---- 4. the threshold state machine ----------------------------------------------------------
 
 describe('threshold state machine, model-based', () => {
   it('for any results and thresholds: a change needs exactly the threshold in a row, changes alternate, re-probe on the first failure only', () => {
