@@ -308,7 +308,16 @@ describe('monitors', () => {
       20_000,
       'both checks in one incident',
     );
-    const runs = await h.incidents.list({ service: `${prefix}-host`, limit: 10 });
+    // The record store lists it once its first write is in (the read above may have come from the
+    // workflow itself, a moment earlier); then exactly one incident.
+    const runs = await eventually(
+      async () => {
+        const l = await h!.incidents.list({ service: `${prefix}-host`, limit: 10 });
+        return l.length > 0 ? l : undefined;
+      },
+      10_000,
+      'the incident in the record store',
+    );
     expect(runs.map((r) => r.id)).toEqual([both.id]);
   }, 60_000);
 
