@@ -35,12 +35,14 @@ import { capacityBench } from './capacity.js';
 import { historyBench } from './history.js';
 import { detectionBench } from './detection.js';
 import { monitorLoadBench } from './monitor-load.js';
+import { readsBench } from './reads.js';
 
 type Bench = (ctx: BenchContext, o: BenchOptions) => Promise<BenchResult>;
 
 /** In the order they run: the heavy ones last, so they do not leave load behind for the others. */
 const benches: [string, Bench][] = [
   ['ack', ackBench],
+  ['reads', readsBench],
   ['start', startBench],
   ['history', historyBench],
   ['detection', detectionBench],
