@@ -4,7 +4,7 @@
  * figures with the baseline measured in the same run and their ratio, and writes the whole result as
  * JSON under bench/results/.
  *
- *   npm run bench                      all benchmarks, full counts (< 10 minutes on 2 cores)
+ *   npm run bench                      all benchmarks, full counts (about 12 minutes on 2 cores)
  *   npm run bench -- --quick           smaller counts, for iterating
  *   npm run bench -- --only ack,start  some of them (names below)
  */
