@@ -94,7 +94,8 @@ export async function openRecordStore(url: string | undefined, log: (line: strin
       break;
     } catch (e) {
       const message = (e as Error).message;
-      if (!/cannot connect/.test(message)) throw e;
+      // Not up yet, or another process (a second worker, the API) is applying the migrations now.
+      if (!/cannot connect|Another migration is already running/.test(message)) throw e;
       if (attempt === 1 || attempt % 10 === 0)
         log(`waiting for the record store at ${redactDbUrl(url)} (${message})`);
       await new Promise((r) => setTimeout(r, 1000));
