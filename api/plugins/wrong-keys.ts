@@ -12,6 +12,7 @@
  *
  * Memory is bounded: at most `maxAddresses` addresses are remembered (the oldest are forgotten first).
  */
+import type { FastifyReply } from 'fastify';
 import type { RateLimit } from './security.js';
 
 export interface WrongKeyLimits {
@@ -92,4 +93,22 @@ export function createWrongKeys(
       return 0;
     },
   };
+}
+
+/** The 429 answer for an address that sent too many wrong keys: JSON naming the field, with Retry-After. */
+export function sendWrongKeysThrottled(
+  reply: FastifyReply,
+  wait: number,
+  field: string,
+  what: string,
+): FastifyReply {
+  return reply
+    .status(429)
+    .header('retry-after', String(wait))
+    .send({
+      statusCode: 429,
+      error: 'rate_limited',
+      message: `${field}: too many wrong ${what} from this address; try again in ${wait} s`,
+      field,
+    });
 }

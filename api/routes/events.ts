@@ -40,7 +40,7 @@ import {
 } from '../../workflows/definitions.js';
 import type { IncidentService } from '../incident-service.js';
 import { HttpError } from '../errors.js';
-import { createWrongKeys } from '../plugins/wrong-keys.js';
+import { createWrongKeys, sendWrongKeysThrottled } from '../plugins/wrong-keys.js';
 
 type Integration = Config['integrations'][number];
 
@@ -474,15 +474,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{
   // ---- Alertmanager webhook ---------------------------------------------------------------------
 
   const alertmanagerThrottled = (reply: FastifyReply, wait: number) =>
-    reply
-      .status(429)
-      .header('retry-after', String(wait))
-      .send({
-        statusCode: 429,
-        error: 'rate_limited',
-        message: `authorization: too many wrong integration tokens from this address; try again in ${wait} s`,
-        field: 'authorization',
-      });
+    sendWrongKeysThrottled(reply, wait, 'authorization', 'integration tokens');
 
   const unauthorized = () =>
     new HttpError(

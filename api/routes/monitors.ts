@@ -13,7 +13,7 @@ import {
 } from '../../workflows/monitor.js';
 import type { IncidentService } from '../incident-service.js';
 import { HttpError, notFound } from '../errors.js';
-import { createWrongKeys } from '../plugins/wrong-keys.js';
+import { createWrongKeys, sendWrongKeysThrottled } from '../plugins/wrong-keys.js';
 
 const ErrorBody = Type.Object({
   statusCode: Type.Integer(),
@@ -169,15 +169,7 @@ export const monitorRoutes: FastifyPluginAsyncTypebox<{
   // Wrong tokens are throttled per address and globally (429), before the token is looked at.
   const wrongKeys = app.hasDecorator('wrongKeys') ? app.wrongKeys : createWrongKeys();
   const tooMany = (reply: FastifyReply, wait: number) =>
-    reply
-      .status(429)
-      .header('retry-after', String(wait))
-      .send({
-        statusCode: 429,
-        error: 'rate_limited',
-        message: `token: too many wrong heartbeat tokens from this address; try again in ${wait} s`,
-        field: 'token',
-      });
+    sendWrongKeysThrottled(reply, wait, 'token', 'heartbeat tokens');
   app.post(
     '/api/heartbeats/:token',
     {
