@@ -15,8 +15,6 @@ import { createIncidentActivities } from './incidents.js';
 import type { IncidentClientOptions } from '../client/incidents.js';
 import type { Records } from '../store/records.js';
 import { createRecordActivities } from './records.js';
-import { createSecretResolver, type SecretResolver } from './secrets.js';
-import type { Config } from '../domain/config-schema.js';
 
 export interface CheckResult {
   checkId: string;
@@ -27,13 +25,8 @@ export interface CheckResult {
 
 export interface ActivityDeps {
   email: { send(mail: OutgoingMail): Promise<SendResult> };
-  /**
-   * Where the variables the worker's own config names (privateKeyEnv, passwordEnv, urlEnv) are
-   * looked up. Never indexed by a name from workflow input (see secrets.ts).
-   */
+  /** Where probes look up secrets named in the config (privateKeyEnv, passwordEnv). */
   env: Record<string, string | undefined>;
-  /** The worker's configuration: the only source of secret names (default: `incidents.config`). */
-  config?: Config;
   /** How monitors open and recover incidents (a Temporal client and the configuration). */
   incidents?: IncidentClientOptions;
   /** Signs one-click acknowledge links (ACK_LINK_SECRET); without it, page mails carry none. */
@@ -45,31 +38,22 @@ export interface ActivityDeps {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-/** The resolver built from the worker's own config and environment. */
-export function secretResolverOf(deps: Pick<ActivityDeps, 'env' | 'config' | 'incidents'>): SecretResolver {
-  return createSecretResolver({ config: deps.config ?? deps.incidents?.config, env: deps.env });
-}
-
 export function createActivities(deps: ActivityDeps) {
-  const secrets = secretResolverOf(deps);
   return {
-    ...createMonitorActivities({ env: deps.env, secrets }),
-    ...createWebhookNotifier({ secrets }),
+    ...createMonitorActivities({ env: deps.env }),
+    ...createWebhookNotifier({ env: deps.env }),
     ...createIncidentActivities(deps.incidents),
     ...createRecordActivities(deps.records),
     /** Runs every given check at once; a probe never throws, it reports why it failed. */
     async runChecks(checks: Check[]): Promise<CheckResult[]> {
       heartbeat();
       return Promise.all(
-        checks.map(async (check) => {
-          const run = secrets.checkToRun(check);
-          return {
-            checkId: check.id,
-            kind: check.kind,
-            service: check.service,
-            result: 'refused' in run ? run.refused : await runProbe(run.check, { env: deps.env }),
-          };
-        }),
+        checks.map(async (check) => ({
+          checkId: check.id,
+          kind: check.kind,
+          service: check.service,
+          result: await runProbe(check, { env: deps.env }),
+        })),
       );
     },
 

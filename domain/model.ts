@@ -78,7 +78,7 @@ export function webhooksFor(
   ]);
   return config.teams
     .filter((t) => teamIds.has(t.id))
-    .flatMap((t) => t.webhooks.map((w, index) => ({ team: t.id, index, format: w.format })));
+    .flatMap((t) => t.webhooks.map((w) => ({ team: t.id, format: w.format, url: w.url, urlEnv: w.urlEnv })));
 }
 
 export interface IncidentDefaults {
