@@ -5,7 +5,6 @@
  * someone else acknowledged or that is closed: each gets a page that says so, with a 4xx status,
  * and nothing changes.
  */
-import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -161,12 +160,7 @@ export const ackRoutes: FastifyPluginAsyncTypebox<AckRouteOptions> = async (app,
     if (!verdict.ok) return respond(req, reply, lang, verdict);
     let view: IncidentView;
     try {
-      // One link acknowledges once, also when it is POSTed several times at once (a double click, a
-      // mail client retrying): the update id is the link's, so Temporal runs it once.
-      const updateId = `ack-link-${createHash('sha256').update(req.params.token).digest('hex').slice(0, 32)}`;
-      const r = await o.incidents.acknowledge(verdict.claims.incidentId, verdict.claims.recipientId, {
-        updateId,
-      });
+      const r = await o.incidents.acknowledge(verdict.claims.incidentId, verdict.claims.recipientId);
       view = { ...verdict.view, state: r.state };
     } catch (e) {
       if (!(e instanceof HttpError) || e.statusCode !== 409) throw e;
