@@ -88,7 +88,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(consoleRoutes, {
     incidents: o.incidents,
     config: o.config,
-    sessions: createSessions({ secret: o.sessionSecret }),
+    sessions: createSessions({
+      secret: o.sessionSecret,
+      tokenHashesOf: (actor) => app.staffTokenHashes(actor),
+      ended: { end: (id, at) => o.records.endSession(id, at), isEnded: (id) => o.records.isSessionEnded(id) },
+    }),
     postmortems: o.postmortems,
     records: o.records,
   });

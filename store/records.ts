@@ -544,6 +544,20 @@ export function createRecords(db: Db) {
       };
     },
 
+    /** Ends a console session (a logout); rows past their expiry are dropped on the way. */
+    async endSession(id: string, expiresAt: Date): Promise<void> {
+      await db.query('DELETE FROM ended_sessions WHERE expires_at < now()');
+      await db.query(
+        'INSERT INTO ended_sessions (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING',
+        [id, expiresAt],
+      );
+    },
+
+    async isSessionEnded(id: string): Promise<boolean> {
+      const r = await db.query('SELECT 1 FROM ended_sessions WHERE id = $1', [id]);
+      return (r.rowCount ?? 0) > 0;
+    },
+
     async ping(): Promise<boolean> {
       try {
         await db.query('SELECT 1');

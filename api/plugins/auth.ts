@@ -14,6 +14,8 @@ declare module 'fastify' {
     staff: (req: FastifyRequest) => Promise<void>;
     /** The contact a staff token belongs to (the console's login form), or undefined. */
     staffContact: (token: string) => string | undefined;
+    /** The SHA-256 (hex) of every staff token the contact has now (console sessions check it). */
+    staffTokenHashes: (contactId: string) => string[];
   }
 }
 
@@ -30,7 +32,11 @@ export const authPlugin = fp(
     for (const [token, contact] of o.staffTokens) byHash.set(sha256(token), contact);
     for (const c of o.config.contacts) if (c.tokenSha256) byHash.set(c.tokenSha256, c.id);
 
+    const hashesOf = new Map<string, string[]>();
+    for (const [hash, contact] of byHash) hashesOf.set(contact, [...(hashesOf.get(contact) ?? []), hash]);
+
     app.decorateRequest('actor', undefined);
+    app.decorate('staffTokenHashes', (contactId: string) => hashesOf.get(contactId) ?? []);
     app.decorate('staffContact', (token: string) => (token ? byHash.get(sha256(token)) : undefined));
     app.decorate('staff', async (req: FastifyRequest) => {
       const header = req.headers.authorization;

@@ -18,6 +18,7 @@ import { assets, page } from '../html/layout.js';
 import { acceptForms, htmlErrors, sendHtml } from '../html/respond.js';
 import { shortDuration, showTime } from '../html/time.js';
 import type { Sessions, StaffSession } from '../plugins/session.js';
+import { sha256 } from '../plugins/auth.js';
 import type { PostmortemService } from '../postmortem-service.js';
 import type { Records } from '../../store/records.js';
 import { summaryPeriod } from './summary.js';
@@ -72,10 +73,23 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
 
   const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
 
+  /** The request's session, if it is still live (not logged out, its token still valid). */
+  async function liveSession(req: FastifyRequest): Promise<StaffSession | undefined> {
+    try {
+      return await o.sessions.current(req.headers.cookie);
+    } catch (e) {
+      throw new HttpError(
+        503,
+        'store_unavailable',
+        `the record store did not answer: ${(e as Error).message}`,
+      );
+    }
+  }
+
   /** Bearer token, or a session cookie (then POSTs must carry its CSRF token). */
   async function authenticate(req: FastifyRequest, reply: FastifyReply) {
     if (req.headers.authorization) return app.staff(req);
-    const session = o.sessions.read(req.headers.cookie);
+    const session = await liveSession(req);
     if (!session) {
       if (req.method === 'GET') {
         await reply.redirect(`/login?next=${encodeURIComponent(req.url.split('?')[0]!)}`, 303);
@@ -121,7 +135,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
   }
 
   // ---- login ------------------------------------------------------------------------------------
-  const loginPage = (error?: string, next?: string) =>
+  const loginPage = (csrf: string, error?: string, next?: string) =>
     page({
       lang: 'en',
       title: 'Log in — incident console',
@@ -139,11 +153,33 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
             maxlength="500"
           />
           <input type="hidden" name="next" value="${safeNext(next)}" />
+          <input type="hidden" name="_csrf" value="${csrf}" />
           <button class="primary" type="submit">Log in</button>
         </form>
         <p class="muted">The same token as for the API (<code>Authorization: Bearer …</code>).</p>
       </main>`,
     });
+
+  /** The login form with a new CSRF token, and the cookie that holds it (login CSRF). */
+  const freshLoginPage = (reply: FastifyReply, status: number, error?: string, next?: string) => {
+    const { token, setCookie } = o.sessions.loginCsrf();
+    reply.header('set-cookie', setCookie);
+    return sendHtml(reply, status, loginPage(token, error, next));
+  };
+
+  /** A form posted from another site (Origin or Fetch Metadata say so). */
+  const crossSite = (req: FastifyRequest) => {
+    const site = req.headers['sec-fetch-site'];
+    if (site === 'cross-site' || site === 'same-site') return true;
+    const origin = req.headers.origin;
+    // `null`: what browsers send under this site's Referrer-Policy: no-referrer (the token decides).
+    if (!origin || origin === 'null') return false;
+    try {
+      return new URL(origin).host !== req.headers.host;
+    } catch {
+      return true;
+    }
+  };
 
   app.get(
     '/login',
@@ -155,8 +191,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     },
     async (req, reply) => {
       noStore(reply);
-      if (o.sessions.read(req.headers.cookie)) return reply.redirect(safeNext(req.query.next), 303);
-      return sendHtml(reply, 200, loginPage(undefined, req.query.next));
+      if (await liveSession(req)) return reply.redirect(safeNext(req.query.next), 303);
+      return freshLoginPage(reply, 200, undefined, req.query.next);
     },
   );
 
@@ -169,19 +205,33 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
         body: Type.Object({
           token: Type.String({ maxLength: 500 }),
           next: Type.Optional(Type.String({ maxLength: 300 })),
+          _csrf: Type.Optional(Type.String({ maxLength: 200 })),
         }),
       },
     },
     async (req, reply) => {
       noStore(reply);
-      const actor = app.staffContact(req.body.token.trim());
+      // Login CSRF: another site must not log this browser in (as the other site's person).
+      if (crossSite(req) || !o.sessions.checkLoginCsrf(req.headers.cookie, req.body._csrf)) {
+        req.log.info('console login refused: no valid login form token');
+        return freshLoginPage(
+          reply,
+          403,
+          'This login form is out of date or did not come from this site. Try again.',
+          req.body.next,
+        );
+      }
+      const token = req.body.token.trim();
+      const actor = app.staffContact(token);
       if (!actor) {
         req.log.info('console login refused: unknown token');
-        return sendHtml(reply, 401, loginPage('Unknown or revoked token.', req.body.next));
+        return freshLoginPage(reply, 401, 'Unknown or revoked token.', req.body.next);
       }
-      const { setCookie } = o.sessions.issue(actor);
+      const { setCookie } = o.sessions.issue(actor, sha256(token));
       req.log.info({ actor }, 'console login');
-      return reply.header('set-cookie', setCookie).redirect(safeNext(req.body.next), 303);
+      return reply
+        .header('set-cookie', [setCookie, o.sessions.clearLogin()])
+        .redirect(safeNext(req.body.next), 303);
     },
   );
 
@@ -189,7 +239,11 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     '/logout',
     // No body schema: a bearer request may post nothing at all (the CSRF field is checked by hand).
     { config: { staffRateLimit: true }, preHandler: authenticate, schema: { hide: true } },
-    async (_req, reply) => reply.header('set-cookie', o.sessions.clear()).redirect('/login', 303),
+    async (req, reply) => {
+      // Ends the session for every API instance, not only in this browser.
+      if (req.staffSession) await o.sessions.end(req.staffSession);
+      return reply.header('set-cookie', o.sessions.clear()).redirect('/login', 303);
+    },
   );
 
   // ---- pages ------------------------------------------------------------------------------------

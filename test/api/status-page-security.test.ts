@@ -90,13 +90,22 @@ describe('console and security', () => {
     await store?.close();
   });
 
-  const login = async (token = 'token-kari', next?: string) =>
-    app.inject({
+  /** The login form's CSRF token and the cookie that holds it, as a browser gets them. */
+  const loginForm = async (on: FastifyInstance = app) => {
+    const page = await on.inject({ method: 'GET', url: '/login' });
+    const cookie = String(page.headers['set-cookie']).split(';')[0]!;
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+    return { cookie, csrf };
+  };
+  const login = async (token = 'token-kari', next?: string, on: FastifyInstance = app) => {
+    const form = await loginForm(on);
+    return on.inject({
       method: 'POST',
       url: '/login',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ token, ...(next ? { next } : {}) }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookie },
+      payload: new URLSearchParams({ token, _csrf: form.csrf, ...(next ? { next } : {}) }).toString(),
     });
+  };
   const cookieOf = (r: { headers: Record<string, unknown> }) =>
     String(r.headers['set-cookie']).split(';')[0]!;
 
@@ -106,7 +115,7 @@ describe('console and security', () => {
     expect(page.body).toContain('<form class="card" method="post" action="/login">');
     const wrong = await login('token-nobody');
     expect(wrong.statusCode).toBe(401);
-    expect(wrong.headers['set-cookie']).toBeUndefined();
+    expect(String(wrong.headers['set-cookie'] ?? '')).not.toContain('__Host-incident-session');
     expect(wrong.body).toContain('Unknown or revoked token.');
 
     const ok = await login();
@@ -257,14 +266,94 @@ describe('console and security', () => {
     expect(String(logout.headers['set-cookie'])).toMatch(/^__Host-incident-session=; Max-Age=0/);
   });
 
-  it('rate-limits the login form and staff routes (API and console), not the public pages', async () => {
-    const attempt = () =>
-      limited.inject({
+  it('L1: a session ends on logout and when its token changes, on every API instance', async () => {
+    const other = (tokens: Map<string, string>) =>
+      buildApp({
+        config,
+        incidents: fake.service,
+        records: store.records,
+        staffTokens: tokens,
+        sessionSecret: 'session-secret-for-tests',
+      });
+    const second = await other(new Map([['token-kari', 'kari']])); // another instance, same token
+    const rotated = await other(new Map([['token-kari-rotated-0123456789', 'kari']])); // token changed
+    try {
+      const consoleWith = (on: FastifyInstance, cookie: string) =>
+        on.inject({ method: 'GET', url: '/console', headers: { cookie } });
+      const cookie = cookieOf(await login());
+      const before = [app, second, rotated].map(async (on) => (await consoleWith(on, cookie)).statusCode);
+      const statuses = await Promise.all(before);
+      console.log('session before logout — this API, another API, after a token change:', statuses.join(' '));
+      expect(statuses).toEqual([200, 200, 303]);
+      expect((await consoleWith(rotated, cookie)).headers.location).toBe('/login?next=%2Fconsole');
+
+      const page = await consoleWith(app, cookie);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+      const out = await app.inject({
+        method: 'POST',
+        url: '/logout',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ _csrf: csrf }).toString(),
+      });
+      expect(out.statusCode).toBe(303);
+      // The browser would drop the cookie; a copy of it (stolen, or another tab) is dead too.
+      const after = await Promise.all(
+        [app, second].map(async (on) => (await consoleWith(on, cookie)).statusCode),
+      );
+      console.log('the same cookie after logout — this API, another API:', after.join(' '));
+      expect(after).toEqual([303, 303]);
+      const act = await app.inject({
+        method: 'POST',
+        url: `/console/incidents/${view.id}/acknowledge`,
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ _csrf: csrf }).toString(),
+      });
+      expect(act.statusCode).toBe(401);
+      // A new login works as before.
+      expect((await consoleWith(app, cookieOf(await login()))).statusCode).toBe(200);
+    } finally {
+      await second.close();
+      await rotated.close();
+    }
+  });
+
+  it('L2: the login form carries a CSRF token; a cross-site or token-less login is refused', async () => {
+    const page = await app.inject({ method: 'GET', url: '/login' });
+    const setCookie = String(page.headers['set-cookie']);
+    expect(setCookie).toMatch(/^__Host-incident-login=[A-Za-z0-9_-]{32};/);
+    for (const attr of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/']) expect(setCookie).toContain(attr);
+    expect(page.body).toMatch(/<input type="hidden" name="_csrf" value="[A-Za-z0-9_-]{32}" \/>/);
+
+    const form = await loginForm();
+    const post = (headers: Record<string, string>, fields: Record<string, string>) =>
+      app.inject({
         method: 'POST',
         url: '/login',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: 'token=guess',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        payload: new URLSearchParams({ token: 'token-kari', ...fields }).toString(),
       });
+    // What an attacker's page can send: the attacker's token, no cookie of ours, maybe a guess.
+    const attempts = [
+      await post({}, {}),
+      await post({}, { _csrf: form.csrf }),
+      await post({ cookie: form.cookie }, {}),
+      await post({ cookie: form.cookie }, { _csrf: 'x'.repeat(form.csrf.length) }),
+      await post({ cookie: form.cookie, origin: 'https://evil.example' }, { _csrf: form.csrf }),
+      await post({ cookie: form.cookie, 'sec-fetch-site': 'cross-site' }, { _csrf: form.csrf }),
+    ];
+    console.log('login without the form token, or cross-site:', attempts.map((a) => a.statusCode).join(' '));
+    for (const a of attempts) {
+      expect(a.statusCode).toBe(403);
+      expect(String(a.headers['set-cookie'] ?? '')).not.toContain('__Host-incident-session=');
+      expect(a.body).toContain('did not come from this site');
+    }
+    const ok = await post({ cookie: form.cookie, 'sec-fetch-site': 'same-origin' }, { _csrf: form.csrf });
+    expect(ok.statusCode).toBe(303);
+    expect(String(ok.headers['set-cookie'])).toContain('__Host-incident-session=');
+  });
+
+  it('rate-limits the login form and staff routes (API and console), not the public pages', async () => {
+    const attempt = () => login('guess', undefined, limited);
     for (let i = 0; i < 3; i++) expect((await attempt()).statusCode).toBe(401);
     const blocked = await attempt();
     expect(blocked.statusCode).toBe(429);
