@@ -9,6 +9,8 @@ import type { TSchema } from 'typebox';
 import { checkKinds, Config, minSecretLength, type Check } from '../domain/config-schema.js';
 import { durationMs } from '../domain/duration.js';
 import { postmortemIssues } from './postmortem-validation.js';
+import { validateSchedule } from '../domain/schedule.js';
+import { scheduleGapWarnings } from '../domain/oncall.js';
 
 export interface ConfigIssue {
   path: string;
@@ -51,10 +53,25 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv | undefined 
   return parseConfig(text, file, env);
 }
 
-/** For process entry points: an invalid file prints every error with its path and exits with 2. */
+/**
+ * What is allowed but probably wrong, each with its path: a schedule with nobody on call for some
+ * period of the next four weeks (named in the schedule's zone). Printed at start and shown in
+ * `/readyz`; a page into such a gap escalates at once.
+ */
+export function configWarnings(config: Config, nowMs: number): ConfigIssue[] {
+  return scheduleGapWarnings(config, nowMs);
+}
+
+/**
+ * For process entry points: an invalid file prints every error with its path and exits with 2;
+ * warnings are printed and start-up goes on.
+ */
 export function loadConfigOrExit(file: string, env: NodeJS.ProcessEnv = process.env): Config {
   try {
-    return loadConfigFile(file, env);
+    const config = loadConfigFile(file, env);
+    for (const w of configWarnings(config, Date.now()))
+      console.warn(`${file}: warning: ${w.path}: ${w.message}`);
+    return config;
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);
@@ -206,6 +223,7 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
   };
   const contacts = ids('contacts', c.contacts);
   const teams = ids('teams', c.teams);
+  const schedules = ids('schedules', c.schedules);
   const policies = ids('policies', c.policies);
   const services = ids('services', c.services);
   ids('checks', c.checks);
@@ -224,6 +242,8 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
     targets.forEach((t, j) => {
       if (t.startsWith('team:')) {
         if (!teams.has(t.slice(5))) add(`${path}[${j}]`, `unknown team "${t.slice(5)}"`);
+      } else if (t.startsWith('schedule:')) {
+        if (!schedules.has(t.slice(9))) add(`${path}[${j}]`, `unknown schedule "${t.slice(9)}"`);
       } else if (!contacts.has(t)) add(`${path}[${j}]`, `unknown contact "${t}"`);
     });
   const checkDuration = (path: string, d: unknown) => {
@@ -233,6 +253,9 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
       add(path, (e as Error).message);
     }
   };
+
+  // Participants, shift lengths, handoff times, zones, start dates, restriction windows (paths inside).
+  c.schedules.forEach((s, i) => issues.push(...validateSchedule(s, contacts, `schedules[${i}]`)));
 
   c.policies.forEach((p, i) => {
     p.levels.forEach((l, j) => {

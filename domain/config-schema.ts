@@ -62,8 +62,74 @@ export const Team = Type.Object(
 export type Team = Static<typeof Team>;
 export type WebhookTarget = Team['webhooks'][number];
 
-/** Who to notify: contact ids, or `team:<id>` for every member of a team. */
-export const Targets = Type.Array(Type.String({ pattern: '^(team:)?[a-z0-9][a-z0-9-]*$' }), { minItems: 1 });
+/**
+ * Who to notify: contact ids, `team:<id>` for every member of a team, or `schedule:<id>` for whoever
+ * is on call in that schedule at the moment the level pages.
+ */
+export const Targets = Type.Array(Type.String({ pattern: '^((team|schedule):)?[a-z0-9][a-z0-9-]*$' }), {
+  minItems: 1,
+});
+
+const LocalClock = Type.String({ description: 'local time HH:MM, 24-hour' });
+
+/**
+ * An on-call rotation: participants take shifts in order, handing off at a local time in a zone.
+ * The fields are those of `Rotation` in domain/schedule.ts, which checks them (config/load.ts).
+ */
+export const RotationConfig = Type.Object(
+  {
+    /** Contact ids in rotation order. */
+    participants: Type.Array(Id, { minItems: 1 }),
+    /** Whole `shiftUnit`s per shift. */
+    shiftLength: Type.Integer({ minimum: 1 }),
+    shiftUnit: Type.Union([Type.Literal('hours'), Type.Literal('days'), Type.Literal('weeks')]),
+    /** Local time at which shifts change. */
+    handoff: LocalClock,
+    /** IANA zone of the handoff time, the start date and the restrictions. */
+    timeZone: Type.String({ minLength: 1 }),
+    /** Local date (YYYY-MM-DD) of the first handoff. */
+    start: Type.String({ description: 'YYYY-MM-DD' }),
+  },
+  { additionalProperties: false },
+);
+
+export const weekdayNames = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+/** A layer of a schedule: a rotation, on call only inside its restrictions (always without any). */
+export const ScheduleLayer = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1 })),
+    rotation: RotationConfig,
+    restrictions: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            days: Type.Optional(Type.Array(Type.Union(weekdayNames.map((d) => Type.Literal(d))))),
+            start: LocalClock,
+            /** At or before `start`: the next day; `24:00`: midnight. */
+            end: LocalClock,
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * An on-call schedule: layers listed lowest first; where several have someone on call, the later
+ * (higher) one wins, as in PagerDuty. Overrides are made through the API and kept in the record store.
+ */
+export const ScheduleConfig = Type.Object(
+  {
+    id: Id,
+    name: Type.String({ minLength: 1 }),
+    layers: Type.Array(ScheduleLayer, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type ScheduleConfig = Static<typeof ScheduleConfig>;
 
 export const EscalationLevel = Type.Object(
   {
@@ -286,6 +352,8 @@ export const Config = Type.Object(
   {
     contacts: Type.Array(Contact, { minItems: 1 }),
     teams: Type.Array(Team, { default: [] }),
+    /** On-call schedules, paged by policies as `schedule:<id>`. */
+    schedules: Type.Array(ScheduleConfig, { default: [] }),
     policies: Type.Array(Policy, { minItems: 1 }),
     services: Type.Array(Service, { minItems: 1 }),
     checks: Type.Array(Check, { default: [] }),

@@ -5,6 +5,13 @@
 import type { Policy } from './config-schema.js';
 import { durationMs } from './duration.js';
 import type { EscalationStep, Recipient } from './incident.js';
+import { scheduleTargets } from './oncall.js';
+
+/** `schedules` only where a level names one, so plans without schedules stay as they were. */
+const withSchedules = (targets: string[]) => {
+  const schedules = scheduleTargets(targets);
+  return schedules.length > 0 ? { schedules } : {};
+};
 
 /**
  * Every step of a policy in order: levels 1..n, the whole chain again `repeat` times, then the final
@@ -19,6 +26,7 @@ export function buildPlan(policy: Policy, resolve: (targets: string[]) => Recipi
         cycle,
         fallback: false,
         recipients: resolve(level.notify),
+        ...withSchedules(level.notify),
         waitMs: durationMs(level.ackTimeout),
       });
     });
@@ -29,6 +37,7 @@ export function buildPlan(policy: Policy, resolve: (targets: string[]) => Recipi
       cycle: policy.repeat + 1,
       fallback: true,
       recipients: resolve(policy.finalFallback.notify),
+      ...withSchedules(policy.finalFallback.notify),
       waitMs: 0,
     });
   }

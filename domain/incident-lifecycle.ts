@@ -208,7 +208,10 @@ export function decide(state: LifecycleState, event: LifecycleEvent): Decision {
   const escalateTo = (stepIndex: number, reason: 'initial' | 'escalation') => {
     const step = r.plan[stepIndex]!;
     s.escalationStep = stepIndex;
-    const who = step.recipients.map((x) => x.name).join(', ');
+    const who = [
+      ...step.recipients.map((x) => x.name),
+      ...(step.schedules ?? []).map((id) => `whoever is on call in ${id}`),
+    ].join(', ');
     const level = `level ${step.level}${step.cycle > 0 ? ` (repeat ${step.cycle})` : ''}`;
     if (reason !== 'initial') {
       record(

@@ -74,6 +74,11 @@ export interface EscalationStep {
   cycle: number;
   fallback: boolean;
   recipients: Recipient[];
+  /**
+   * Schedules (`schedule:<id>` targets) whose on-call person is looked up when this step pages (and
+   * on each repeat), not when the incident opens. Absent: the step names fixed people only.
+   */
+  schedules?: string[];
   waitMs: number;
 }
 

@@ -13,10 +13,14 @@ export function contactById(config: Config, id: string): Recipient | undefined {
   return c ? { id: c.id, name: c.name, email: c.email } : undefined;
 }
 
-/** Contact ids and `team:<id>` (every member) → recipients, each once, in order. */
+/**
+ * Contact ids and `team:<id>` (every member) → recipients, each once, in order. `schedule:<id>` is
+ * left out: whoever is on call is looked up when the level pages (EscalationStep.schedules).
+ */
 export function resolveTargets(config: Config, targets: readonly string[]): Recipient[] {
   const out: Recipient[] = [];
   for (const t of targets) {
+    if (t.startsWith('schedule:')) continue;
     const ids = t.startsWith('team:') ? (config.teams.find((x) => x.id === t.slice(5))?.members ?? []) : [t];
     for (const id of ids) {
       const r = contactById(config, id);
