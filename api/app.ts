@@ -30,6 +30,10 @@ import { changeRoutes } from './routes/changes.js';
 
 import type { Records } from '../store/records.js';
 import { reportSummaryRoutes } from './routes/summary.js';
+import { scheduleRoutes } from './routes/schedules.js';
+import { createOnCallService } from './oncall-service.js';
+import { createCalendarLinks } from './calendar-links.js';
+import { createScheduleRecords } from '../store/schedules.js';
 
 export interface AppOptions {
   config: Config;
@@ -48,6 +52,8 @@ export interface AppOptions {
   postmortems?: PostmortemService;
   /** The record store every read comes from (the same one `incidents` uses). */
   records: Records;
+  /** Signs personal on-call calendar feed links (ACK_LINK_SECRET); unset → no feeds. */
+  calendarSecret?: string;
 }
 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
@@ -74,7 +80,12 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(authPlugin, { config: o.config, staffTokens: o.staffTokens });
   await app.register(securityPlugin, { rateLimits: o.rateLimits });
 
-  await app.register(healthRoutes, { incidents: o.incidents });
+  const oncall = createOnCallService({
+    config: o.config,
+    schedules: createScheduleRecords(o.records.db),
+    calendarLinks: o.calendarSecret ? createCalendarLinks(o.calendarSecret) : undefined,
+  });
+  await app.register(healthRoutes, { incidents: o.incidents, config: o.config });
   await app.register(incidentRoutes, { incidents: o.incidents, config: o.config });
   const board = createStatusBoard({ records: o.records, config: o.config });
   await app.register(statusRoutes, { board });
@@ -102,6 +113,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(eventRoutes, { incidents: o.incidents, config: o.config });
   await app.register(reportRoutes, { reports });
   await app.register(reportSummaryRoutes, { records: o.records });
+  await app.register(scheduleRoutes, { oncall, publicBaseUrl: o.publicBaseUrl });
   if (o.postmortems) await app.register(postmortemRoutes, { postmortems: o.postmortems });
   if (o.postmortems) await app.register(changeRoutes, { postmortems: o.postmortems });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

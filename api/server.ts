@@ -40,6 +40,8 @@ async function main() {
       ? createAckLinks({ secret: settings.ackLinkSecret, baseUrl: settings.publicBaseUrl })
       : undefined,
     sessionSecret: settings.sessionSecret,
+    // Personal on-call calendar links are signed with the same secret (their own purpose prefix).
+    calendarSecret: settings.ackLinkSecret,
     publicBaseUrl: settings.publicBaseUrl,
     // Never log credentials (headers, or tokens in URL paths).
     logger: loggerOptions(settings.logLevel),

@@ -115,6 +115,7 @@ export async function startHarness(o: {
     postmortems,
     staffTokens: tokens,
     ackLinks,
+    calendarSecret: ackLinkSecret,
     rateLimits: o.rateLimits,
     records: store.records,
   });
