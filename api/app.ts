@@ -30,6 +30,8 @@ import { changeRoutes } from './routes/changes.js';
 
 import type { Records } from '../store/records.js';
 import { reportSummaryRoutes } from './routes/summary.js';
+import { createApiMetrics, type ApiMetrics } from './metrics.js';
+import { metricsPlugin } from './routes/metrics.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { createOnCallService } from './oncall-service.js';
 import { createCalendarLinks } from './calendar-links.js';
@@ -52,6 +54,8 @@ export interface AppOptions {
   postmortems?: PostmortemService;
   /** The record store every read comes from (the same one `incidents` uses). */
   records: Records;
+  /** Prometheus metrics (`GET /metrics`); unset → the record's figures and request durations, without process metrics. */
+  metrics?: ApiMetrics;
   /** Signs personal on-call calendar feed links (ACK_LINK_SECRET); unset → no feeds. */
   calendarSecret?: string;
 }
@@ -79,6 +83,10 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(errorHandlerPlugin);
   await app.register(authPlugin, { config: o.config, staffTokens: o.staffTokens });
   await app.register(securityPlugin, { rateLimits: o.rateLimits });
+  // Before the routes: its request-duration hook sees every one of them.
+  await app.register(metricsPlugin, {
+    metrics: o.metrics ?? createApiMetrics({ records: o.records, processMetrics: false }),
+  });
 
   const oncall = createOnCallService({
     config: o.config,

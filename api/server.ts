@@ -13,6 +13,7 @@ import { createPostmortemService } from './postmortem-service.js';
 import { createAckLinks } from '../activities/ack-links.js';
 import { openRecordStore } from '../store/db.js';
 import { createRecords } from '../store/records.js';
+import { createApiMetrics } from './metrics.js';
 
 async function main() {
   const settings = runtimeSettings();
@@ -40,6 +41,7 @@ async function main() {
       ? createAckLinks({ secret: settings.ackLinkSecret, baseUrl: settings.publicBaseUrl })
       : undefined,
     sessionSecret: settings.sessionSecret,
+    metrics: createApiMetrics({ records }),
     // Personal on-call calendar links are signed with the same secret (their own purpose prefix).
     calendarSecret: settings.ackLinkSecret,
     publicBaseUrl: settings.publicBaseUrl,

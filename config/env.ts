@@ -156,4 +156,20 @@ export const envVars: readonly EnvVar[] = [
     secret: false,
     description: 'info (default), debug, warn, error.',
   },
+  {
+    name: 'WORKER_METRICS_ADDRESS',
+    usedBy: ['worker'],
+    requiredInProduction: false,
+    secret: false,
+    description:
+      "host:port of the worker's GET /metrics (Prometheus text: probes, process, and the Temporal SDK's runtime metrics); default 127.0.0.1:9464, empty turns it off.",
+  },
+  {
+    name: 'TEMPORAL_METRICS_ADDRESS',
+    usedBy: ['worker'],
+    requiredInProduction: false,
+    secret: false,
+    description:
+      "host:port where the Temporal SDK serves its runtime metrics (Runtime.install's Prometheus bind address), read into the worker's /metrics; default a free loopback port, empty turns them off.",
+  },
 ];

@@ -27,6 +27,13 @@ export interface RuntimeSettings {
   logLevel: string;
   /** DATABASE_URL: the record store (PostgreSQL). `npm start` sets it to its embedded PGlite. */
   databaseUrl?: string;
+  /** WORKER_METRICS_ADDRESS: the worker's /metrics (host:port); empty → off. */
+  workerMetricsAddress?: string;
+  /**
+   * TEMPORAL_METRICS_ADDRESS: where the Temporal SDK serves its runtime metrics for the worker's
+   * /metrics; `auto` (unset) → a free loopback port; empty → off.
+   */
+  temporalMetricsAddress?: string;
 }
 
 export function runtimeSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RuntimeSettings {
@@ -50,6 +57,10 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env, cwd = proc
     sessionSecret: secretSetting('SESSION_SECRET', env.SESSION_SECRET),
     logLevel: env.LOG_LEVEL || 'info',
     databaseUrl: env.DATABASE_URL || undefined,
+    workerMetricsAddress:
+      env.WORKER_METRICS_ADDRESS === undefined ? '127.0.0.1:9464' : env.WORKER_METRICS_ADDRESS || undefined,
+    temporalMetricsAddress:
+      env.TEMPORAL_METRICS_ADDRESS === undefined ? 'auto' : env.TEMPORAL_METRICS_ADDRESS || undefined,
   };
 }
 

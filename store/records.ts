@@ -99,6 +99,20 @@ export interface SummaryReport {
 const iso = (d: Date | string | null | undefined): string | undefined =>
   d === null || d === undefined ? undefined : new Date(d).toISOString();
 
+/** The record's figures for `/metrics` (see `metricsSnapshot`). */
+export interface RecordMetrics {
+  open: Array<{ severity: string; state: string; count: number }>;
+  deliveries: Array<{ channel: string; outcome: string; count: number }>;
+  /** Per severity: acknowledged incidents, the sum of their times to acknowledge, cumulative bucket counts. */
+  timeToAcknowledge: Array<{ severity: string; count: number; sumSeconds: number; buckets: number[] }>;
+  escalationLatenessSeconds: number;
+}
+
+/** Seconds from opening to the first acknowledgement, per acknowledged incident. */
+const ttaSql = `SELECT i.severity, extract(epoch FROM (min(t.at) - i.opened_at))::float8 AS s
+  FROM incidents i JOIN timeline_events t ON t.incident_id = i.id AND t.kind = 'acknowledged'
+  GROUP BY i.id, i.severity, i.opened_at`;
+
 export function createRecords(db: Db) {
   return {
     db,
@@ -556,6 +570,55 @@ export function createRecords(db: Db) {
     async isSessionEnded(id: string): Promise<boolean> {
       const r = await db.query('SELECT 1 FROM ended_sessions WHERE id = $1', [id]);
       return (r.rowCount ?? 0) > 0;
+    },
+
+    /**
+     * What `/metrics` shows of the record (the whole deployment, not one process): open incidents by
+     * severity and state, delivery attempts by channel and outcome, time to acknowledge in the
+     * given buckets (seconds, by severity) and how far past due the most overdue escalation is.
+     */
+    async metricsSnapshot(buckets: readonly number[]): Promise<RecordMetrics> {
+      const [open, deliveries, tta, ttaBuckets, late] = await Promise.all([
+        db.query(
+          'SELECT severity, state, count(*) AS n FROM incidents WHERE closed_at IS NULL GROUP BY severity, state',
+        ),
+        db.query('SELECT channel, outcome, count(*) AS n FROM delivery_attempts GROUP BY channel, outcome'),
+        db.query(
+          `WITH tta AS (${ttaSql}) SELECT severity, count(*) AS n, coalesce(sum(s), 0) AS total FROM tta GROUP BY severity`,
+        ),
+        db.query(
+          `WITH tta AS (${ttaSql})
+           SELECT severity, le, count(*) FILTER (WHERE s <= le) AS n
+             FROM tta CROSS JOIN unnest($1::float8[]) AS le GROUP BY severity, le`,
+          [buckets],
+        ),
+        db.query(
+          `SELECT coalesce(max(extract(epoch FROM (now() - (snapshot->>'nextEscalationAt')::timestamptz))), 0) AS s
+             FROM incidents
+            WHERE closed_at IS NULL AND state = 'triggered' AND snapshot ? 'nextEscalationAt'`,
+        ),
+      ]);
+      const byLe = new Map<string, Map<number, number>>();
+      for (const r of ttaBuckets.rows) {
+        const m = byLe.get(r.severity) ?? new Map<number, number>();
+        m.set(Number(r.le), Number(r.n));
+        byLe.set(r.severity, m);
+      }
+      return {
+        open: open.rows.map((r) => ({ severity: r.severity, state: r.state, count: Number(r.n) })),
+        deliveries: deliveries.rows.map((r) => ({
+          channel: r.channel,
+          outcome: r.outcome,
+          count: Number(r.n),
+        })),
+        timeToAcknowledge: tta.rows.map((r) => ({
+          severity: r.severity,
+          count: Number(r.n),
+          sumSeconds: Number(r.total),
+          buckets: buckets.map((le) => byLe.get(r.severity)?.get(le) ?? 0),
+        })),
+        escalationLatenessSeconds: Math.max(0, Number(late.rows[0]?.s ?? 0)),
+      };
     },
 
     async ping(): Promise<boolean> {

@@ -13,6 +13,7 @@ import { createIncidentWorker } from './create.js';
 import { hostname } from 'node:os';
 import { openRecordStore, redactDbUrl } from '../store/db.js';
 import { createRecords } from '../store/records.js';
+import { freeLoopbackPort, startWorkerMetricsServer } from './metrics.js';
 
 const log = (msg: string) => console.log(`[worker] ${msg}`);
 
@@ -32,7 +33,47 @@ async function connectWithRetry(): Promise<NativeConnection> {
 async function main() {
   const settings = runtimeSettings();
   const config = loadConfigOrExit(settings.configPath);
-  Runtime.install({ logger: new DefaultLogger(settings.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
+  const logger = new DefaultLogger(settings.logLevel === 'debug' ? 'DEBUG' : 'WARN');
+  // The SDK's own metrics (task latencies, slots, polls), served by Core on a loopback port and read
+  // into this worker's /metrics. Metrics never stop a worker: a port in use is logged, and it runs on.
+  const temporalMetricsAddress =
+    settings.workerMetricsAddress && settings.temporalMetricsAddress === 'auto'
+      ? `127.0.0.1:${await freeLoopbackPort()}`
+      : settings.workerMetricsAddress
+        ? settings.temporalMetricsAddress
+        : undefined;
+  try {
+    Runtime.install({
+      logger,
+      ...(temporalMetricsAddress
+        ? {
+            telemetryOptions: {
+              metrics: {
+                prometheus: {
+                  bindAddress: temporalMetricsAddress,
+                  countersTotalSuffix: true,
+                  unitSuffix: true,
+                  useSecondsForDurations: true,
+                },
+              },
+            },
+          }
+        : {}),
+    });
+  } catch (e) {
+    log(`Temporal SDK metrics are off: ${(e as Error).message}`);
+    Runtime.install({ logger });
+  }
+  const metrics = settings.workerMetricsAddress
+    ? await startWorkerMetricsServer({
+        address: settings.workerMetricsAddress,
+        temporalMetricsAddress,
+      }).catch((e: unknown) => {
+        log(`metrics are off: cannot listen on ${settings.workerMetricsAddress} (${(e as Error).message})`);
+        return undefined;
+      })
+    : undefined;
+  if (metrics) log(`metrics: http://${metrics.address}/metrics`);
   const { namespace } = temporalConnectConfig();
   const db = await openRecordStore(settings.databaseUrl, log);
   log(`record store: ${redactDbUrl(settings.databaseUrl!)}`);
@@ -99,6 +140,7 @@ async function main() {
   await clientConnection.close();
   await connection.close();
   await db.end();
+  await metrics?.close();
   log('stopped');
 }
 

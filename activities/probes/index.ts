@@ -11,6 +11,7 @@ import { sftpFileAgeProbe } from './sftp-file-age.js';
 import { sshProbe } from './ssh.js';
 import { tcpProbe } from './tcp.js';
 import type { Probe, ProbeContext } from './types.js';
+import { observeProbe } from '../metrics.js';
 
 export type { Probe, ProbeContext } from './types.js';
 
@@ -31,6 +32,19 @@ const probes: { [K in ProbeKind]: Probe<Extract<Check, { kind: K }>> } = {
  * `process.env`.
  */
 export async function runProbe(check: Check, ctx: Partial<ProbeContext> = {}): Promise<ProbeResult> {
+  const result = await probeOnce(check, ctx);
+  const id = String((check as { id?: unknown } | null | undefined)?.id);
+  observeProbe(
+    id,
+    String((check as { kind?: unknown } | null | undefined)?.kind),
+    result.ok,
+    result.code,
+    result.latencyMs,
+  );
+  return result;
+}
+
+async function probeOnce(check: Check, ctx: Partial<ProbeContext>): Promise<ProbeResult> {
   const start = performance.now();
   const kind = String((check as { kind?: unknown } | null | undefined)?.kind);
   try {

@@ -124,6 +124,8 @@ export async function startWorkerProcess(o: {
   timeoutMs?: number;
   /** The record store (shared by every worker and API of a drill). */
   databaseUrl: string;
+  /** More environment variables (e.g. WORKER_METRICS_ADDRESS). */
+  env?: NodeJS.ProcessEnv;
 }): Promise<Proc> {
   // `node --import tsx` rather than the tsx CLI: the CLI runs the script in a child process, and a
   // `kill -9` of the CLI would orphan the real worker instead of killing it.
@@ -136,6 +138,7 @@ export async function startWorkerProcess(o: {
     DATA_DIR: o.dataDir,
     LOG_LEVEL: 'info',
     DATABASE_URL: o.databaseUrl,
+    ...o.env,
   };
   if (o.smtpUrl) env.SMTP_URL = o.smtpUrl;
   else delete env.SMTP_URL;
