@@ -15,6 +15,8 @@ import { createIncidentActivities } from './incidents.js';
 import type { IncidentClientOptions } from '../client/incidents.js';
 import type { Records } from '../store/records.js';
 import { createRecordActivities } from './records.js';
+import { createOnCallActivities } from './oncall.js';
+import { createScheduleRecords } from '../store/schedules.js';
 
 export interface CheckResult {
   checkId: string;
@@ -44,6 +46,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createWebhookNotifier({ env: deps.env }),
     ...createIncidentActivities(deps.incidents),
     ...createRecordActivities(deps.records),
+    // Schedules from the worker's config, overrides from the record store.
+    ...createOnCallActivities({
+      config: deps.incidents?.config,
+      schedules: deps.records ? createScheduleRecords(deps.records.db) : undefined,
+    }),
     /** Runs every given check at once; a probe never throws, it reports why it failed. */
     async runChecks(checks: Check[]): Promise<CheckResult[]> {
       heartbeat();

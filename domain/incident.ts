@@ -38,6 +38,7 @@ export const timelineKinds = [
   'resolved-notice',
   'recovered',
   'comms-overdue',
+  'on-call',
   'webhook',
   'webhook-failed',
   'postmortem',

@@ -33,6 +33,7 @@ import {
 } from '../domain/incident-lifecycle.js';
 import type {
   Detection,
+  EscalationStep,
   InflightPage,
   IncidentInput,
   IncidentResume,
@@ -126,6 +127,12 @@ const maxPagedInView = 50;
 /** Events in one store write, and their rough size. */
 const batchEvents = 500;
 const batchBytes = 256 * 1024;
+
+/** Who is on call, read when a level pages; a few quick tries, then the level pages whom it can. */
+const oncall = proxyActivities<Activities>({
+  startToCloseTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 4 },
+});
 
 const mail = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -281,7 +288,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   const shouldContinue = () =>
     historyTooLong() &&
     (view.state === 'triggered' || view.state === 'acknowledged') &&
-    outboxSize < 256 * 1024;
+    outboxSize < 256 * 1024 &&
+    lookingUpOnCall === 0;
+  /** Pages waiting to learn who is on call (a continued run would lose them). */
+  let lookingUpOnCall = 0;
   let comms: { index: number; dueAt: string } | undefined = resume?.comms;
 
   // ---- the lifecycle: domain/incident-lifecycle.ts decides, this workflow runs the commands --------
@@ -740,6 +750,74 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     const step = input.plan[stepIndex];
     if (!step) return;
     const seq = ++sendSeq;
+    if (step.schedules?.length && patched('schedule-at-page-time')) {
+      // Whoever is on call at this moment (and at each repeat), not when the incident opened.
+      lookingUpOnCall++;
+      pending.push(pageOnCall(stepIndex, reason, recipients, seq).finally(() => lookingUpOnCall--));
+      return;
+    }
+    sendPages(step, reason, recipients, seq);
+  }
+
+  async function pageOnCall(
+    stepIndex: number,
+    reason: PageRecord['reason'],
+    fixed: Recipient[],
+    seq: number,
+  ) {
+    const step = input.plan[stepIndex]!;
+    const schedules = step.schedules!;
+    const what = step.fallback
+      ? 'final fallback:'
+      : `level ${step.level}${step.cycle > 0 ? ` (repeat ${step.cycle})` : ''}:`;
+    const people = [...fixed];
+    try {
+      const found = await oncall.resolveOnCall({ schedules, at: now() });
+      if (!found.overridesRead)
+        record(
+          'on-call',
+          'system',
+          `${what} overrides could not be read from the record store; paging by the rotation`,
+        );
+      for (const f of found.onCall) {
+        if (f.recipient) {
+          record(
+            'on-call',
+            'system',
+            `${what} ${f.recipient.name} is on call in ${f.scheduleId}${f.source === 'override' ? ' (override)' : ''}`,
+          );
+          if (!people.some((p) => p.id === f.recipient!.id)) people.push(f.recipient);
+        } else
+          record(
+            'on-call',
+            'system',
+            `${what} nobody is on call in ${f.scheduleId}${f.until ? ` until ${f.until}` : ''}`,
+          );
+      }
+    } catch (e) {
+      record(
+        'on-call',
+        'system',
+        `${what} could not look up who is on call in ${schedules.join(', ')}: ${failureMessage(e)}`,
+      );
+    }
+    if (isClosed()) return;
+    if (people.length > 0) {
+      sendPages(step, reason, people, seq);
+      return;
+    }
+    record('escalated', 'system', `${what} nobody to page; escalating at once`);
+    // The level's clock would run for nobody: let it run out now.
+    if (life.state === 'triggered' && life.escalationStep === stepIndex && armed?.name === 'escalation')
+      armed = { ...armed, ms: 0, dueAt: Date.now() };
+  }
+
+  function sendPages(
+    step: EscalationStep,
+    reason: PageRecord['reason'],
+    recipients: Recipient[],
+    seq: number,
+  ) {
     for (const r of recipients) {
       addPage({ at: now(), level: step.level, cycle: step.cycle, recipient: r, reason });
       const m = pageMail(view, { level: step.level, cycle: step.cycle, reason }, r, links);
