@@ -114,6 +114,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     }),
     postmortems: o.postmortems,
     records: o.records,
+    oncall,
   });
   await app.register(ackRoutes, { incidents: o.incidents, config: o.config, ackLinks: o.ackLinks });
   await app.register(assetRoutes);

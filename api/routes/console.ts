@@ -23,6 +23,9 @@ import type { PostmortemService } from '../postmortem-service.js';
 import type { Records } from '../../store/records.js';
 import { summaryPeriod } from './summary.js';
 import { formatDuration } from '../../domain/duration.js';
+import type { OnCallService } from '../oncall-service.js';
+import { formatLocal, localInstant } from '../../domain/schedule.js';
+import { zone } from '../../domain/calendar.js';
 
 export interface ConsoleOptions {
   incidents: IncidentService;
@@ -32,6 +35,8 @@ export interface ConsoleOptions {
   postmortems?: Pick<PostmortemService, 'get'>;
   /** The reports page (figures from the record store); unset → no such page. */
   records?: Pick<Records, 'summary'>;
+  /** The on-call page (schedules, overrides); unset → no such page. */
+  oncall?: OnCallService;
 }
 
 declare module 'fastify' {
@@ -123,10 +128,10 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       body: html`<header class="top">
           <h1><a href="/console">Incident console</a></h1>
           <div>
-            ${who(req.actor)} · ${o.records ? html`<a href="/console/reports">Reports</a> · ` : ''}<a
-              href="/status"
-              >Public status page</a
-            >
+            ${who(req.actor)} ·
+            ${o.oncall ? html`<a href="/console/oncall">On call</a> · ` : ''}${
+              o.records ? html`<a href="/console/reports">Reports</a> · ` : ''
+            }<a href="/status">Public status page</a>
             ${logout}
           </div>
         </header>
@@ -586,6 +591,215 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
           </tbody>
         </table>`;
       return sendHtml(reply, 200, shell(req, 'Reports', body, []));
+    },
+  );
+
+  // ---- on call --------------------------------------------------------------------------------
+  /** `2026-12-08T09:00` (a datetime-local field) in the schedule's zone → ISO instant; or the text as is. */
+  const fromLocalField = (value: string, timeZone: string): string => {
+    const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})$/.exec(value.trim());
+    if (!m) return value.trim();
+    return new Date(localInstant(zone(timeZone), m[1]!, Number(m[2]) * 60 + Number(m[3]))).toISOString();
+  };
+  const local = (iso: string, timeZone: string) => formatLocal(Date.parse(iso), timeZone);
+
+  async function onCallPage(req: FastifyRequest, flash?: { ok: boolean; text: string }): Promise<string> {
+    const oc = o.oncall!;
+    const now = Date.now();
+    const overview = await oc.overview(now);
+    const views = await Promise.all(oc.list().map((s) => oc.view(s.id, {}, now)));
+    const people = o.config.contacts;
+    const options = (selected?: string) =>
+      people.map(
+        (c) => html`<option value="${c.id}" ${c.id === selected ? 'selected' : ''}>${c.name}</option>`,
+      );
+    const sections = views.map((v) => {
+      const s = overview.schedules.find((x) => x.id === v.id)!;
+      return html`<section class="schedule" id="schedule-${v.id}">
+        <h2>${v.name} <small class="muted">${v.timeZone}</small></h2>
+        <dl class="facts">
+          <dt>On call now</dt>
+          <dd class="oncall-now">
+            ${
+              s.now
+                ? html`${s.now.name}${s.now.source === 'override' ? ' (override)' : ''} until
+                  ${local(s.now.until, v.timeZone)}`
+                : html`<span class="banner warn"
+                    >nobody${s.gapUntil ? html` until ${local(s.gapUntil, v.timeZone)}` : ''}</span
+                  >`
+            }
+          </dd>
+          <dt>Next</dt>
+          <dd class="oncall-next">
+            ${s.next ? html`${s.next.name} from ${local(s.next.from, v.timeZone)}` : '—'}
+          </dd>
+        </dl>
+        <h3>The next two weeks</h3>
+        <table class="shifts">
+          <thead>
+            <tr>
+              <th>Who</th>
+              <th>From</th>
+              <th>Until</th>
+              <th>Layer</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${v.shifts.map(
+              (sh) =>
+                html`<tr class="${sh.source}">
+                  <td>${sh.name}${sh.source === 'override' ? ' (override)' : ''}</td>
+                  <td>${local(sh.start, v.timeZone)}</td>
+                  <td>${local(sh.end, v.timeZone)}</td>
+                  <td>${sh.layer ?? '—'}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+        <h3>Overrides</h3>
+        ${
+          v.overrides.length === 0
+            ? html`<p class="muted">None.</p>`
+            : html`<ul class="overrides">
+                ${v.overrides.map(
+                  (x) =>
+                    html`<li>
+                      ${who(x.by)}${x.replaces ? html` instead of ${who(x.replaces)}` : ''}:
+                      ${local(x.from, v.timeZone)} – ${local(x.until, v.timeZone)}
+                      <small class="muted">(by ${who(x.createdBy)})</small>
+                      <form
+                        class="inline"
+                        method="post"
+                        action="/console/oncall/${v.id}/overrides/${x.id}/delete"
+                      >
+                        ${csrfField(req)}<button type="submit">Delete</button>
+                      </form>
+                    </li>`,
+                )}
+              </ul>`
+        }
+        <form class="override" method="post" action="/console/oncall/${v.id}/overrides">
+          ${csrfField(req)}
+          <fieldset>
+            <legend>Override (times in ${v.timeZone})</legend>
+            <label
+              >Who takes over
+              <select name="by" required>
+                ${options()}
+              </select></label
+            >
+            <label
+              >Instead of
+              <select name="replaces">
+                <option value="">whoever is on call</option>
+                ${options()}
+              </select></label
+            >
+            <label>From <input type="datetime-local" name="from" required /></label>
+            <label>Until <input type="datetime-local" name="until" required /></label>
+            <button type="submit">Add override</button>
+          </fieldset>
+        </form>
+      </section>`;
+    });
+    const feed = oc.calendarLinks
+      ? html`<p>
+          Your shifts in a calendar app:
+          <a id="calendar-link" href="${oc.calendarLinks.url(`${req.protocol}://${req.host}`, req.actor!)}"
+            >personal calendar feed</a
+          >
+          <small class="muted">(the link is the password: keep it to yourself)</small>
+        </p>`
+      : '';
+    const body = html`<h1>On call</h1>
+      ${flash ? html`<p class="banner ${flash.ok ? 'ok' : 'bad'}" role="status">${flash.text}</p>` : ''}
+      ${feed} ${views.length === 0 ? html`<p class="muted">No schedules are configured.</p>` : sections}`;
+    return shell(req, 'On call', body, []);
+  }
+
+  app.get(
+    '/console/oncall',
+    {
+      config: { staffRateLimit: true },
+      preHandler: authenticate,
+      schema: {
+        hide: true,
+        querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 20 })) }),
+      },
+    },
+    async (req, reply) => {
+      noStore(reply);
+      if (!o.oncall) throw new HttpError(404, 'not_found', 'on-call schedules are not served here');
+      const flash =
+        req.query.done === 'added'
+          ? { ok: true, text: 'Override added.' }
+          : req.query.done === 'deleted'
+            ? { ok: true, text: 'Override deleted: the rotation applies again.' }
+            : undefined;
+      return sendHtml(reply, 200, await onCallPage(req, flash));
+    },
+  );
+
+  const ScheduleParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+  app.post(
+    '/console/oncall/:id/overrides',
+    {
+      config: { staffRateLimit: true },
+      preHandler: authenticate,
+      schema: {
+        hide: true,
+        params: ScheduleParams,
+        body: Type.Object({
+          ...Csrf,
+          by: Type.String({ maxLength: 100 }),
+          replaces: Type.Optional(Type.String({ maxLength: 100 })),
+          from: Type.String({ maxLength: 40 }),
+          until: Type.String({ maxLength: 40 }),
+        }),
+      },
+    },
+    async (req, reply) => {
+      noStore(reply);
+      const oc = o.oncall;
+      const s = oc?.list().find((x) => x.id === req.params.id);
+      if (!oc || !s) throw new HttpError(404, 'not_found', `schedule "${req.params.id}" not found`);
+      const b = req.body;
+      try {
+        await oc.createOverride(
+          s.id,
+          {
+            by: b.by,
+            ...(b.replaces ? { replaces: b.replaces } : {}),
+            from: fromLocalField(b.from, s.timeZone),
+            until: fromLocalField(b.until, s.timeZone),
+          },
+          req.actor!,
+        );
+      } catch (e) {
+        if (!(e instanceof HttpError) || e.statusCode !== 400) throw e;
+        return sendHtml(reply, 400, await onCallPage(req, { ok: false, text: e.message }));
+      }
+      return reply.redirect('/console/oncall?done=added', 303);
+    },
+  );
+  app.post(
+    '/console/oncall/:id/overrides/:overrideId/delete',
+    {
+      config: { staffRateLimit: true },
+      preHandler: authenticate,
+      schema: {
+        hide: true,
+        params: Type.Object({
+          id: Type.String({ minLength: 1, maxLength: 100 }),
+          overrideId: Type.String({ minLength: 1, maxLength: 100 }),
+        }),
+      },
+    },
+    async (req, reply) => {
+      noStore(reply);
+      if (!o.oncall) throw new HttpError(404, 'not_found', 'on-call schedules are not served here');
+      await o.oncall.deleteOverride(req.params.id, req.params.overrideId);
+      return reply.redirect('/console/oncall?done=deleted', 303);
     },
   );
 

@@ -256,6 +256,60 @@ describe('on-call API', () => {
     expect((await h.app.inject({ method: 'GET', url: forged })).statusCode).toBe(404);
   });
 
+  it('the console on-call page shows now and next, two weeks of shifts, and takes an override form', async () => {
+    const form = (url: string, fields: Record<string, string>) =>
+      h.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...h.auth('ingrid'), 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams(fields).toString(),
+      });
+    const page = await get('/console/oncall', 'ingrid');
+    expect(page.statusCode).toBe(200);
+    const rota = rotationAt(Date.now());
+    const name = rota === 'kari' ? 'Kari Nordmann' : 'Ola Hansen';
+    expect(page.body).toMatch(new RegExp(`<dd class="oncall-now">\\s*${name} until`));
+    expect(page.body).toContain('The next two weeks');
+    // Two weeks of weekly shifts: two or three rows, each handing over on a Monday at 09:00.
+    const rows = [...page.body.matchAll(/<td>(Mon \d{4}-\d\d-\d\d 09:00)<\/td>/g)];
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+
+    // datetime-local fields are read in the schedule's zone: 10:00–12:00 Oslo tomorrow.
+    const tomorrow = new Date(Date.now() + DAY).toISOString().slice(0, 10);
+    const bad = await form('/console/oncall/integration/overrides', {
+      by: 'per',
+      from: `${tomorrow}T12:00`,
+      until: `${tomorrow}T10:00`,
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('until: must be after from');
+    const ok = await form('/console/oncall/integration/overrides', {
+      by: 'per',
+      replaces: '',
+      from: `${tomorrow}T10:00`,
+      until: `${tomorrow}T12:00`,
+    });
+    expect(ok.statusCode, ok.body).toBe(303);
+    expect(ok.headers.location).toBe('/console/oncall?done=added');
+    const view = (await get('/api/schedules/integration')).json() as {
+      overrides: { id: string; from: string; until: string; by: string; createdBy: string }[];
+    };
+    expect(view.overrides).toHaveLength(1);
+    const offset = osloOffsetHours(Date.parse(`${tomorrow}T12:00:00Z`));
+    expect(view.overrides[0]).toMatchObject({
+      by: 'per',
+      createdBy: 'ingrid',
+      from: new Date(Date.parse(`${tomorrow}T10:00:00Z`) - offset * 3_600_000).toISOString(),
+    });
+    const after = await get('/console/oncall', 'ingrid');
+    expect(after.body).toContain('Per Johansen (override)');
+    const del = await form(`/console/oncall/integration/overrides/${view.overrides[0]!.id}/delete`, {});
+    expect(del.statusCode).toBe(303);
+    expect(((await get('/api/schedules/integration')).json() as { overrides: unknown[] }).overrides).toEqual(
+      [],
+    );
+  });
+
   it('names the gap of a schedule in /readyz', async () => {
     const r = await h.app.inject({ method: 'GET', url: '/readyz' });
     const body = r.json() as { warnings?: { path: string; message: string }[] };

@@ -19,7 +19,7 @@ const errorsOf = (text: string) => {
 describe('config/example.yaml', () => {
   const config = loadConfigFile('config/example.yaml');
 
-  it('models the seed incident: the data-sync host, the integration, 25 institutions, four-level chain', () => {
+  it('models the seed incident: the data-sync host, the integration, 25 institutions, the on-call chain', () => {
     expect(config.services.map((s) => s.id)).toEqual(['datasync02', 'fs-canvas']);
     const affected = affectedServices(config, 'datasync02');
     expect(affected.map((a) => [a.id, a.subscribers])).toEqual([
@@ -32,12 +32,16 @@ describe('config/example.yaml', () => {
       actor: 'kari',
       reason: 'r',
     });
-    expect(input.plan.filter((s) => s.cycle === 0).map((s) => s.recipients[0]!.id)).toEqual([
-      'kari',
-      'ola',
-      'ingrid',
-      'per',
-    ]);
+    // Level 1 is whoever of the integration team (Kari, Ola: weekly) is on call when it pages.
+    expect(
+      input.plan
+        .filter((s) => s.cycle === 0)
+        .map((s) => [...s.recipients.map((r) => r.id), ...(s.schedules ?? [])]),
+    ).toEqual([['integration'], ['ingrid'], ['per']]);
+    expect(config.schedules[0]!.layers[0]!.rotation).toMatchObject({
+      participants: ['kari', 'ola'],
+      shiftUnit: 'weeks',
+    });
     expect(checksForService(config, 'fs-canvas').map((c) => c.id)).toEqual([
       'datasync02-ssh',
       'datasync02-export-fresh',

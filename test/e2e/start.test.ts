@@ -83,7 +83,13 @@ describe('npm start (embedded default)', () => {
       'a level-1 page in the outbox',
     );
     const mail = readFileSync(path.join(outbox, eml), 'utf8');
-    expect(mail).toMatch(/^To: Kari Nordmann <kari\.nordmann@example\.edu>/m);
+    // Level 1 is the integration team's weekly rotation: whoever of Kari and Ola is on call now.
+    const oncall = (await (
+      await fetch(`${api}/api/oncall`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { policies: { id: string; levels: { now: { name: string }[] }[] }[] };
+    const onCallNow = oncall.policies.find((p) => p.id === 'fs-canvas-chain')!.levels[0]!.now[0]!.name;
+    expect(['Kari Nordmann', 'Ola Hansen']).toContain(onCallNow);
+    expect(mail).toMatch(new RegExp(`^To: ${onCallNow} <`, 'm'));
     expect(output).toMatch(/written to outbox/);
 
     proc.kill('SIGINT');
