@@ -23,6 +23,7 @@ import { ackRoutes } from './routes/ack.js';
 import { assetRoutes } from './routes/assets.js';
 import { monitorRoutes } from './routes/monitors.js';
 import { eventRoutes } from './routes/events.js';
+import { opsgenieRoutes } from './routes/opsgenie.js';
 import { createReportIntake, reportRoutes } from './routes/reports.js';
 import type { PostmortemService } from './postmortem-service.js';
 import { postmortemRoutes } from './routes/postmortems.js';
@@ -120,6 +121,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(assetRoutes);
   await app.register(monitorRoutes, { incidents: o.incidents, config: o.config });
   await app.register(eventRoutes, { incidents: o.incidents, config: o.config });
+  await app.register(opsgenieRoutes, { incidents: o.incidents, config: o.config });
   await app.register(reportRoutes, { reports });
   await app.register(reportSummaryRoutes, { records: o.records });
   await app.register(scheduleRoutes, { oncall, publicBaseUrl: o.publicBaseUrl });

@@ -126,6 +126,8 @@ export const ScheduleConfig = Type.Object(
     id: Id,
     name: Type.String({ minLength: 1 }),
     layers: Type.Array(ScheduleLayer, { minItems: 1 }),
+    /** How long before a shift starts its person gets a handoff notice by email (default 1h). */
+    handoffNotice: Type.Optional(Duration),
   },
   { additionalProperties: false },
 );
@@ -399,7 +401,11 @@ export const Config = Type.Object(
       Type.Object(
         {
           id: Id,
-          kind: Type.Union([Type.Literal('pagerduty'), Type.Literal('alertmanager')]),
+          kind: Type.Union([
+            Type.Literal('pagerduty'),
+            Type.Literal('alertmanager'),
+            Type.Literal('opsgenie'),
+          ]),
           service: Id,
           /**
            * Other services this integration may open and resolve incidents for. An Alertmanager
