@@ -255,7 +255,10 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
   };
 
   // Participants, shift lengths, handoff times, zones, start dates, restriction windows (paths inside).
-  c.schedules.forEach((s, i) => issues.push(...validateSchedule(s, contacts, `schedules[${i}]`)));
+  c.schedules.forEach((s, i) => {
+    issues.push(...validateSchedule(s, contacts, `schedules[${i}]`));
+    if (s.handoffNotice !== undefined) checkDuration(`schedules[${i}].handoffNotice`, s.handoffNotice);
+  });
 
   c.policies.forEach((p, i) => {
     p.levels.forEach((l, j) => {

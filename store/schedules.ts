@@ -77,6 +77,26 @@ export function createScheduleRecords(db: Db) {
       for (const x of r.rows as Record<string, unknown>[]) out.get(x.schedule_id as string)?.push(row(x));
       return out;
     },
+
+    /**
+     * Claims a notice in the shared sent ledger: true for the one caller that may send it (every
+     * worker may look for due notices at the same time).
+     */
+    async claimNotice(key: string, worker?: string): Promise<boolean> {
+      const r = await db.query(
+        `INSERT INTO sent_ledger (idempotency_key, channel, worker) VALUES ($1, 'handoff-notice', $2)
+         ON CONFLICT DO NOTHING`,
+        [key, worker ?? null],
+      );
+      return (r.rowCount ?? 0) > 0;
+    },
+
+    /** Gives a claim back after a failed send, so the next look sends it. */
+    async releaseNotice(key: string): Promise<void> {
+      await db.query(`DELETE FROM sent_ledger WHERE idempotency_key = $1 AND channel = 'handoff-notice'`, [
+        key,
+      ]);
+    },
   };
 }
 

@@ -13,6 +13,8 @@ import { createIncidentWorker } from './create.js';
 import { hostname } from 'node:os';
 import { openRecordStore, redactDbUrl } from '../store/db.js';
 import { createRecords } from '../store/records.js';
+import { createScheduleRecords } from '../store/schedules.js';
+import { createHandoffNotices } from './handoff-notices.js';
 import { freeLoopbackPort, startWorkerMetricsServer } from './metrics.js';
 
 const log = (msg: string) => console.log(`[worker] ${msg}`);
@@ -125,6 +127,16 @@ async function main() {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Shortly before a shift starts, its person is told by email (once across every worker).
+  const notices = createHandoffNotices({
+    config,
+    schedules: createScheduleRecords(db),
+    email,
+    publicBaseUrl: settings.publicBaseUrl,
+    workerName: `${hostname()}:${process.pid}`,
+    log,
+  });
+  if (config.schedules.length > 0) notices.start();
   log(`polling task queue "${settings.taskQueue}" in namespace "${namespace}"`);
   const running = worker.run();
   try {
@@ -136,6 +148,7 @@ async function main() {
     log(`could not start the monitors: ${(e as Error).message}`);
   }
   await running;
+  await notices.stop();
   email.close();
   await clientConnection.close();
   await connection.close();
