@@ -26,6 +26,7 @@ import { formatDuration } from '../../domain/duration.js';
 import type { OnCallService } from '../oncall-service.js';
 import { formatLocal, localInstant } from '../../domain/schedule.js';
 import { zone } from '../../domain/calendar.js';
+import { configWarnings } from '../../config/load.js';
 
 export interface ConsoleOptions {
   incidents: IncidentService;
@@ -711,8 +712,19 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
           <small class="muted">(the link is the password: keep it to yourself)</small>
         </p>`
       : '';
+    const gaps = configWarnings(o.config, now);
     const body = html`<h1>On call</h1>
       ${flash ? html`<p class="banner ${flash.ok ? 'ok' : 'bad'}" role="status">${flash.text}</p>` : ''}
+      ${
+        gaps.length > 0
+          ? html`<div class="banner warn" id="gaps">
+              <strong>Gaps: nobody would be paged</strong>
+              <ul>
+                ${gaps.map((g) => html`<li>${g.message}</li>`)}
+              </ul>
+            </div>`
+          : ''
+      }
       ${feed} ${views.length === 0 ? html`<p class="muted">No schedules are configured.</p>` : sections}`;
     return shell(req, 'On call', body, []);
   }

@@ -270,6 +270,8 @@ describe('on-call API', () => {
     const name = rota === 'kari' ? 'Kari Nordmann' : 'Ola Hansen';
     expect(page.body).toMatch(new RegExp(`<dd class="oncall-now">\\s*${name} until`));
     expect(page.body).toContain('The next two weeks');
+    // The nights schedule's daily gap is named on the page too.
+    expect(page.body).toMatch(/id="gaps"[\s\S]*nobody on call in schedule &quot;nights&quot;/);
     // Two weeks of weekly shifts: two or three rows, each handing over on a Monday at 09:00.
     const rows = [...page.body.matchAll(/<td>(Mon \d{4}-\d\d-\d\d 09:00)<\/td>/g)];
     expect(rows.length).toBeGreaterThanOrEqual(2);
