@@ -13,6 +13,7 @@ import { createValidatorCompiler } from './plugins/validation.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { statusRoutes } from './routes/status.js';
+import { statuspageRoutes } from './routes/statuspage.js';
 import type { AckLinks } from '../activities/ack-links.js';
 import { securityPlugin, type RateLimits } from './plugins/security.js';
 import { createSessions } from './plugins/session.js';
@@ -98,6 +99,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(incidentRoutes, { incidents: o.incidents, config: o.config });
   const board = createStatusBoard({ records: o.records, config: o.config });
   await app.register(statusRoutes, { board });
+  await app.register(statuspageRoutes, { board, publicBaseUrl: o.publicBaseUrl });
   // One intake, and one count of reports per client address, for the JSON endpoint and the form.
   const reports = createReportIntake({
     incidents: o.incidents,
