@@ -217,7 +217,15 @@ describe('on-call at page time', () => {
     const declaredAt = Date.now();
     const id = await declare(h, t.serviceId);
     // Level 1 waits ten minutes for an acknowledgement; into the gap it must not wait at all.
-    const view = await pagesOf(h, id, 1, 20_000);
+    await pagesOf(h, id, 1, 20_000);
+    const view = await eventually(
+      async () => {
+        const v = await h.incidents.get(id);
+        return v.timeline.some((e) => e.detail.includes('escalating to level 2')) ? v : undefined;
+      },
+      20_000,
+      'the escalation to level 2 in the timeline',
+    );
     expect(paged(view)).toEqual(['0:2:ingrid']);
     expect(Date.parse(view.paged[0]!.at) - declaredAt).toBeLessThan(15_000);
     const lines = view.timeline.map((e) => `${e.kind}: ${e.detail}`);
