@@ -209,8 +209,17 @@ export function createIncidentService(o: IncidentServiceOptions) {
       return fromStore(() => o.records.listIncidents(filter));
     },
 
-    acknowledge: (id: string, actor: string) =>
-      update(id, (h) => h.executeUpdate(acknowledgeUpdate, { args: [{ actor, incidentId: id }] })),
+    /**
+     * `updateId` makes it one-time: Temporal runs one update per id on a workflow run, and a second
+     * call with the same id (also while the first is in flight) gets the first one's answer.
+     */
+    acknowledge: (id: string, actor: string, opts: { updateId?: string } = {}) =>
+      update(id, (h) =>
+        h.executeUpdate(acknowledgeUpdate, {
+          args: [{ actor, incidentId: id }],
+          ...(opts.updateId ? { updateId: opts.updateId } : {}),
+        }),
+      ),
     resolve: (id: string, actor: string, note?: string) =>
       update(id, (h) => h.executeUpdate(resolveUpdate, { args: [{ actor, note, incidentId: id }] })),
     note: (id: string, actor: string, text: string) =>

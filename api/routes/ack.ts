@@ -5,6 +5,7 @@
  * someone else acknowledged or that is closed: each gets a page that says so, with a 4xx status,
  * and nothing changes.
  */
+import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -160,7 +161,12 @@ export const ackRoutes: FastifyPluginAsyncTypebox<AckRouteOptions> = async (app,
     if (!verdict.ok) return respond(req, reply, lang, verdict);
     let view: IncidentView;
     try {
-      const r = await o.incidents.acknowledge(verdict.claims.incidentId, verdict.claims.recipientId);
+      // One link acknowledges once, also when it is POSTed several times at once (a double click, a
+      // mail client retrying): the update id is the link's, so Temporal runs it once.
+      const updateId = `ack-link-${createHash('sha256').update(req.params.token).digest('hex').slice(0, 32)}`;
+      const r = await o.incidents.acknowledge(verdict.claims.incidentId, verdict.claims.recipientId, {
+        updateId,
+      });
       view = { ...verdict.view, state: r.state };
     } catch (e) {
       if (!(e instanceof HttpError) || e.statusCode !== 409) throw e;

@@ -246,4 +246,35 @@ describe('ack link pages', () => {
     expect(unknown.statusCode).toBe(404);
     expect(unknown.body).toContain('does not exist');
   });
+
+  it('acknowledges exactly once when one link is POSTed five times at once', async () => {
+    const declared = await h.app.inject({
+      method: 'POST',
+      url: '/api/incidents',
+      headers: h.auth('per'),
+      payload: { service: `${serviceId}-host`, reason: 'host down', skipVerify: true },
+    });
+    expect(declared.statusCode).toBe(201);
+    const id = declared.json().incident.id as string;
+    const links = createAckLinks({ secret: h.ackLinkSecret, baseUrl: base });
+    const link = links.sign(id, 'kari');
+    await eventually(async () => (await h.incidents.get(id)).state === 'triggered', 15_000, 'the first page');
+    const answers = await Promise.all(Array.from({ length: 5 }, () => open('POST', link)));
+    const timeline = (await h.incidents.get(id)).timeline;
+    const acked = timeline.filter((e) => e.kind === 'acknowledged');
+    console.log(
+      'statuses:',
+      answers.map((a) => a.statusCode).join(' '),
+      '| acknowledgements in the timeline:',
+      acked.length,
+    );
+    expect(acked).toHaveLength(1);
+    expect(acked[0]!.actor).toBe('kari');
+    for (const a of answers) expect([200, 409]).toContain(a.statusCode);
+    expect(answers.filter((a) => a.statusCode === 200).length).toBeGreaterThanOrEqual(1);
+    // A later POST of the same link is refused as used.
+    const again = await open('POST', link);
+    expect(again.statusCode).toBe(409);
+    expect((await h.incidents.get(id)).timeline.filter((e) => e.kind === 'acknowledged')).toHaveLength(1);
+  });
 });
