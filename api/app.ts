@@ -14,6 +14,7 @@ import { healthRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { statusRoutes } from './routes/status.js';
 import { statuspageRoutes } from './routes/statuspage.js';
+import { docsRoutes } from './routes/docs.js';
 import type { AckLinks } from '../activities/ack-links.js';
 import { securityPlugin, type RateLimits } from './plugins/security.js';
 import { createSessions } from './plugins/session.js';
@@ -130,5 +131,6 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   if (o.postmortems) await app.register(postmortemRoutes, { postmortems: o.postmortems });
   if (o.postmortems) await app.register(changeRoutes, { postmortems: o.postmortems });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(docsRoutes);
   return app;
 }

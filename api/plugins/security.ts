@@ -68,6 +68,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Apply the staff rate limit to a route not guarded by `app.staff` (the console's own guard). */
     staffRateLimit?: boolean;
+    /** This route's own Content-Security-Policy for HTML (the Swagger UI page); others get ours. */
+    contentSecurityPolicy?: string;
   }
 }
 
@@ -87,15 +89,17 @@ export const securityPlugin = fp(
       createWrongKeys({ perAddress: limits.wrongKeys, global: limits.wrongKeysGlobal }),
     );
 
-    app.addHook('onSend', async (_req, reply, payload) => {
+    app.addHook('onSend', async (req, reply, payload) => {
       const type = String(reply.getHeader('content-type') ?? '');
       const isHtml = type.startsWith('text/html');
+      // A route may name its own policy (the Swagger UI page, routes/docs.ts); every other gets ours.
+      const own = req.routeOptions.config?.contentSecurityPolicy;
       reply.header('x-content-type-options', 'nosniff');
       reply.header('referrer-policy', 'no-referrer');
       reply.header('x-frame-options', 'DENY');
       reply.header(
         'content-security-policy',
-        isHtml ? htmlContentSecurityPolicy : otherContentSecurityPolicy,
+        own && isHtml ? own : isHtml ? htmlContentSecurityPolicy : otherContentSecurityPolicy,
       );
       if (isHtml) reply.header('cross-origin-opener-policy', 'same-origin');
       return payload;
