@@ -17,6 +17,8 @@ import type { Records } from '../store/records.js';
 import { createRecordActivities } from './records.js';
 import { createOnCallActivities } from './oncall.js';
 import { createScheduleRecords } from '../store/schedules.js';
+import { createSecretResolver, type SecretResolver } from './secrets.js';
+import type { Config } from '../domain/config-schema.js';
 
 export interface CheckResult {
   checkId: string;
@@ -27,8 +29,13 @@ export interface CheckResult {
 
 export interface ActivityDeps {
   email: { send(mail: OutgoingMail): Promise<SendResult> };
-  /** Where probes look up secrets named in the config (privateKeyEnv, passwordEnv). */
+  /**
+   * Where the variables the worker's own config names (privateKeyEnv, passwordEnv, urlEnv) are
+   * looked up. Never indexed by a name from workflow input (see secrets.ts).
+   */
   env: Record<string, string | undefined>;
+  /** The worker's configuration: the only source of secret names (default: `incidents.config`). */
+  config?: Config;
   /** How monitors open and recover incidents (a Temporal client and the configuration). */
   incidents?: IncidentClientOptions;
   /** Signs one-click acknowledge links (ACK_LINK_SECRET); without it, page mails carry none. */
@@ -40,10 +47,16 @@ export interface ActivityDeps {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
+/** The resolver built from the worker's own config and environment. */
+export function secretResolverOf(deps: Pick<ActivityDeps, 'env' | 'config' | 'incidents'>): SecretResolver {
+  return createSecretResolver({ config: deps.config ?? deps.incidents?.config, env: deps.env });
+}
+
 export function createActivities(deps: ActivityDeps) {
+  const secrets = secretResolverOf(deps);
   return {
-    ...createMonitorActivities({ env: deps.env }),
-    ...createWebhookNotifier({ env: deps.env }),
+    ...createMonitorActivities({ env: deps.env, secrets }),
+    ...createWebhookNotifier({ secrets }),
     ...createIncidentActivities(deps.incidents),
     ...createRecordActivities(deps.records),
     // Schedules from the worker's config, overrides from the record store.
@@ -55,12 +68,15 @@ export function createActivities(deps: ActivityDeps) {
     async runChecks(checks: Check[]): Promise<CheckResult[]> {
       heartbeat();
       return Promise.all(
-        checks.map(async (check) => ({
-          checkId: check.id,
-          kind: check.kind,
-          service: check.service,
-          result: await runProbe(check, { env: deps.env }),
-        })),
+        checks.map(async (check) => {
+          const run = secrets.checkToRun(check);
+          return {
+            checkId: check.id,
+            kind: check.kind,
+            service: check.service,
+            result: 'refused' in run ? run.refused : await runProbe(run.check, { env: deps.env }),
+          };
+        }),
       );
     },
 

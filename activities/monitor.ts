@@ -8,6 +8,7 @@ import type { ProbeCheck } from '../domain/config-schema.js';
 import type { ProbeResult } from '../domain/incident.js';
 import { observe, type ThresholdState, type Thresholds } from '../domain/thresholds.js';
 import { runProbe } from './probes/index.js';
+import { createSecretResolver, type SecretResolver } from './secrets.js';
 
 export interface WatchInput {
   check: ProbeCheck;
@@ -37,7 +38,12 @@ export interface WatchResult extends WatchProgress {
   changed: boolean;
 }
 
-export function createMonitorActivities(deps: { env: Record<string, string | undefined> }) {
+export function createMonitorActivities(deps: {
+  env: Record<string, string | undefined>;
+  /** Credentials only from the worker's config (without one, a check that authenticates is refused). */
+  secrets?: SecretResolver;
+}) {
+  const secrets = deps.secrets ?? createSecretResolver({ env: deps.env });
   return {
     async watchCheck(input: WatchInput): Promise<WatchResult> {
       const ctx = Context.current();
@@ -45,11 +51,15 @@ export function createMonitorActivities(deps: { env: Record<string, string | und
       let progress: WatchProgress = resumed ?? { state: input.state, probes: 0 };
       const started = Date.now();
       for (;;) {
-        const result = await runProbe(input.check, {
-          env: deps.env,
-          timeoutMs: input.timeoutMs,
-          signal: ctx.cancellationSignal,
-        });
+        const run = secrets.checkToRun(input.check);
+        const result =
+          'refused' in run
+            ? run.refused
+            : await runProbe(run.check, {
+                env: deps.env,
+                timeoutMs: input.timeoutMs,
+                signal: ctx.cancellationSignal,
+              });
         ctx.cancellationSignal.throwIfAborted();
         const at = new Date().toISOString();
         const o = observe(progress.state, result.ok, input.thresholds);

@@ -153,8 +153,17 @@ export interface IncidentInput {
   communicationDeadlineMs?: number;
   /** Paged in turn when the status message is overdue: the communications contact, then the owner. */
   communications?: Recipient[];
-  /** Chat webhooks of the teams involved (the URL itself may be a secret, named by `urlEnv`). */
-  webhooks?: { team: string; format: 'json' | 'slack' | 'teams'; url?: string; urlEnv?: string }[];
+  /**
+   * Chat webhooks of the teams involved, by id (team and position in its list): the worker looks the
+   * URL up in its own config. Older inputs carry `url`/`urlEnv`, honoured only when configured.
+   */
+  webhooks?: {
+    team: string;
+    index?: number;
+    format: 'json' | 'slack' | 'teams';
+    url?: string;
+    urlEnv?: string;
+  }[];
   /** The postmortem's scheduling and follow-up settings (config `postmortem`). */
   postmortem?: PostmortemSettings;
   /** Every contact, so the postmortem can invite whoever acted (timeline actors are contact ids). */

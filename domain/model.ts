@@ -82,7 +82,7 @@ export function webhooksFor(
   ]);
   return config.teams
     .filter((t) => teamIds.has(t.id))
-    .flatMap((t) => t.webhooks.map((w) => ({ team: t.id, format: w.format, url: w.url, urlEnv: w.urlEnv })));
+    .flatMap((t) => t.webhooks.map((w, index) => ({ team: t.id, index, format: w.format })));
 }
 
 export interface IncidentDefaults {

@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { createActivities, secretResolverOf, type ActivityDeps } from '../activities/index.js';
 import { createMonitorActivities } from '../activities/monitor.js';
 import { probeTaskQueue } from '../workflows/monitor.js';
 
@@ -59,7 +59,7 @@ export async function createIncidentWorker(o: CreateWorkerOptions): Promise<Inci
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: probeTaskQueue(o.taskQueue),
-    activities: createMonitorActivities({ env: o.deps.env }),
+    activities: createMonitorActivities({ env: o.deps.env, secrets: secretResolverOf(o.deps) }),
     maxConcurrentActivityTaskExecutions: o.probeSlots ?? 5000,
     shutdownGraceTime,
   });

@@ -677,6 +677,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
           .postWebhook({
             idempotencyKey: `${info.workflowId}/${info.runId}/chat-${seq}/${hook.team}-${hook.format}`,
             format: hook.format,
+            team: hook.team,
+            index: hook.index,
             url: hook.url,
             urlEnv: hook.urlEnv,
             event,

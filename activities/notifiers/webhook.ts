@@ -1,28 +1,31 @@
 /**
  * Chat webhooks (generic JSON, Slack, Teams). The URL may be a secret (Slack's carries a token), so it
- * is read from the environment here and never logged or returned. Permanent failures (4xx other than
+ * is looked up here, by team and position, in the worker's own configuration (../secrets.ts), and
+ * never logged or returned. Permanent failures (4xx other than
  * 408/429, a missing URL) are non-retryable; the rest are retried by the activity's policy.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { chatPayload, type ChatEvent, type ChatFormat } from '../../domain/chat.js';
+import type { SecretResolver } from '../secrets.js';
 
 export interface WebhookDelivery {
   idempotencyKey: string;
   format: ChatFormat;
+  /** The webhook's id: its team and position in the team's `webhooks` list. */
+  team?: string;
+  index?: number;
+  /** Older incidents' input; used only when the worker's config names the same. */
   url?: string;
   urlEnv?: string;
   event: ChatEvent;
 }
 
-export function createWebhookNotifier(deps: { env: Record<string, string | undefined>; timeoutMs?: number }) {
+export function createWebhookNotifier(deps: { secrets: SecretResolver; timeoutMs?: number }) {
   return {
     async postWebhook(d: WebhookDelivery): Promise<{ status: number }> {
-      const url = d.url ?? (d.urlEnv ? deps.env[d.urlEnv] : undefined);
-      if (!url)
-        throw ApplicationFailure.nonRetryable(
-          `webhook URL is not set (environment variable ${d.urlEnv ?? '?'})`,
-          'WebhookConfig',
-        );
+      const resolved = deps.secrets.webhookUrl(d);
+      if ('error' in resolved) throw ApplicationFailure.nonRetryable(resolved.error, 'WebhookConfig');
+      const url = resolved.url;
       const host = safeHost(url);
       let res: Response;
       try {

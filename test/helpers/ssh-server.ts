@@ -56,6 +56,8 @@ export interface TestSshServer {
   /** The live maps: change them between probes (e.g. a file's mtime). */
   readonly files: Record<string, TestSshFile>;
   readonly commands: Record<string, TestSshCommand>;
+  /** Every authentication attempt, in order (the password as the client sent it). */
+  readonly authAttempts: { username: string; method: string; password?: string }[];
   /** Closes the listener and every open connection: connections are refused afterwards. */
   stop(): Promise<void>;
   /** Serves SSH again, on the same port. */
@@ -181,9 +183,17 @@ function serveClient(
   users: TestSshUser[],
   files: Record<string, TestSshFile>,
   commands: Record<string, TestSshCommand>,
+  authAttempts: TestSshServer['authAttempts'],
 ): void {
   client.on('error', () => undefined); // probes hang up abruptly on purpose
-  client.on('authentication', (ctx) => authenticate(ctx, users));
+  client.on('authentication', (ctx) => {
+    authAttempts.push({
+      username: ctx.username,
+      method: ctx.method,
+      ...(ctx.method === 'password' ? { password: ctx.password } : {}),
+    });
+    authenticate(ctx, users);
+  });
   client.on('ready', () => {
     client.on('session', (acceptSession) => {
       const session = acceptSession();
@@ -211,6 +221,7 @@ export async function startSshServer(opts: SshServerOptions = {}): Promise<TestS
   const users = opts.users ?? [];
   const files = opts.files ?? {};
   const commands = opts.commands ?? {};
+  const authAttempts: TestSshServer['authAttempts'] = [];
   const hostKey = parseableKeyPair();
   const fingerprint = `SHA256:${createHash('sha256')
     .update(parse(hostKey.private).getPublicSSH())
@@ -218,7 +229,7 @@ export async function startSshServer(opts: SshServerOptions = {}): Promise<TestS
     .replace(/=+$/, '')}`;
   // The SSH server never listens itself: our own listener hands it the sockets, so that we can track them.
   const ssh = new Server({ hostKeys: [hostKey.private] }, (client) =>
-    serveClient(client, users, files, commands),
+    serveClient(client, users, files, commands, authAttempts),
   );
 
   let port = opts.port ?? 0;
@@ -265,6 +276,7 @@ export async function startSshServer(opts: SshServerOptions = {}): Promise<TestS
     hostPublicKey: hostKey.public,
     files,
     commands,
+    authAttempts,
     stop: shutdown,
     start: () => listen('ssh'),
     hang: () => listen('hang'),
