@@ -6,6 +6,7 @@ import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { reconcileMonitors } from '../client/monitors.js';
 import { loadConfigOrExit } from '../config/load.js';
+import { watchConfig } from '../config/reload.js';
 import { ensureSearchAttributes, runtimeSettings, temporalConnectConfig } from '../config/runtime.js';
 import { createEmailNotifier, redactUrl } from '../activities/notifiers/email.js';
 import { createAckLinks } from '../activities/ack-links.js';
@@ -107,6 +108,8 @@ async function main() {
       : 'ACK_LINK_SECRET is not set: page mails carry no one-click acknowledge link',
   );
 
+  // New incidents take their snapshot from `incidents.config`: a reload replaces it (running ones keep theirs).
+  const incidents = { client, config, taskQueue: settings.taskQueue, publicBaseUrl: settings.publicBaseUrl };
   const worker = await createIncidentWorker({
     connection,
     namespace,
@@ -114,7 +117,7 @@ async function main() {
     deps: {
       email,
       env: process.env,
-      incidents: { client, config, taskQueue: settings.taskQueue, publicBaseUrl: settings.publicBaseUrl },
+      incidents,
       ackLinks,
       records,
       workerName: `${hostname()}:${process.pid}`,
@@ -147,7 +150,26 @@ async function main() {
   } catch (e) {
     log(`could not start the monitors: ${(e as Error).message}`);
   }
+  // SIGHUP or a changed file: a valid file is applied (monitors reconcile, new incidents use it);
+  // an invalid one is refused with its errors and the running configuration stays.
+  const watch = watchConfig({
+    file: settings.configPath,
+    current: config,
+    log,
+    apply: async (next) => {
+      incidents.config = next;
+      const r = await reconcileMonitors(client, next, settings.taskQueue).catch((e: unknown) => {
+        log(`could not reconcile the monitors: ${(e as Error).message}`);
+        return undefined;
+      });
+      if (r)
+        log(
+          `monitors: ${r.configured.length} running${r.stopped.length ? `, stopped ${r.stopped.join(', ')} (removed from config)` : ''}`,
+        );
+    },
+  });
   await running;
+  watch.close();
   await notices.stop();
   email.close();
   await clientConnection.close();
