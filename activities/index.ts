@@ -19,6 +19,8 @@ import { createOnCallActivities } from './oncall.js';
 import { createScheduleRecords } from '../store/schedules.js';
 import { createSecretResolver, type SecretResolver } from './secrets.js';
 import type { Config } from '../domain/config-schema.js';
+import { createDeliverActivity } from './deliver.js';
+import { createChannels } from './notifiers/registry.js';
 
 export interface CheckResult {
   checkId: string;
@@ -57,6 +59,20 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createMonitorActivities({ env: deps.env, secrets }),
     ...createWebhookNotifier({ secrets }),
+    // The one outbound port for pages: every channel, each send in the shared sent ledger.
+    ...createDeliverActivity({
+      channels: () =>
+        createChannels({
+          settings: (deps.config ?? deps.incidents?.config)?.channels ?? {},
+          env: deps.env,
+          email: deps.email,
+          publicBaseUrl: deps.incidents?.publicBaseUrl,
+        }),
+      records: deps.records,
+      ackLinks: deps.ackLinks,
+      workerName: deps.workerName,
+      log: deps.log,
+    }),
     ...createIncidentActivities(deps.incidents),
     ...createRecordActivities(deps.records),
     // Schedules from the worker's config, overrides from the record store.

@@ -11,6 +11,7 @@ import { durationMs } from '../domain/duration.js';
 import { postmortemIssues } from './postmortem-validation.js';
 import { validateSchedule } from '../domain/schedule.js';
 import { scheduleGapWarnings } from '../domain/oncall.js';
+import { channelSecretNames } from '../domain/channels.js';
 
 export interface ConfigIssue {
   path: string;
@@ -203,6 +204,9 @@ function secretIssues(c: Config, env: NodeJS.ProcessEnv): ConfigIssue[] {
         message: `${name} is shorter than ${minSecretLength} characters (use e.g. openssl rand -base64 32)`,
       });
   };
+  // A configured channel's credentials and URLs: unset, nothing could be delivered on it.
+  for (const { path, name } of channelSecretNames(c.channels ?? {}))
+    if (!env[name]) issues.push({ path, message: `environment variable ${name} is not set` });
   c.integrations.forEach((g, i) => check(`integrations[${i}].keyEnv`, g.keyEnv));
   c.checks.forEach((k, i) => {
     if (k.kind === 'heartbeat') check(`checks[${i}].tokenEnv`, k.tokenEnv);
@@ -228,6 +232,7 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
   const services = ids('services', c.services);
   ids('checks', c.checks);
 
+  issues.push(...contactMethodIssues(c));
   c.teams.forEach((t, i) => {
     t.webhooks.forEach((w, j) => {
       if (!w.url === !w.urlEnv) add(`teams[${i}].webhooks[${j}]`, 'give exactly one of url or urlEnv');
@@ -376,4 +381,60 @@ function findDependencyCycle(c: Config): string[] | undefined {
     if (found) return found;
   }
   return undefined;
+}
+
+/** Contact methods and notification rules: each rule names a method, each method a configured channel. */
+function contactMethodIssues(c: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const channels = (c.channels ?? {}) as Record<string, unknown>;
+  c.contacts.forEach((p, i) => {
+    const ids = new Set(['email']);
+    (p.methods ?? []).forEach((m, j) => {
+      const path = `contacts[${i}].methods[${j}]`;
+      if (ids.has(m.id)) issues.push({ path: `${path}.id`, message: `duplicate method id "${m.id}"` });
+      ids.add(m.id);
+      if (m.kind !== 'email' && channels[m.kind] === undefined)
+        issues.push({
+          path: `${path}.kind`,
+          message: `channel "${m.kind}" is not configured (add channels.${m.kind})`,
+        });
+      const to =
+        m.to ??
+        (m.kind === 'slack'
+          ? p.slackUserId
+          : m.kind === 'mattermost'
+            ? p.mattermostUsername
+            : m.kind === 'email'
+              ? p.email
+              : m.kind === 'webhook' || m.kind === 'teams'
+                ? p.id
+                : undefined);
+      if (to === undefined) issues.push({ path: `${path}.to`, message: `a ${m.kind} method needs "to"` });
+      if (m.kind === 'sms' && m.to !== undefined && !/^\+[1-9][0-9]{6,14}$/.test(m.to))
+        issues.push({
+          path: `${path}.to`,
+          message: 'expected a phone number in E.164 form, e.g. +4791234567',
+        });
+      if (m.kind === 'ntfy' && m.to !== undefined && !/^[-_A-Za-z0-9]{1,64}$/.test(m.to))
+        issues.push({
+          path: `${path}.to`,
+          message: 'expected an ntfy topic (letters, digits, - and _; at most 64)',
+        });
+    });
+    (p.rules ?? []).forEach((r, j) => {
+      if (!ids.has(r.method))
+        issues.push({
+          path: `contacts[${i}].rules[${j}].method`,
+          message: `unknown method "${r.method}" (one of ${[...ids].join(', ')})`,
+        });
+      if (r.after !== 0) {
+        try {
+          durationMs(r.after as never);
+        } catch (e) {
+          issues.push({ path: `contacts[${i}].rules[${j}].after`, message: (e as Error).message });
+        }
+      }
+    });
+  });
+  return issues;
 }

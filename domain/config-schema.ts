@@ -3,6 +3,7 @@
  * the configuration come from here; nothing else describes the file.
  */
 import { Type, type Static } from 'typebox';
+import { ChannelKindSchema, ChannelsConfig } from './channels.js';
 
 export const severities = ['P0', 'P1', 'P2', 'P3'] as const;
 
@@ -22,6 +23,28 @@ export const Duration = Type.Union([
 ]);
 export type Duration = Static<typeof Duration>;
 
+/** One way to reach a contact: an ntfy topic, a phone number, a chat user (`to` as the channel takes it). */
+export const ContactMethod = Type.Object(
+  {
+    id: Id,
+    kind: ChannelKindSchema,
+    /** ntfy topic, phone number (E.164), email address, Slack/Mattermost user; chat kinds default to the contact's ids. */
+    to: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type ContactMethod = Static<typeof ContactMethod>;
+
+/** "When paged, use method `method` after `after`" (0 or a duration). */
+export const NotificationRule = Type.Object(
+  {
+    method: Id,
+    after: Type.Union([Type.Literal(0), ...Duration.anyOf], { default: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type NotificationRule = Static<typeof NotificationRule>;
+
 export const Contact = Type.Object(
   {
     id: Id,
@@ -30,6 +53,17 @@ export const Contact = Type.Object(
     /** SHA-256 (hex) of this contact's staff API token. The token itself never goes in the file. */
     tokenSha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
     timezone: Type.Optional(Type.String()),
+    /** Ways to reach this contact besides `email` (always the method `email`). */
+    methods: Type.Array(ContactMethod, { default: [] }),
+    /**
+     * When paged: each method after its delay (PagerDuty/GoAlert notification rules), until the
+     * incident is acknowledged. Without rules: email at once.
+     */
+    rules: Type.Optional(Type.Array(NotificationRule, { minItems: 1 })),
+    /** Slack member id (`U…`): mentioned in Slack pages; clicking a button acts as this contact. */
+    slackUserId: Type.Optional(Type.String({ pattern: '^[UW][A-Z0-9]{2,}$' })),
+    /** Mattermost username: clicking a button in Mattermost acts as this contact. */
+    mattermostUsername: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
@@ -354,6 +388,8 @@ export const Config = Type.Object(
   {
     contacts: Type.Array(Contact, { minItems: 1 }),
     teams: Type.Array(Team, { default: [] }),
+    /** Settings of the channels contact methods use (domain/channels.ts). */
+    channels: ChannelsConfig,
     /** On-call schedules, paged by policies as `schedule:<id>`. */
     schedules: Type.Array(ScheduleConfig, { default: [] }),
     policies: Type.Array(Policy, { minItems: 1 }),

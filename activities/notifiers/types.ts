@@ -35,3 +35,42 @@ export interface Notifier<M extends IdempotentMessage, R extends NotifierResult 
   send(message: M): Promise<R>;
   close(): void;
 }
+
+/** A page to one person on one of their methods: what `deliver` hands a channel. */
+export interface ChannelMessage extends IdempotentMessage {
+  /** The method's address: email address, ntfy topic, phone number, chat user. */
+  to: string;
+  recipient: { id: string; name: string };
+  page: {
+    incidentId: string;
+    title: string;
+    text: string;
+    severity: string;
+    service: string;
+    /** The incident in the console. */
+    consoleUrl?: string;
+  };
+  /** The signed one-time acknowledge link (added by `deliver`, never in workflow input). */
+  ackUrl?: string;
+}
+
+/** What a channel reports: `accepted` (the service took it), `delivered` (it says it reached the person). */
+export interface ChannelResult extends NotifierResult {
+  status: 'accepted' | 'delivered';
+  /** Where the channel says more (SMS: encoding and segment count). */
+  detail?: string;
+}
+
+export type ChannelNotifier = Notifier<ChannelMessage, ChannelResult>;
+
+/** What every channel is built from: the config's `channels` section and the worker's environment. */
+export interface ChannelDeps {
+  settings: import('../../domain/channels.js').ChannelsConfig;
+  /** Where the `*Env` names of the settings are looked up (the worker's own environment). */
+  env: Record<string, string | undefined>;
+  /** The worker's mail transport (SMTP or outbox). */
+  email?: { send(mail: import('./email.js').OutgoingMail): Promise<import('./email.js').SendResult> };
+  /** Where people and chat services reach the API (buttons post back here). */
+  publicBaseUrl?: string;
+  timeoutMs?: number;
+}

@@ -1,0 +1,23 @@
+/**
+ * Email through the worker's mail transport (SMTP or the outbox): the page text with its signed
+ * one-click acknowledge link. The transport's own failures already follow the Notifier contract.
+ */
+import { misconfigured } from '../http.js';
+import type { ChannelDeps, ChannelNotifier } from '../types.js';
+
+export function createEmailChannel(deps: ChannelDeps): ChannelNotifier {
+  return {
+    async send(m) {
+      if (!deps.email) throw misconfigured('email: this worker has no mail transport');
+      const text = m.ackUrl ? `${m.page.text}\n\nAcknowledge: ${m.ackUrl}\n` : m.page.text;
+      const r = await deps.email.send({
+        idempotencyKey: m.idempotencyKey,
+        to: [{ name: m.recipient.name, email: m.to }],
+        subject: `[${m.page.severity}] ${m.page.title}`,
+        text: m.page.consoleUrl ? `${text}\n${m.page.consoleUrl}\n` : text,
+      });
+      return { messageId: r.messageId, duplicate: r.duplicate, status: 'accepted' };
+    },
+    close() {},
+  };
+}
