@@ -70,6 +70,8 @@ declare module 'fastify' {
     staffRateLimit?: boolean;
     /** This route's own Content-Security-Policy for HTML (the Swagger UI page); others get ours. */
     contentSecurityPolicy?: string;
+    /** Answers are never stored by a cache (set on every staff route; others may opt in). */
+    noStore?: boolean;
   }
 }
 
@@ -102,6 +104,8 @@ export const securityPlugin = fp(
         own && isHtml ? own : isHtml ? htmlContentSecurityPolicy : otherContentSecurityPolicy,
       );
       if (isHtml) reply.header('cross-origin-opener-policy', 'same-origin');
+      // What staff see (incidents, who is on call, postmortems) stays out of browser and proxy caches.
+      if (req.routeOptions.config?.noStore) reply.header('cache-control', 'no-store');
       return payload;
     });
 
@@ -110,7 +114,11 @@ export const securityPlugin = fp(
     app.addHook('onRoute', (route) => {
       const pre = route.preHandler;
       const guarded = Array.isArray(pre) ? pre.includes(app.staff) : pre === app.staff;
-      const config = route.config ?? {};
+      const config = {
+        ...(route.config ?? {}),
+        ...(guarded || route.config?.staffRateLimit ? { noStore: true } : {}),
+      };
+      route.config = config;
       if ((guarded || config.staffRateLimit) && config.rateLimit === undefined)
         route.config = { ...config, rateLimit: toRouteLimit(limits.staff) };
       else if (config.rateLimit && !config.rateLimit.errorResponseBuilder)
