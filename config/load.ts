@@ -12,6 +12,7 @@ import { postmortemIssues } from './postmortem-validation.js';
 import { validateSchedule } from '../domain/schedule.js';
 import { scheduleGapWarnings } from '../domain/oncall.js';
 import { channelSecretNames } from '../domain/channels.js';
+import { methodAddress } from '../domain/notification-plan.js';
 
 export interface ConfigIssue {
   path: string;
@@ -398,17 +399,7 @@ function contactMethodIssues(c: Config): ConfigIssue[] {
           path: `${path}.kind`,
           message: `channel "${m.kind}" is not configured (add channels.${m.kind})`,
         });
-      const to =
-        m.to ??
-        (m.kind === 'slack'
-          ? p.slackUserId
-          : m.kind === 'mattermost'
-            ? p.mattermostUsername
-            : m.kind === 'email'
-              ? p.email
-              : m.kind === 'webhook' || m.kind === 'teams'
-                ? p.id
-                : undefined);
+      const to = methodAddress(p, m);
       if (to === undefined) issues.push({ path: `${path}.to`, message: `a ${m.kind} method needs "to"` });
       if (m.kind === 'sms' && m.to !== undefined && !/^\+[1-9][0-9]{6,14}$/.test(m.to))
         issues.push({

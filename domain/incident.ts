@@ -4,6 +4,7 @@
  */
 import type { Check, Severity } from './config-schema.js';
 import type { PostmortemSettings } from './postmortem.js';
+import type { Reach } from './notification-plan.js';
 
 export const incidentStates = [
   'verifying',
@@ -65,6 +66,8 @@ export interface Recipient {
   id: string;
   name: string;
   email: string;
+  /** The contact's methods and notification rules; absent: a page is one email at once. */
+  reach?: Reach;
 }
 
 /** One step of an escalation plan: who is told, then how long to wait for an acknowledgement. */

@@ -6,11 +6,14 @@ import type { Config, ProbeCheck, Service } from './config-schema.js';
 import { durationMs } from './duration.js';
 import { buildPlan, dedupeRecipients } from './escalation.js';
 import { postmortemSettings } from './postmortem.js';
+import { reachOf } from './notification-plan.js';
 import type { AffectedService, Detection, IncidentInput, Recipient } from './incident.js';
 
 export function contactById(config: Config, id: string): Recipient | undefined {
   const c = config.contacts.find((x) => x.id === id);
-  return c ? { id: c.id, name: c.name, email: c.email } : undefined;
+  if (!c) return undefined;
+  const reach = reachOf(c);
+  return { id: c.id, name: c.name, email: c.email, ...(reach ? { reach } : {}) };
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { Config, ScheduleConfig } from './config-schema.js';
 import type { Recipient } from './incident.js';
+import { reachOf } from './notification-plan.js';
 import {
   describePeriod,
   gaps,
@@ -41,7 +42,9 @@ export const scheduleZone = (s: ScheduleConfig): string => s.layers[0]!.rotation
 
 const contact = (config: Pick<Config, 'contacts'>, id: string): Recipient | undefined => {
   const c = config.contacts.find((x) => x.id === id);
-  return c ? { id: c.id, name: c.name, email: c.email } : undefined;
+  if (!c) return undefined;
+  const reach = reachOf(c);
+  return { id: c.id, name: c.name, email: c.email, ...(reach ? { reach } : {}) };
 };
 
 /** Who a schedule has on call at one instant, and until when. */
