@@ -30,6 +30,7 @@ import { createReportIntake, reportRoutes } from './routes/reports.js';
 import type { PostmortemService } from './postmortem-service.js';
 import { postmortemRoutes } from './routes/postmortems.js';
 import { changeRoutes } from './routes/changes.js';
+import { chatActionRoutes } from './routes/chat-actions.js';
 
 import type { Records } from '../store/records.js';
 import { reportSummaryRoutes } from './routes/summary.js';
@@ -61,6 +62,8 @@ export interface AppOptions {
   metrics?: ApiMetrics;
   /** Signs personal on-call calendar feed links (ACK_LINK_SECRET); unset → no feeds. */
   calendarSecret?: string;
+  /** Where the config's `*Env` names for chat buttons are read (Slack signing secret, Mattermost token); default `process.env`. */
+  env?: Record<string, string | undefined>;
 }
 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
@@ -121,6 +124,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     oncall,
   });
   await app.register(ackRoutes, { incidents: o.incidents, config: o.config, ackLinks: o.ackLinks });
+  await app.register(chatActionRoutes, {
+    incidents: o.incidents,
+    config: o.config,
+    env: o.env ?? process.env,
+  });
   await app.register(assetRoutes);
   await app.register(monitorRoutes, { incidents: o.incidents, config: o.config });
   await app.register(eventRoutes, { incidents: o.incidents, config: o.config });
