@@ -45,6 +45,15 @@ export const NotificationRule = Type.Object(
 );
 export type NotificationRule = Static<typeof NotificationRule>;
 
+/**
+ * What a signed-in person may do (domain/access.ts): `responder` acknowledges, notes and resolves;
+ * `communicator` publishes public status messages; `admin` makes overrides, maintenance and force
+ * actions, and may do everything else too. Reading needs no role, only a sign-in.
+ */
+export const staffRoles = ['responder', 'communicator', 'admin'] as const;
+export type StaffRole = (typeof staffRoles)[number];
+export const StaffRoleSchema = Type.Union(staffRoles.map((r) => Type.Literal(r)));
+
 export const Contact = Type.Object(
   {
     id: Id,
@@ -60,6 +69,8 @@ export const Contact = Type.Object(
      * incident is acknowledged. Without rules: email at once.
      */
     rules: Type.Optional(Type.Array(NotificationRule, { minItems: 1 })),
+    /** What this person may do once signed in; unset → `access.defaultRoles`. `[]`: read only. */
+    roles: Type.Optional(Type.Array(StaffRoleSchema, { uniqueItems: true })),
     /** Slack member id (`U…`): mentioned in Slack pages; clicking a button acts as this contact. */
     slackUserId: Type.Optional(Type.String({ pattern: '^[UW][A-Z0-9]{2,}$' })),
     /** Mattermost username: clicking a button in Mattermost acts as this contact. */
@@ -85,6 +96,11 @@ export const Team = Type.Object(
           format: Type.Union([Type.Literal('json'), Type.Literal('slack'), Type.Literal('teams')]),
           url: Type.Optional(Type.String({ pattern: '^https?://' })),
           urlEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' })),
+          /**
+           * The variable holding a Standard Webhooks secret (`whsec_<base64>`): every post is signed
+           * (`webhook-id`, `webhook-timestamp`, `webhook-signature`) so the receiver can check it.
+           */
+          secretEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' })),
         },
         { additionalProperties: false },
       ),
@@ -387,6 +403,20 @@ export type PostmortemConfig = Static<typeof PostmortemConfig>;
 export const Config = Type.Object(
   {
     contacts: Type.Array(Contact, { minItems: 1 }),
+    /** Sign-in rights (domain/access.ts). */
+    access: Type.Object(
+      {
+        /**
+         * The roles of a contact without `roles`. The default, every role, is what every staff token
+         * could do before roles existed, so older files keep working; `[responder]` makes the rest opt-in.
+         */
+        defaultRoles: Type.Array(StaffRoleSchema, {
+          uniqueItems: true,
+          default: ['responder', 'communicator', 'admin'],
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     teams: Type.Array(Team, { default: [] }),
     /** Settings of the channels contact methods use (domain/channels.ts). */
     channels: ChannelsConfig,

@@ -14,6 +14,7 @@ import { loadConfigOrExit } from '../config/load.js';
 import { runtimeSettings } from '../config/runtime.js';
 import { startEmbeddedStore, type EmbeddedStore } from '../store/embedded.js';
 import { migrate } from '../store/db.js';
+import { ensureStaffTokens } from './staff-tokens.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const say = (m: string) => console.log(`[start] ${m}`);
@@ -104,15 +105,12 @@ async function main() {
     }
   }
 
-  // A staff token for the embedded default, kept in a file (never printed, never in the repo).
-  const tokenFile = path.join(settings.dataDir, 'staff-token');
+  // A staff token per contact, kept in files (never printed, never in the repo): everyone can sign in.
   if (!process.env.STAFF_TOKENS) {
-    if (!existsSync(tokenFile))
-      writeFileSync(tokenFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
-    const owner = config.services.find((s) => s.component)?.owner ?? config.contacts[0]!.id;
-    env.STAFF_TOKENS = `${owner}=${readFileSync(tokenFile, 'utf8').trim()}`;
+    const tokens = ensureStaffTokens(settings.dataDir, config);
+    env.STAFF_TOKENS = tokens.staffTokens;
     say(
-      `staff token for "${owner}" is in ${path.relative(root, tokenFile)} (set STAFF_TOKENS to use your own)`,
+      `staff tokens: one per contact in ${path.relative(root, tokens.folder)}/<contact id>; "${tokens.owner}"'s is also in ${path.relative(root, path.join(settings.dataDir, 'staff-token'))} (set STAFF_TOKENS to use your own)`,
     );
   }
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Config } from '../../domain/config-schema.js';
+import type { Config, StaffRole } from '../../domain/config-schema.js';
+import { allowed, refusal, rolesOf } from '../../domain/access.js';
 import { HttpError } from '../errors.js';
 
 declare module 'fastify' {
@@ -9,9 +10,19 @@ declare module 'fastify' {
     /** The contact id behind the bearer token; set by `app.staff` on staff routes. */
     actor?: string;
   }
+  interface FastifyContextConfig {
+    /** The role a staff route needs (domain/access.ts); unset → any signed-in contact. */
+    role?: StaffRole;
+    /** What the route does, for the 403 message ("Publishing a status message"). */
+    action?: string;
+  }
   interface FastifyInstance {
-    /** preHandler for staff routes: 401 without a valid bearer token. */
+    /** preHandler for staff routes: 401 without a valid bearer token, 403 without the route's role. */
     staff: (req: FastifyRequest) => Promise<void>;
+    /** 403 (HttpError) unless the request's actor has the role its route (or `needed`) names. */
+    authorize: (req: FastifyRequest, needed?: StaffRole, action?: string) => void;
+    /** The roles of a contact (its `roles`, else `access.defaultRoles`). */
+    staffRoles: (contactId: string) => StaffRole[];
     /** The contact a staff token belongs to (the console's login form), or undefined. */
     staffContact: (token: string) => string | undefined;
     /** The SHA-256 (hex) of every staff token the contact has now (console sessions check it). */
@@ -35,7 +46,21 @@ export const authPlugin = fp(
     const hashesOf = new Map<string, string[]>();
     for (const [hash, contact] of byHash) hashesOf.set(contact, [...(hashesOf.get(contact) ?? []), hash]);
 
+    const nameOf = (id: string) => o.config.contacts.find((c) => c.id === id)?.name ?? id;
     app.decorateRequest('actor', undefined);
+    app.decorate('staffRoles', (contactId: string) => rolesOf(o.config, contactId));
+    app.decorate('authorize', (req: FastifyRequest, needed?: StaffRole, action?: string) => {
+      const config = req.routeOptions.config as { role?: StaffRole; action?: string } | undefined;
+      const role = needed ?? config?.role;
+      if (!role) return;
+      const roles = req.actor ? rolesOf(o.config, req.actor) : [];
+      if (!allowed(roles, role))
+        throw new HttpError(
+          403,
+          'forbidden',
+          refusal(req.actor ? nameOf(req.actor) : 'nobody', roles, role, action ?? config?.action),
+        );
+    });
     app.decorate('staffTokenHashes', (contactId: string) => hashesOf.get(contactId) ?? []);
     app.decorate('staffContact', (token: string) => (token ? byHash.get(sha256(token)) : undefined));
     app.decorate('staff', async (req: FastifyRequest) => {
@@ -50,6 +75,7 @@ export const authPlugin = fp(
       const contact = byHash.get(sha256(m[1]!));
       if (!contact) throw new HttpError(401, 'unauthorized', 'unknown or revoked token');
       req.actor = contact;
+      app.authorize(req);
     });
   },
 );

@@ -33,6 +33,7 @@ export const changeRoutes: FastifyPluginAsyncTypebox<{ postmortems: PostmortemSe
     '/api/changes',
     {
       preHandler: app.staff,
+      config: { role: 'responder', action: 'Recording a change' },
       schema: {
         tags: ['changes'],
         summary: 'Record a change (idempotent by id)',

@@ -111,6 +111,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       );
     req.actor = session.actor;
     req.staffSession = session;
+    // The route's role (config.role): a 403 page naming what is missing.
+    app.authorize(req);
   }
 
   const csrfField = (req: FastifyRequest) =>
@@ -756,7 +758,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
   app.post(
     '/console/oncall/:id/overrides',
     {
-      config: { staffRateLimit: true },
+      config: { staffRateLimit: true, role: 'admin', action: 'Making an on-call override' },
       preHandler: authenticate,
       schema: {
         hide: true,
@@ -797,7 +799,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
   app.post(
     '/console/oncall/:id/overrides/:overrideId/delete',
     {
-      config: { staffRateLimit: true },
+      config: { staffRateLimit: true, role: 'admin', action: 'Deleting an on-call override' },
       preHandler: authenticate,
       schema: {
         hide: true,
@@ -838,7 +840,11 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
   const action = { config: { staffRateLimit: true }, preHandler: authenticate } as const;
   app.post(
     '/console/incidents/:id/acknowledge',
-    { ...action, schema: { hide: true, params: Params } },
+    {
+      ...action,
+      config: { ...action.config, role: 'responder', action: 'Acknowledging' },
+      schema: { hide: true, params: Params },
+    },
     async (req, reply) =>
       act(req, req.params.id, reply, 'acknowledged', (actor) =>
         o.incidents.acknowledge(req.params.id, actor),
@@ -848,6 +854,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     '/console/incidents/:id/notes',
     {
       ...action,
+      config: { ...action.config, role: 'responder', action: 'Adding a note' },
       schema: {
         hide: true,
         params: Params,
@@ -864,6 +871,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     '/console/incidents/:id/status',
     {
       ...action,
+      config: { ...action.config, role: 'communicator', action: 'Publishing a status message' },
       schema: {
         hide: true,
         params: Params,
@@ -885,6 +893,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     '/console/incidents/:id/resolve',
     {
       ...action,
+      config: { ...action.config, role: 'responder', action: 'Resolving' },
       schema: { hide: true, params: Params },
     },
     async (req, reply) => {

@@ -39,6 +39,7 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
     '/api/incidents',
     {
       preHandler: app.staff,
+      config: { role: 'responder', action: 'Declaring an incident' },
       schema: {
         tags: ['incidents'],
         summary: 'Declare an incident (or join the open one for the service)',
@@ -117,6 +118,7 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
     '/api/incidents/:id/acknowledge',
     {
       ...staff,
+      config: { role: 'responder', action: 'Acknowledging' },
       schema: {
         ...staff.schema,
         tags: ['incidents'],
@@ -132,6 +134,7 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
     '/api/incidents/:id/resolve',
     {
       ...staff,
+      config: { role: 'responder', action: 'Resolving' },
       schema: {
         ...staff.schema,
         tags: ['incidents'],
@@ -155,6 +158,7 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
     '/api/incidents/:id/notes',
     {
       ...staff,
+      config: { role: 'responder', action: 'Adding a note' },
       schema: {
         ...staff.schema,
         tags: ['incidents'],
@@ -173,6 +177,7 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
     '/api/incidents/:id/status',
     {
       ...staff,
+      config: { role: 'communicator', action: 'Publishing a status message' },
       schema: {
         ...staff.schema,
         tags: ['incidents'],

@@ -110,6 +110,7 @@ export const monitorRoutes: FastifyPluginAsyncTypebox<{
     '/api/monitors/:id/pause',
     {
       preHandler: app.staff,
+      config: { role: 'admin', action: 'Pausing a monitor (maintenance)' },
       schema: {
         tags: ['monitors'],
         summary: 'Pause a check until a time: failures are recorded but page nobody',
@@ -144,6 +145,7 @@ export const monitorRoutes: FastifyPluginAsyncTypebox<{
     '/api/monitors/:id/resume',
     {
       preHandler: app.staff,
+      config: { role: 'admin', action: 'Resuming a monitor (maintenance)' },
       schema: { tags: ['monitors'], security: [{ bearer: [] }], params: Params, response: { 200: Monitor } },
     },
     async (req) => {

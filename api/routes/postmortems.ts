@@ -97,6 +97,7 @@ export const postmortemRoutes: FastifyPluginAsyncTypebox<{ postmortems: Postmort
     '/api/incidents/:id/postmortem/complete',
     {
       preHandler: app.staff,
+      config: { role: 'responder', action: 'Completing a postmortem' },
       schema: {
         tags: ['postmortems'],
         summary: 'Mark the postmortem done, with a link to the final document; reminders stop',
@@ -116,6 +117,7 @@ export const postmortemRoutes: FastifyPluginAsyncTypebox<{ postmortems: Postmort
     '/api/incidents/:id/follow-ups',
     {
       preHandler: app.staff,
+      config: { role: 'responder', action: 'Adding a follow-up' },
       schema: {
         tags: ['postmortems'],
         summary: 'Record a follow-up task; its owner is reminded on the due date',

@@ -136,6 +136,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{
     '/api/schedules/:id/overrides',
     {
       preHandler: app.staff,
+      config: { role: 'admin', action: 'Making an on-call override' },
       schema: {
         tags: ['schedules'],
         summary: 'Someone else is on call from/until (optionally only in place of `replaces`)',
@@ -164,6 +165,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{
     '/api/schedules/:id/overrides/:overrideId',
     {
       preHandler: app.staff,
+      config: { role: 'admin', action: 'Deleting an on-call override' },
       schema: {
         tags: ['schedules'],
         summary: 'Delete an override: the rotation applies again',
