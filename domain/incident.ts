@@ -4,7 +4,7 @@
  */
 import type { Check, Severity } from './config-schema.js';
 import type { PostmortemSettings } from './postmortem.js';
-import type { Reach } from './notification-plan.js';
+import type { PersonOutcome, PlannedSend, Reach } from './notification-plan.js';
 
 export const incidentStates = [
   'verifying',
@@ -27,6 +27,7 @@ export const timelineKinds = [
   'verified',
   'dismissed',
   'paged',
+  'page-queued',
   'page-failed',
   'escalated',
   'acknowledged',
@@ -200,7 +201,37 @@ export interface IncidentResume {
   outbox: StoredEvent[];
   /** Pages still being delivered: the next run carries on (same idempotency keys). */
   inflight: InflightPage[];
+  /** People being paged by their notification rules: the next run carries on where they are. */
+  reaching?: ReachJob[];
+  /** Pages of a level not yet known to have reached someone (nobody reached → escalate at once). */
+  rounds?: PageRound[];
   runs: number;
+}
+
+/** One person paged by their notification rules: what goes out, and how each send stands. */
+export interface ReachJob {
+  /** Idempotency base (workflow, run, page, person): each send adds its method and delay. */
+  key: string;
+  /** The page round (send sequence) this is part of. */
+  seq: number;
+  recipient: { id: string; name: string; email: string };
+  level: number;
+  /** How the timeline names the step: `level 1:`, `level 2 (repeat 1):`, `final fallback:`. */
+  what: string;
+  title: string;
+  /** The page mail's text (email); push and SMS carry `short`. */
+  text: string;
+  short: string;
+  plan: PlannedSend[];
+}
+
+/** How each person of one level's page stands: decided once someone is reached or nobody can be. */
+export interface PageRound {
+  seq: number;
+  stepIndex: number;
+  level: number;
+  what: string;
+  people: Record<string, PersonOutcome>;
 }
 
 export interface InflightPage {
@@ -246,6 +277,8 @@ export interface IncidentView {
   paged: PageRecord[];
   status: StatusMessage[];
   timeline: TimelineEvent[];
+  /** Every delivery attempt, oldest first (read from the record store; the workflow keeps none). */
+  deliveries?: DeliveryRecord[];
 }
 
 /** The probe result every probe kind returns. */
@@ -261,7 +294,7 @@ export interface ProbeResult {
  * What the workflow holds and writes to the record store as the incident's row: the view without its
  * unbounded parts (timeline, pages, status messages), which go to the store as events.
  */
-export type IncidentSnapshot = Omit<IncidentView, 'timeline' | 'paged' | 'status'> & {
+export type IncidentSnapshot = Omit<IncidentView, 'timeline' | 'paged' | 'status' | 'deliveries'> & {
   statusCount: number;
   lastStatus?: StatusMessage;
   pagedCount: number;
@@ -273,11 +306,34 @@ export interface StoredEvent extends TimelineEvent {
   seq: number;
   status?: Omit<StatusMessage, 'at'>;
   page?: Omit<PageRecord, 'at'>;
-  attempt?: { channel: string; recipientId?: string; outcome: 'sent' | 'duplicate' | 'failed' };
+  attempt?: DeliveryAttempt;
   /** A report that joined (every one is kept in `reports`). */
   report?: { source: DetectionSource; actor: string; reason: string; contact?: string; fromService?: string };
   /** Not a timeline line (a page decided, a report: stored in their own tables only). */
   hidden?: boolean;
+}
+
+/**
+ * One attempt to deliver a page or notice. Pages by notification rules record `queued` (the send
+ * is due), then `accepted` (the service took it) or `delivered` (the channel says it reached the
+ * person), or `failed` with its reason; pages without rules record `sent`, `duplicate` or `failed`.
+ */
+export interface DeliveryAttempt {
+  channel: string;
+  recipientId?: string;
+  outcome: 'queued' | 'accepted' | 'delivered' | 'sent' | 'duplicate' | 'failed';
+  /** The person's method (`push`, `phone`, `email`), for pages by notification rules. */
+  method?: string;
+  /** The level that paged (0: the final fallback). */
+  level?: number;
+  /** 1 for the first try of this send. */
+  attempt?: number;
+}
+
+/** A delivery attempt as the API lists it (GET /api/incidents/:id `deliveries`). */
+export interface DeliveryRecord extends DeliveryAttempt {
+  at: string;
+  detail: string;
 }
 
 /** What an update answers: small, so history stays small however many updates arrive. */

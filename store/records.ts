@@ -5,6 +5,7 @@
  * reads assemble the views the API, the status page and the postmortem show.
  */
 import type {
+  DeliveryRecord,
   IncidentSnapshot,
   IncidentView,
   PageRecord,
@@ -184,9 +185,9 @@ export function createRecords(db: Db) {
         const attempts = b.events.filter((e) => e.attempt);
         if (attempts.length > 0)
           await c.query(
-            `INSERT INTO delivery_attempts (incident_id, seq, at, channel, recipient_id, outcome, detail)
-             SELECT $1, e.seq, e.at, e.channel, e."recipientId", e.outcome, e.detail
-             FROM jsonb_to_recordset($2::jsonb) AS e(seq bigint, at timestamptz, channel text, "recipientId" text, outcome text, detail text)
+            `INSERT INTO delivery_attempts (incident_id, seq, at, channel, recipient_id, outcome, detail, method, level, attempt)
+             SELECT $1, e.seq, e.at, e.channel, e."recipientId", e.outcome, e.detail, e.method, e.level, e.attempt
+             FROM jsonb_to_recordset($2::jsonb) AS e(seq bigint, at timestamptz, channel text, "recipientId" text, outcome text, detail text, method text, level int, attempt int)
              ON CONFLICT DO NOTHING`,
             [
               s.id,
@@ -240,7 +241,7 @@ export function createRecords(db: Db) {
       );
       const row = r.rows[0];
       if (!row) return undefined;
-      const [timeline, status, paged] = await Promise.all([
+      const [timeline, status, paged, deliveries] = await Promise.all([
         db.query(
           'SELECT seq, at, actor, kind, detail FROM timeline_events WHERE incident_id = $1 ORDER BY seq',
           [id],
@@ -253,8 +254,16 @@ export function createRecords(db: Db) {
           'SELECT at, level, cycle, reason, recipient FROM pages WHERE incident_id = $1 ORDER BY seq',
           [id],
         ),
+        db.query(
+          `SELECT at, channel, recipient_id, outcome, detail, method, level, attempt
+           FROM delivery_attempts WHERE incident_id = $1 ORDER BY seq`,
+          [id],
+        ),
       ]);
-      return assemble(row.snapshot, timeline.rows, status.rows, paged.rows);
+      return {
+        ...assemble(row.snapshot, timeline.rows, status.rows, paged.rows),
+        deliveries: deliveries.rows.map(deliveryOf),
+      };
     },
 
     /**
@@ -633,6 +642,19 @@ export function createRecords(db: Db) {
 }
 
 export type Records = ReturnType<typeof createRecords>;
+
+function deliveryOf(d: Record<string, unknown>): DeliveryRecord {
+  return {
+    at: iso(d.at as string)!,
+    channel: d.channel as string,
+    outcome: d.outcome as DeliveryRecord['outcome'],
+    detail: d.detail as string,
+    ...(d.recipient_id ? { recipientId: d.recipient_id as string } : {}),
+    ...(d.method ? { method: d.method as string } : {}),
+    ...(d.level !== null && d.level !== undefined ? { level: Number(d.level) } : {}),
+    ...(d.attempt !== null && d.attempt !== undefined ? { attempt: Number(d.attempt) } : {}),
+  };
+}
 
 function assemble(
   snapshot: IncidentSnapshot,

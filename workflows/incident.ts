@@ -41,6 +41,8 @@ import type {
   IncidentState,
   IncidentView,
   PageRecord,
+  PageRound,
+  ReachJob,
   Recipient,
   Recovery,
   StatusState,
@@ -51,6 +53,13 @@ import type {
 } from '../domain/incident.js';
 import { closedStates, statusStates } from '../domain/incident.js';
 import { formatDuration } from '../domain/duration.js';
+import {
+  failOver,
+  nobodyReached,
+  notificationPlan,
+  personOutcome,
+  type PersonOutcome,
+} from '../domain/notification-plan.js';
 import { communicationsMail, pageMail, resolvedMail, statusMessage } from '../domain/templates.js';
 import type { ChatEvent } from '../domain/chat.js';
 import {
@@ -82,6 +91,11 @@ const mailOnce = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 1 },
 });
+/** One attempt per call, on any channel (notification rules): retried here, each attempt recorded. */
+const deliverOnce = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
 const pageRetryInitialMs = 2_000;
 const pageRetryMaxMs = 60_000;
 const pageRetryLimitMs = 60 * 60_000;
@@ -94,6 +108,12 @@ function failureMessage(e: unknown): string {
 function isPermanent(e: unknown): boolean {
   const cause = e instanceof ActivityFailure ? e.cause : undefined;
   return cause instanceof ApplicationFailure && cause.nonRetryable === true;
+}
+
+/** The wait a service asked for (429 Retry-After), as the channel's message states it. */
+function retryAfterMs(e: unknown): number {
+  const m = /\(retry after (\d+)s\)/.exec(failureMessage(e));
+  return m ? Number(m[1]) * 1000 : 0;
 }
 
 const chat = proxyActivities<Activities>({
@@ -207,6 +227,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   let pagedCount = resume?.pagedCount ?? view.paged.length;
   const pagedRecipients = new Map<string, Recipient>((resume?.pagedRecipients ?? []).map((r) => [r.id, r]));
   const inflight = new Map<string, InflightPage>();
+  /** People being paged by their notification rules, by idempotency base (carried across runs). */
+  const reaching = new Map<string, ReachJob>();
+  /** Level pages not yet decided: someone reached, or nobody can be (then escalate at once). */
+  const rounds = new Map<number, PageRound>((resume?.rounds ?? []).map((r) => [r.seq, r]));
   /** Kinds the mails and the resolved notice read back (first of each; the last few recovery checks). */
   const keptKinds: TimelineKind[] = ['detected', 'verified', 'acknowledged', 'resolve-requested', 'resolved'];
   const touch = () => {
@@ -425,6 +449,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       pagedCount,
       outbox: [...outbox],
       inflight: [...inflight.values()],
+      ...(reaching.size > 0 ? { reaching: [...reaching.values()] } : {}),
+      ...(rounds.size > 0 ? { rounds: [...rounds.values()] } : {}),
       runs: (view.runs ?? 1) + 1,
     };
     return continueAsNew<typeof incidentWorkflow>({ ...input, resume: next });
@@ -604,8 +630,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       // The activity signs the one-click acknowledge link: the signing secret never enters history.
       ...(ackLink ? { ackLink: { incidentId: id, recipientId: to.id } } : {}),
     };
+    const round = /^page-(\d+)$/.exec(key);
     const sent = (attempt: number, duplicate: boolean) => {
       inflight.delete(message.idempotencyKey);
+      if (round) roundUpdate(Number(round[1]), to.id, 'reached');
       record(
         'paged',
         'system',
@@ -647,6 +675,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
               );
             if (giveUp) {
               inflight.delete(message.idempotencyKey);
+              if (round) roundUpdate(Number(round[1]), to.id, 'unreached');
               return;
             }
             await sleep(delay);
@@ -738,7 +767,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     touch();
   }
 
-  function addPage(p: PageRecord) {
+  function addPage(entry: PageRecord) {
+    // The record names the person; their methods and rules stay out of it.
+    const { reach: _reach, ...recipient } = entry.recipient;
+    const p = { ...entry, recipient };
     pagedCount++;
     pagedRecipients.set(p.recipient.id, p.recipient);
     view.paged.push(p);
@@ -820,13 +852,173 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     recipients: Recipient[],
     seq: number,
   ) {
+    const what = step.fallback
+      ? 'final fallback:'
+      : `level ${step.level}${step.cycle > 0 ? ` (repeat ${step.cycle})` : ''}:`;
+    if (useStore && recipients.length > 0)
+      rounds.set(seq, {
+        seq,
+        stepIndex: input.plan.indexOf(step),
+        level: step.level,
+        what,
+        people: Object.fromEntries(recipients.map((r) => [r.id, 'open' as PersonOutcome])),
+      });
     for (const r of recipients) {
       addPage({ at: now(), level: step.level, cycle: step.cycle, recipient: r, reason });
       const m = pageMail(view, { level: step.level, cycle: step.cycle, reason }, r, links);
-      const what = step.fallback
-        ? 'final fallback:'
-        : `level ${step.level}${step.cycle > 0 ? ` (repeat ${step.cycle})` : ''}:`;
+      if (r.reach && useStore && patched('notification-rules')) {
+        // The person's own rules: each method after its delay, until the incident is acknowledged.
+        reachPerson({
+          key: `${info.workflowId}/${info.runId}/page-${seq}/${r.id}`,
+          seq,
+          recipient: { id: r.id, name: r.name, email: r.email },
+          level: step.level,
+          what,
+          title: m.subject.replace(/^\[[^\]]*\]\s*/, ''),
+          text: m.text,
+          short: `${input.service.name} (${input.severity}): ${input.detection.reason.replace(/\s+/g, ' ').slice(0, 300)}`,
+          plan: notificationPlan(r.reach, Date.now()),
+        });
+        continue;
+      }
       sendTracked(`page-${seq}`, r, m.subject, m.text, `${what} paged`, true);
+    }
+  }
+
+  /**
+   * A person of page round `seq` was reached, or cannot be. Someone reached: the round is decided.
+   * Every person unreached: nobody was reached at this level, and it escalates at once rather than
+   * waiting out the level's time for an acknowledgement nobody can give.
+   */
+  function roundUpdate(seq: number, recipientId: string, outcome: PersonOutcome) {
+    const round = rounds.get(seq);
+    if (!round) return;
+    round.people[recipientId] = outcome;
+    const people = Object.values(round.people);
+    if (people.includes('reached')) rounds.delete(seq);
+    if (!nobodyReached(people)) return;
+    rounds.delete(seq);
+    if (!patched('nobody-reached')) return;
+    const waiting =
+      life.state === 'triggered' && life.escalationStep === round.stepIndex && armed?.name === 'escalation';
+    const where = round.level === 0 ? 'at the final fallback' : `at level ${round.level}`;
+    record(
+      'escalated',
+      'system',
+      `nobody reached ${where}: every method of every person paged failed` +
+        (waiting ? '; escalating at once' : ''),
+    );
+    if (waiting && armed) armed = { ...armed, ms: 0, dueAt: Date.now() };
+  }
+
+  /** Stops a person's rules: the incident is acknowledged (or being resolved, or closed). */
+  const rulesStopped = () => life.state !== 'triggered';
+
+  function reachPerson(job: ReachJob) {
+    reaching.set(job.key, job);
+    pending.push(
+      Promise.all(job.plan.map((_, i) => reachBy(job, i))).finally(() => reaching.delete(job.key)),
+    );
+  }
+
+  /** One send of a person's plan: wait until it is due, then deliver, retrying what may pass. */
+  async function reachBy(job: ReachJob, i: number): Promise<void> {
+    const s = job.plan[i]!;
+    if (s.state !== 'waiting') return;
+    // A failover moves `dueAt` earlier: the wait is cut short and taken again.
+    while (!rulesStopped() && Date.now() < s.dueAt) {
+      const due = s.dueAt;
+      await condition(() => rulesStopped() || s.dueAt !== due, Math.max(1, due - Date.now()));
+    }
+    const r = job.recipient;
+    const by = `${s.method.kind}${s.method.id !== s.method.kind ? ` (${s.method.id})` : ''}`;
+    const attemptOf = (outcome: NonNullable<StoredEvent['attempt']>['outcome'], attempt: number) => ({
+      attempt: {
+        channel: s.method.kind,
+        recipientId: r.id,
+        outcome,
+        method: s.method.id,
+        level: job.level,
+        attempt,
+      },
+    });
+    if (rulesStopped()) {
+      s.state = 'stopped';
+      record(
+        'page-queued',
+        'system',
+        `${job.what} ${r.name} by ${by} not sent: the incident is ${life.state} (rule: after ${formatDuration(s.afterMs)})`,
+      );
+      return;
+    }
+    s.state = 'sending';
+    record('page-queued', 'system', `${job.what} ${r.name} by ${by} queued`, attemptOf('queued', 1));
+    const started = Date.now();
+    let delay = pageRetryInitialMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const out = await deliverOnce.deliver({
+          kind: s.method.kind,
+          idempotencyKey: `${job.key}/${s.method.id}@${s.afterMs}`,
+          to: s.method.to,
+          recipient: { id: r.id, name: r.name },
+          page: {
+            incidentId: id,
+            title: job.title,
+            text: s.method.kind === 'email' ? job.text : job.short,
+            severity: input.severity,
+            service: input.service.name,
+            consoleUrl: links.consoleUrl,
+          },
+          ackLink: true,
+        });
+        s.state = 'reached';
+        record(
+          'paged',
+          'system',
+          `${job.what} paged ${r.name} by ${by}: ${out.status}${out.duplicate ? ' (already sent)' : ''}` +
+            `${attempt > 1 ? ` (attempt ${attempt})` : ''}${out.detail ? `, ${out.detail}` : ''}`,
+          attemptOf(out.duplicate ? 'duplicate' : out.status, attempt),
+        );
+        roundUpdate(job.seq, r.id, personOutcome(job.plan));
+        return;
+      } catch (e) {
+        const permanent = isPermanent(e);
+        const giveUp = permanent || Date.now() - started + delay > pageRetryLimitMs;
+        if (giveUp) {
+          const next = failOver(job.plan, i, Date.now());
+          const then = next !== undefined ? job.plan[next]!.method : undefined;
+          record(
+            'page-failed',
+            'system',
+            `${job.what} attempt ${attempt} to page ${r.name} by ${by} failed: ${failureMessage(e)}; ` +
+              `${permanent ? 'a permanent failure' : 'giving up on this method'}` +
+              (then ? `; trying ${then.kind}${then.id !== then.kind ? ` (${then.id})` : ''} now` : ''),
+            attemptOf('failed', attempt),
+          );
+          roundUpdate(job.seq, r.id, personOutcome(job.plan));
+          return;
+        }
+        const wait = Math.max(delay, retryAfterMs(e));
+        if (attempt <= 5 || attempt % 10 === 0)
+          record(
+            'page-failed',
+            'system',
+            `${job.what} attempt ${attempt} to page ${r.name} by ${by} failed: ${failureMessage(e)}; retrying in ${formatDuration(wait)}`,
+            attemptOf('failed', attempt),
+          );
+        // Acknowledged meanwhile: this person needs no more tries.
+        if (await condition(rulesStopped, wait)) {
+          s.state = 'stopped';
+          record(
+            'page-queued',
+            'system',
+            `${job.what} ${r.name} by ${by} not retried: the incident is ${life.state}`,
+          );
+          return;
+        }
+        delay = Math.min(delay * 2, pageRetryMaxMs);
+      }
     }
   }
 
@@ -844,6 +1036,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     confirmed = true;
     upsertSearchAttributes([{ key: incidentStateKey, value: view.state }]);
     for (const p of resume.inflight) sendTracked(p.key, p.to, p.subject, p.text, p.onSent, p.ackLink);
+    for (const job of resume.reaching ?? []) {
+      // A send that was on its way goes again under the same key (the sent ledger drops a repeat).
+      for (const p of job.plan) if (p.state === 'sending') p.state = 'waiting';
+      reachPerson(job);
+    }
     if (comms && input.communicationDeadlineMs !== undefined)
       pending.push(communicationDeadline(input.communicationDeadlineMs));
   } else if (input.detection.skipVerify) {
