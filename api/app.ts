@@ -130,7 +130,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     env: o.env ?? process.env,
   });
   await app.register(assetRoutes);
-  await app.register(monitorRoutes, { incidents: o.incidents, config: o.config });
+  await app.register(monitorRoutes, { incidents: o.incidents, config: o.config, records: o.records });
   await app.register(eventRoutes, { incidents: o.incidents, config: o.config });
   await app.register(opsgenieRoutes, { incidents: o.incidents, config: o.config });
   await app.register(reportRoutes, { reports });

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, secretResolverOf, type ActivityDeps } from '../activities/index.js';
 import { createMonitorActivities } from '../activities/monitor.js';
+import { createMonitorStatus } from '../store/monitor-status.js';
 import { probeTaskQueue } from '../workflows/monitor.js';
 
 const require = createRequire(import.meta.url);
@@ -59,9 +60,16 @@ export async function createIncidentWorker(o: CreateWorkerOptions): Promise<Inci
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: probeTaskQueue(o.taskQueue),
-    activities: createMonitorActivities({ env: o.deps.env, secrets: secretResolverOf(o.deps) }),
+    activities: createMonitorActivities({
+      env: o.deps.env,
+      secrets: secretResolverOf(o.deps),
+      status: o.deps.records ? createMonitorStatus(o.deps.records.db) : undefined,
+    }),
     maxConcurrentActivityTaskExecutions: o.probeSlots ?? 5000,
-    shutdownGraceTime,
+    // Probe loops mostly sleep and keep their progress in heartbeat details: cancel them at once on
+    // shutdown (the monitor retries the loop, on another worker or after the restart) rather than
+    // holding the process for the whole grace time.
+    shutdownGraceTime: 0,
   });
   return {
     main,

@@ -3,7 +3,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { minSecretLength, type Check, type Config } from '../../domain/config-schema.js';
-import type { WatchProgress } from '../../activities/monitor.js';
+import { monitorView } from '../../domain/monitor-view.js';
+import { durationMs } from '../../domain/duration.js';
+import { createMonitorStatus, type MonitorStatusRow } from '../../store/monitor-status.js';
+import type { Records } from '../../store/records.js';
 import {
   monitorStateQuery,
   monitorWorkflowId,
@@ -22,11 +25,28 @@ const ErrorBody = Type.Object({
   field: Type.Optional(Type.String()),
 });
 
-/** Monitors (one per check): state, last result, last change, next probe; pause and resume; heartbeat pings. */
+/**
+ * Monitors (one per check): state, last result, last change, next probe; pause and resume; heartbeat
+ * pings. Health, pause and incident come from the monitor workflow's query; the last result and the
+ * next probe from the probe loop's live row in the record store (`monitor_status`), never from the
+ * activity's heartbeat details (throttled, so stale). domain/monitor-view.ts decides what is shown.
+ */
 export const monitorRoutes: FastifyPluginAsyncTypebox<{
   incidents: IncidentService;
   config: Config;
+  /** The live rows; unset → the workflow's state only (last result as of the last state change). */
+  records?: Pick<Records, 'db'>;
 }> = async (app, o) => {
+  const live = o.records ? createMonitorStatus(o.records.db) : undefined;
+  /** A store that does not answer leaves the live row out (the workflow's state still shows). */
+  const liveRow = async (id: string): Promise<MonitorStatusRow | undefined> => {
+    try {
+      return await live?.get(id);
+    } catch (e) {
+      app.log.warn(`monitor ${id}: live state not read from the record store: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
   const { client } = o.incidents.temporal;
   const call = o.incidents.call;
   const checkById = (id: string): Check => {
@@ -37,32 +57,39 @@ export const monitorRoutes: FastifyPluginAsyncTypebox<{
 
   const describeMonitor = async (check: Check) => {
     const handle = client.workflow.getHandle(monitorWorkflowId(check.id));
-    const [state, desc] = await call(`monitor "${check.id}"`, () =>
-      Promise.all([handle.query(monitorStateQuery), handle.describe()]),
-    );
-    // The probe loop's progress lives in its activity's heartbeat, not in workflow history.
-    const pending = desc.raw.pendingActivities?.[0];
-    let progress: WatchProgress | undefined;
-    const payload = pending?.heartbeatDetails?.payloads?.[0];
-    if (payload)
-      progress = (await client.options.loadedDataConverter.payloadConverter.fromPayload(
-        payload,
-      )) as WatchProgress;
-    const lastResult = [progress?.lastResult, state.lastResult]
-      .filter((r) => r !== undefined)
-      .sort((a, b) => (a!.at < b!.at ? 1 : -1))[0];
+    const [[state, desc], row] = await Promise.all([
+      call(`monitor "${check.id}"`, () => Promise.all([handle.query(monitorStateQuery), handle.describe()])),
+      liveRow(check.id),
+    ]);
+    const probes = check.kind !== 'heartbeat';
+    const shown = monitorView({
+      nowMs: Date.now(),
+      health: state.health,
+      suppressed: state.suppressed,
+      results: [state.lastResult, row?.lastResult],
+      nextProbeAt: row?.nextProbeAt,
+      probingSince: row?.probingSince,
+      ...(probes
+        ? {
+            intervalMs: check.interval ? durationMs(check.interval) : 30_000,
+            timeoutMs: check.timeout ? durationMs(check.timeout) : 10_000,
+          }
+        : {}),
+    });
     return {
       id: check.id,
       service: check.service,
       kind: check.kind,
       name: check.name ?? check.id,
-      state: state.suppressed ? 'failing (maintenance)' : state.health,
+      state: shown.state,
       health: state.health,
       since: state.since,
       lastChange: state.lastChange ?? null,
-      lastResult: lastResult ?? null,
+      lastResult: shown.lastResult,
       lastPingAt: state.lastPingAt ?? null,
-      nextProbeAt: progress?.nextProbeAt ?? null,
+      nextProbeAt: shown.nextProbeAt,
+      probing: shown.probing,
+      stale: shown.stale,
       pausedUntil: state.pausedUntil ?? null,
       pauseReason: state.pauseReason ?? null,
       incident: state.incident?.id ?? null,
