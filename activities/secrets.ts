@@ -27,8 +27,11 @@ export interface SecretResolver {
    * credentials is probed as given.
    */
   checkToRun<C extends Check>(check: C): { check: C } | { refused: ProbeResult };
-  /** The configured webhook's URL, or why there is none (a message that names no value). */
-  webhookUrl(ref: WebhookRef): { url: string } | { error: string };
+  /**
+   * The configured webhook's URL and, when it has `secretEnv`, its Standard Webhooks signing secret;
+   * or why there is none (a message that names no value).
+   */
+  webhookUrl(ref: WebhookRef): { url: string; signingSecret?: string } | { error: string };
 }
 
 export function createSecretResolver(o: {
@@ -39,6 +42,13 @@ export function createSecretResolver(o: {
   const teams = new Map((o.config?.teams ?? []).map((t) => [t.id, t]));
   const fromConfig = (w: { url?: string; urlEnv?: string }) =>
     w.url ?? (w.urlEnv !== undefined ? o.env[w.urlEnv] : undefined);
+  const withSecret = (w: { secretEnv?: string }, url: string) => {
+    if (w.secretEnv === undefined) return { url };
+    const signingSecret = o.env[w.secretEnv];
+    if (!signingSecret)
+      return { error: `the webhook's signing secret ${w.secretEnv} is not set; nothing was posted` };
+    return { url, signingSecret };
+  };
   return {
     checkToRun(check) {
       if (!('auth' in check) || check.auth === undefined) return { check };
@@ -66,7 +76,7 @@ export function createSecretResolver(o: {
           return {
             error: `team ${ref.team}'s ${ref.format} webhook has no URL (${w.urlEnv ?? 'url'} is not set)`,
           };
-        return { url };
+        return withSecret(w, url);
       }
       // An incident declared before webhooks were referenced by id: its url/urlEnv must be one the
       // configuration names for a webhook of that format.
@@ -80,7 +90,7 @@ export function createSecretResolver(o: {
       if (!w) return { error: "this webhook is not in this worker's configuration; nothing was posted" };
       const url = fromConfig(w);
       if (!url) return { error: `the ${ref.format} webhook has no URL (${w.urlEnv ?? 'url'} is not set)` };
-      return { url };
+      return withSecret(w, url);
     },
   };
 }

@@ -3,8 +3,15 @@
  * is looked up here, by team and position, in the worker's own configuration (../secrets.ts), and
  * never logged or returned. Permanent failures (4xx other than
  * 408/429, a missing URL) are non-retryable; the rest are retried by the activity's policy.
+ *
+ * A webhook with `secretEnv` is signed per Standard Webhooks (https://www.standardwebhooks.com), by the
+ * `standardwebhooks` reference library: `webhook-id` (the same for every retry of one message, from the
+ * idempotency key), `webhook-timestamp` (seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of
+ * id.timestamp.body>`).
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { Webhook } from 'standardwebhooks';
+import { stableId } from './http.js';
 import { chatPayload, type ChatEvent, type ChatFormat } from '../../domain/chat.js';
 import type { SecretResolver } from '../secrets.js';
 
@@ -27,12 +34,19 @@ export function createWebhookNotifier(deps: { secrets: SecretResolver; timeoutMs
       if ('error' in resolved) throw ApplicationFailure.nonRetryable(resolved.error, 'WebhookConfig');
       const url = resolved.url;
       const host = safeHost(url);
+      const body = JSON.stringify(chatPayload(d.format, d.event));
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'idempotency-key': d.idempotencyKey,
+      };
+      if (resolved.signingSecret)
+        Object.assign(headers, signed(resolved.signingSecret, d.idempotencyKey, body));
       let res: Response;
       try {
         res = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': d.idempotencyKey },
-          body: JSON.stringify(chatPayload(d.format, d.event)),
+          headers,
+          body,
           signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
         });
       } catch (e) {
@@ -48,6 +62,26 @@ export function createWebhookNotifier(deps: { secrets: SecretResolver; timeoutMs
         throw ApplicationFailure.nonRetryable(msg, 'WebhookPermanent');
       throw ApplicationFailure.retryable(msg, 'WebhookTransient');
     },
+  };
+}
+
+/** The Standard Webhooks headers of one message (its id stable across retries). */
+export function signed(secret: string, idempotencyKey: string, body: string): Record<string, string> {
+  let signer: Webhook;
+  try {
+    signer = new Webhook(secret);
+  } catch {
+    throw ApplicationFailure.nonRetryable(
+      "the webhook's signing secret is not a Standard Webhooks secret (whsec_<base64>)",
+      'WebhookConfig',
+    );
+  }
+  const id = stableId('msg', idempotencyKey);
+  const at = new Date();
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': signer.sign(id, at, body),
   };
 }
 
