@@ -57,7 +57,7 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'incident-orchestrator', `temporal-cli-${TEMPORAL_CLI_VERSION}`);
 }
 
-function isExecutableFile(file: string): boolean {
+export function isExecutableFile(file: string): boolean {
   try {
     if (!fs.statSync(file).isFile()) return false;
     fs.accessSync(file, fs.constants.X_OK);
@@ -68,7 +68,7 @@ function isExecutableFile(file: string): boolean {
 }
 
 /** First executable `name` in the PATH of `env`, as an absolute path. */
-function which(name: string, env: NodeJS.ProcessEnv): string | undefined {
+export function which(name: string, env: NodeJS.ProcessEnv): string | undefined {
   const dirs = (env.PATH ?? '').split(path.delimiter).filter((d) => d !== '');
   for (const dir of dirs) {
     const candidate = path.resolve(dir, name);
@@ -178,11 +178,13 @@ function lockIsStale(lockDir: string): boolean {
  * Take the build lock (mkdir is atomic). Returns a release function, or undefined if the binary showed
  * up while waiting (another process built it).
  */
-async function acquireLock(
+export async function acquireLock(
   lockDir: string,
-  binary: string,
+  /** When this file appears while waiting, the wait ends without the lock (undefined: wait for the lock). */
+  binary: string | undefined,
   log: (line: string) => void,
   everyMs: number,
+  what = 'the Temporal CLI',
 ): Promise<(() => void) | undefined> {
   let announced = false;
   const waitStart = Date.now();
@@ -201,14 +203,14 @@ async function acquireLock(
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    if (isExecutableFile(binary)) return undefined;
+    if (binary !== undefined && isExecutableFile(binary)) return undefined;
     if (lockIsStale(lockDir)) {
       log(`Removing an abandoned build lock ${lockDir}.`);
       fs.rmSync(lockDir, { recursive: true, force: true });
       continue;
     }
     if (!announced) {
-      log(`Another process is building the Temporal CLI (lock ${lockDir}); waiting for it…`);
+      log(`Another process is building ${what} (lock ${lockDir}); waiting for it…`);
       announced = true;
     }
     if (Date.now() - lastNote >= everyMs) {
@@ -220,22 +222,51 @@ async function acquireLock(
 }
 
 /**
+ * Run `fn` while holding the machine's one Go build lock, `go-build.lock` in `baseDir` (the folder that
+ * holds the caches, `~/.cache/incident-orchestrator`): the Temporal CLI and the Temporal server builds
+ * never run at the same time, so they do not compete for the CPU, and the second one reuses the
+ * packages the first left in Go's build cache (gRPC, protobuf, the Temporal API and SDK).
+ */
+export async function withGoBuildLock<T>(
+  baseDir: string,
+  log: (line: string) => void,
+  everyMs: number,
+  fn: () => Promise<T>,
+): Promise<T> {
+  fs.mkdirSync(baseDir, { recursive: true });
+  const release = await acquireLock(
+    path.join(baseDir, 'go-build.lock'),
+    undefined,
+    log,
+    everyMs,
+    'a Temporal binary (one Go build at a time)',
+  );
+  try {
+    return await fn();
+  } finally {
+    release?.();
+  }
+}
+
+/**
  * Run `go install -v` with GOBIN=outDir. `-v` names each package as it is compiled (~1300 of them):
  * those are counted and summarised in a "still building…" line every 15 s; everything else go prints
  * (`go: downloading …`, errors) is relayed with a `[go]` prefix.
  */
-function goInstall(
+export function goInstall(
   go: string,
   outDir: string,
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
   everyMs: number,
+  packages: string[] = [`${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`],
+  what = 'the Temporal CLI',
 ): Promise<void> {
-  const args = ['install', '-v', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`];
+  const args = ['install', '-v', ...packages];
   const childEnv: NodeJS.ProcessEnv = { ...env, GOBIN: outDir, CGO_ENABLED: env.CGO_ENABLED ?? '0' };
   const started = Date.now();
   const tail: string[] = [];
-  let packages = 0;
+  let compiled = 0;
   let lastPackage = '';
   return new Promise<void>((resolve, reject) => {
     const child = spawn(go, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -258,7 +289,7 @@ function goInstall(
       tail.push(trimmed);
       if (tail.length > 30) tail.shift();
       if (PACKAGE_LINE.test(trimmed)) {
-        packages += 1;
+        compiled += 1;
         lastPackage = trimmed;
       } else {
         log(`  [go] ${trimmed}`);
@@ -267,7 +298,7 @@ function goInstall(
     relay(child.stdout);
     relay(child.stderr);
     const heartbeat = setInterval(() => {
-      const progress = packages > 0 ? ` (${packages} packages compiled, last ${lastPackage})` : '';
+      const progress = compiled > 0 ? ` (${compiled} packages compiled, last ${lastPackage})` : '';
       log(`still building… ${Math.round((Date.now() - started) / 1000)}s${progress}`);
     }, everyMs);
     heartbeat.unref();
@@ -281,9 +312,11 @@ function goInstall(
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       reject(
         new Error(
-          `Building the Temporal CLI failed: \`${go} ${args.join(' ')}\` ${how}. ` +
-            `Go >= 1.22 is needed (with network access to proxy.golang.org), or download the Temporal CLI from ` +
-            `https://temporal.io/ and set TEMPORAL_CLI=/path/to/temporal.` +
+          `Building ${what} failed: \`${go} ${args.join(' ')}\` ${how}. ` +
+            (what === 'the Temporal CLI'
+              ? `Go >= 1.22 is needed (with network access to proxy.golang.org), or download the Temporal CLI from ` +
+                `https://temporal.io/ and set TEMPORAL_CLI=/path/to/temporal.`
+              : `A recent Go is needed (see the module's go.mod), with network access to proxy.golang.org.`) +
             (tail.length > 0 ? `\nLast output:\n${tail.join('\n')}` : ''),
         ),
       );
@@ -320,7 +353,8 @@ async function buildTemporalCli(
       `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go — first start only, takes a few minutes; cached at ${binary}`,
     );
     const started = Date.now();
-    await goInstall(go, tmpDir, env, log, everyMs);
+    const into = tmpDir;
+    await withGoBuildLock(path.dirname(cacheDir), log, everyMs, () => goInstall(go, into, env, log, everyMs));
     const built = path.join(tmpDir, EXE);
     if (!isExecutableFile(built)) throw new Error(`go install succeeded but ${built} is missing`);
     fs.renameSync(built, binary); // same filesystem: atomic
