@@ -21,6 +21,7 @@ import { createSecretResolver, type SecretResolver } from './secrets.js';
 import type { Config } from '../domain/config-schema.js';
 import { createDeliverActivity } from './deliver.js';
 import { createChannels } from './notifiers/registry.js';
+import { redactUrls } from '../domain/redact.js';
 
 export interface CheckResult {
   checkId: string;
@@ -54,7 +55,39 @@ export function secretResolverOf(deps: Pick<ActivityDeps, 'env' | 'config' | 'in
   return createSecretResolver({ config: deps.config ?? deps.incidents?.config, env: deps.env });
 }
 
+/**
+ * Every activity's failure, as Temporal records it (the workflow writes it to the timeline, the
+ * worker logs it), with the URLs in its message redacted (domain/redact.ts): webhook and API URLs
+ * carry tokens, whatever library put them into the message.
+ */
+function redactingFailures<T extends Record<string, unknown>>(activities: T): T {
+  const scrub = (e: unknown, depth = 0) => {
+    if (!(e instanceof Error) || depth > 5) return;
+    e.message = redactUrls(e.message);
+    if (e.stack) e.stack = redactUrls(e.stack);
+    scrub(e.cause, depth + 1);
+  };
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities))
+    out[name] =
+      typeof fn === 'function'
+        ? async (...args: unknown[]) => {
+            try {
+              return await (fn as (...a: unknown[]) => unknown)(...args);
+            } catch (e) {
+              scrub(e);
+              throw e;
+            }
+          }
+        : fn;
+  return out as T;
+}
+
 export function createActivities(deps: ActivityDeps) {
+  return redactingFailures(createActivitiesUnredacted(deps));
+}
+
+function createActivitiesUnredacted(deps: ActivityDeps) {
   const secrets = secretResolverOf(deps);
   return {
     ...createMonitorActivities({ env: deps.env, secrets }),

@@ -10,6 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import nodemailer from 'nodemailer';
 import type { NodemailerError, SendMailOptions, SMTPSentMessageInfo } from 'nodemailer';
 import type { Notifier, NotifierResult } from './types.js';
+import { redactUrl } from '../../domain/redact.js';
 
 export interface OutgoingMail {
   /** Stable across retries; the Message-ID and the ledger entry derive from it. */
@@ -61,10 +62,7 @@ interface LedgerEntry {
 }
 
 /** The URL with its password replaced by `***` (`smtp://user:***@host:587`); safe to log. */
-export function redactUrl(url: string): string {
-  // Greedy up to the last `@`, so a password containing `@` or `/` is covered too.
-  return url.replace(/\/\/([^/?#@:]*):.*@/, '//$1:***@');
-}
+export { redactUrl };
 
 /** sha256 hex of the idempotency key: the ledger file name and the Message-ID's local part. */
 function keyHash(key: string): string {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
+import { redactUrl, redactUrls } from '../../domain/redact.js';
 
 export const deliveryPermanent = 'DeliveryPermanent';
 export const deliveryTransient = 'DeliveryTransient';
@@ -30,6 +31,9 @@ export async function request(
   init: { method?: string; headers?: Record<string, string>; body?: string },
   timeoutMs = 10_000,
 ): Promise<HttpAnswer> {
+  // A malformed URL is never quoted (fetch would put it whole into its error message).
+  if (!URL.canParse(url))
+    throw misconfigured(`${service}: the configured URL is not a valid URL (${redactUrl(url)})`);
   const host = safeHost(url);
   let res: Response;
   try {
@@ -37,7 +41,9 @@ export async function request(
   } catch (e) {
     const err = e as Error;
     throw ApplicationFailure.create({
-      message: `${service} at ${host} unreachable: ${err.name === 'TimeoutError' ? 'timed out' : ((err.cause as Error | undefined)?.message ?? err.message)}`,
+      message: redactUrls(
+        `${service} at ${host} unreachable: ${err.name === 'TimeoutError' ? 'timed out' : ((err.cause as Error | undefined)?.message ?? err.message)}`,
+      ),
       type: deliveryTransient,
     });
   }

@@ -14,6 +14,7 @@ import { Webhook } from 'standardwebhooks';
 import { stableId } from './http.js';
 import { chatPayload, type ChatEvent, type ChatFormat } from '../../domain/chat.js';
 import type { SecretResolver } from '../secrets.js';
+import { redactUrl, redactUrls } from '../../domain/redact.js';
 
 export interface WebhookDelivery {
   idempotencyKey: string;
@@ -33,6 +34,12 @@ export function createWebhookNotifier(deps: { secrets: SecretResolver; timeoutMs
       const resolved = deps.secrets.webhookUrl(d);
       if ('error' in resolved) throw ApplicationFailure.nonRetryable(resolved.error, 'WebhookConfig');
       const url = resolved.url;
+      // A malformed URL is named by its place in the config, never by its text (it may be a secret).
+      if (!URL.canParse(url))
+        throw ApplicationFailure.nonRetryable(
+          `the URL of team ${d.team ?? '?'}'s webhook ${d.index ?? '?'} is not a valid URL (${redactUrl(url)})`,
+          'WebhookConfig',
+        );
       const host = safeHost(url);
       const body = JSON.stringify(chatPayload(d.format, d.event));
       const headers: Record<string, string> = {
@@ -51,7 +58,9 @@ export function createWebhookNotifier(deps: { secrets: SecretResolver; timeoutMs
         });
       } catch (e) {
         throw ApplicationFailure.retryable(
-          `webhook ${host} unreachable: ${(e as Error).name === 'TimeoutError' ? 'timed out' : (e as Error).message}`,
+          redactUrls(
+            `webhook ${host} unreachable: ${(e as Error).name === 'TimeoutError' ? 'timed out' : (((e as Error).cause as Error | undefined)?.message ?? (e as Error).message)}`,
+          ),
           'WebhookTransient',
         );
       }

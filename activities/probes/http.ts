@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { HttpCheck } from '../../domain/config-schema.js';
 import { ProbeError, errnoOf, errorMessage, hostPort, networkError, timed, withDeadline } from './common.js';
 import type { Probe } from './types.js';
+import { redactUrl } from '../../domain/redact.js';
 
 const maxBodyBytes = 1024 * 1024;
 const maxRedirects = 5;
@@ -35,9 +36,9 @@ function isTlsCode(code: string): boolean {
   return tlsCodes.has(code) || /^ERR_(TLS|SSL)_/.test(code) || code.includes('CERT');
 }
 
-/** The URL as shown in messages: no credentials, no query string (either may hold a secret). */
+/** The URL as shown in messages (timeline, logs): scheme and host only, see domain/redact.ts. */
 function shown(url: URL): string {
-  return `${url.origin}${url.pathname}`;
+  return redactUrl(url.href);
 }
 
 /** The innermost message of an error chain (fetch wraps the interesting part in `cause`). */
