@@ -23,7 +23,7 @@ import { statusPageRoutes } from './routes/status-page.js';
 import { consoleRoutes } from './routes/console.js';
 import { ackRoutes } from './routes/ack.js';
 import { assetRoutes } from './routes/assets.js';
-import { monitorRoutes } from './routes/monitors.js';
+import { createMonitorReader, monitorRoutes } from './routes/monitors.js';
 import { eventRoutes } from './routes/events.js';
 import { opsgenieRoutes } from './routes/opsgenie.js';
 import { createReportIntake, reportRoutes } from './routes/reports.js';
@@ -31,6 +31,9 @@ import type { PostmortemService } from './postmortem-service.js';
 import { postmortemRoutes } from './routes/postmortems.js';
 import { changeRoutes } from './routes/changes.js';
 import { chatActionRoutes } from './routes/chat-actions.js';
+import { createSubscribeIntake, subscribeRoutes } from './routes/subscribe.js';
+import { createSubscriberRecords } from '../store/subscribers.js';
+import { createSubscriberLinks } from '../activities/subscriber-links.js';
 
 import type { Records } from '../store/records.js';
 import { reportSummaryRoutes } from './routes/summary.js';
@@ -60,7 +63,10 @@ export interface AppOptions {
   records: Records;
   /** Prometheus metrics (`GET /metrics`); unset → the record's figures and request durations, without process metrics. */
   metrics?: ApiMetrics;
-  /** Signs personal on-call calendar feed links (ACK_LINK_SECRET); unset → no feeds. */
+  /**
+   * ACK_LINK_SECRET: signs personal on-call calendar feed links and verifies subscribers' confirm and
+   * unsubscribe links (each with its own purpose); unset → no feeds, and those links do not work.
+   */
   calendarSecret?: string;
   /** Where the config's `*Env` names for chat buttons are read (Slack signing secret, Mattermost token); default `process.env`. */
   env?: Record<string, string | undefined>;
@@ -110,8 +116,27 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     config: o.config,
     limit: app.rateLimits.reports,
   });
-  await app.register(statusPageRoutes, { board, reports, publicBaseUrl: o.publicBaseUrl });
+  // Status page subscriptions: the same count per address as reports; links signed with ACK_LINK_SECRET.
+  const subscribers = createSubscriberRecords(o.records.db);
+  const subscriberLinks = o.calendarSecret
+    ? createSubscriberLinks({ secret: o.calendarSecret, baseUrl: o.publicBaseUrl ?? 'http://localhost' })
+    : undefined;
+  const subscribeIntake = createSubscribeIntake({
+    config: o.config,
+    subscribers,
+    links: o.publicBaseUrl ? subscriberLinks : undefined,
+    limit: app.rateLimits.reports,
+  });
+  await app.register(statusPageRoutes, { board, reports, publicBaseUrl: o.publicBaseUrl, subscribe: true });
+  await app.register(subscribeRoutes, { intake: subscribeIntake, subscribers, links: subscriberLinks });
+  const monitors = createMonitorReader({
+    incidents: o.incidents,
+    config: o.config,
+    records: o.records,
+    log: app.log,
+  });
   await app.register(consoleRoutes, {
+    monitors,
     incidents: o.incidents,
     config: o.config,
     sessions: createSessions({
@@ -130,7 +155,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     env: o.env ?? process.env,
   });
   await app.register(assetRoutes);
-  await app.register(monitorRoutes, { incidents: o.incidents, config: o.config, records: o.records });
+  await app.register(monitorRoutes, { incidents: o.incidents, config: o.config, reader: monitors });
   await app.register(eventRoutes, { incidents: o.incidents, config: o.config });
   await app.register(opsgenieRoutes, { incidents: o.incidents, config: o.config });
   await app.register(reportRoutes, { reports });

@@ -77,6 +77,23 @@ dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
 footer { margin-top: 3rem; color: var(--muted); font-size: .9rem; }
 nav.lang a[aria-current] { font-weight: 700; text-decoration: none; color: var(--fg); }
 .hp { position: absolute; left: -10000px; top: auto; width: 1px; height: 1px; overflow: hidden; }
+nav.console { flex-basis: 100%; display: flex; flex-wrap: wrap; gap: .3rem 1rem; }
+nav.tabs { display: flex; flex-wrap: wrap; gap: .3rem 1rem; margin: .5rem 0; }
+form.filters { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: .2rem 1rem; align-items: end; }
+form.filters .buttons { display: flex; gap: 1rem; align-items: baseline; }
+input[type=date], input[type=search] { width: 100%; max-width: 100%; padding: .4rem; font: inherit; border: 1px solid var(--line); border-radius: .3rem; }
+.detail { overflow-wrap: anywhere; } span.bad { color: var(--bad); font-weight: 600; }
+.mon-healthy, .pm-completed { color: var(--ok); } .mon-suspect, .mon-recovering, .pm-due { color: var(--warn); }
+.mon-failing, .mon-not, .pm-overdue { color: var(--bad); }
+td, th { overflow-wrap: anywhere; }
+@media (max-width: 40rem) {
+  body { padding: 1rem .75rem; }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
+  table.stack thead { display: none; }
+  table.stack tr { border: 1px solid var(--line); border-radius: .4rem; margin: .6rem 0; padding: .3rem .6rem; }
+  table.stack td { border: 0; padding: .2rem 0; }
+  table.stack td[data-label]::before { content: attr(data-label); display: block; font-size: .8rem; color: var(--muted); font-weight: 600; }
+}
 `;
 
 // Ticks the "next escalation in …" countdown; without it the page shows the time it was rendered.

@@ -27,13 +27,18 @@ import type { OnCallService } from '../oncall-service.js';
 import { formatLocal, localInstant } from '../../domain/schedule.js';
 import { zone } from '../../domain/calendar.js';
 import { configWarnings } from '../../config/load.js';
+import type { MonitorReader } from './monitors.js';
+import { registerConsolePages } from './console-pages.js';
+import type { Lang } from '../html/i18n.js';
 
 export interface ConsoleOptions {
   incidents: IncidentService;
   config: Config;
   sessions: Sessions;
-  /** The postmortem page (from the record store); unset → no such page. */
-  postmortems?: Pick<PostmortemService, 'get'>;
+  /** The postmortem pages (from the record store); unset → no such pages. */
+  postmortems?: Pick<PostmortemService, 'get' | 'list'>;
+  /** The monitors page (live state, pause and resume); unset → no such page. */
+  monitors?: MonitorReader;
   /** The reports page (figures from the record store); unset → no such page. */
   records?: Pick<Records, 'summary'>;
   /** The on-call page (schedules, overrides); unset → no such page. */
@@ -118,29 +123,82 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
   const csrfField = (req: FastifyRequest) =>
     req.staffSession ? html`<input type="hidden" name="_csrf" value="${req.staffSession.csrf}" />` : '';
 
-  function shell(req: FastifyRequest, title: string, body: Html, scripts?: string[]): string {
+  const nav = {
+    en: {
+      console: 'Incident console',
+      open: 'Open',
+      history: 'History',
+      monitors: 'Monitors',
+      postmortems: 'Postmortems',
+      oncall: 'On call',
+      reports: 'Reports',
+      status: 'Public status page',
+      logout: 'Log out',
+      readOnly: 'read only',
+    },
+    nb: {
+      console: 'Hendelseskonsoll',
+      open: 'Åpne',
+      history: 'Historikk',
+      monitors: 'Overvåking',
+      postmortems: 'Etterarbeid',
+      oncall: 'Vakt',
+      reports: 'Rapporter',
+      status: 'Offentlig statusside',
+      logout: 'Logg ut',
+      readOnly: 'kun lesing',
+    },
+  } as const;
+
+  function shell(
+    req: FastifyRequest,
+    title: string,
+    body: Html,
+    scripts?: string[],
+    lang: Lang = 'en',
+  ): string {
+    const t = nav[lang];
+    const q = lang === 'en' ? '' : `?lang=${lang}`;
     const logout = req.staffSession
       ? html`<form class="inline" method="post" action="/logout">
-          ${csrfField(req)}<button type="submit">Log out</button>
+          ${csrfField(req)}<button type="submit">${t.logout}</button>
         </form>`
       : '';
+    const roles = req.actor ? app.staffRoles(req.actor) : [];
     return page({
-      lang: 'en',
-      title: `${title} — incident console`,
+      lang,
+      title: `${title} — ${t.console}`,
       scripts,
       body: html`<header class="top">
-          <h1><a href="/console">Incident console</a></h1>
-          <div>
-            ${who(req.actor)} ·
-            ${o.oncall ? html`<a href="/console/oncall">On call</a> · ` : ''}${
-              o.records ? html`<a href="/console/reports">Reports</a> · ` : ''
-            }<a href="/status">Public status page</a>
-            ${logout}
+          <h1><a href="/console${q}">${t.console}</a></h1>
+          <div class="who">
+            ${who(req.actor)}
+            <small id="roles">(${roles.length ? roles.join(', ') : t.readOnly})</small> ${logout}
           </div>
+          <nav class="console">
+            <a href="/console${q}">${t.open}</a>
+            <a href="/console/history${q}">${t.history}</a>
+            ${o.monitors ? html`<a href="/console/monitors${q}">${t.monitors}</a>` : ''}
+            ${o.postmortems ? html`<a href="/console/postmortems${q}">${t.postmortems}</a>` : ''}
+            ${o.oncall ? html`<a href="/console/oncall">${t.oncall}</a>` : ''}
+            ${o.records ? html`<a href="/console/reports">${t.reports}</a>` : ''}
+            <a href="/status">${t.status}</a>
+          </nav>
         </header>
         <main>${body}</main>`,
     });
   }
+
+  registerConsolePages(app, {
+    config: o.config,
+    incidents: o.incidents,
+    monitors: o.monitors,
+    postmortems: o.postmortems,
+    authenticate,
+    shell,
+    csrfField,
+    when,
+  });
 
   // ---- login ------------------------------------------------------------------------------------
   const loginPage = (csrf: string, error?: string, next?: string) =>

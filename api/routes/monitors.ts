@@ -31,19 +31,23 @@ const ErrorBody = Type.Object({
  * next probe from the probe loop's live row in the record store (`monitor_status`), never from the
  * activity's heartbeat details (throttled, so stale). domain/monitor-view.ts decides what is shown.
  */
-export const monitorRoutes: FastifyPluginAsyncTypebox<{
+export interface MonitorReaderOptions {
   incidents: IncidentService;
   config: Config;
   /** The live rows; unset → the workflow's state only (last result as of the last state change). */
   records?: Pick<Records, 'db'>;
-}> = async (app, o) => {
+  log?: { warn(message: string): void };
+}
+
+/** What the API and the console's monitors page share: reading monitors, pausing and resuming them. */
+export function createMonitorReader(o: MonitorReaderOptions) {
   const live = o.records ? createMonitorStatus(o.records.db) : undefined;
   /** A store that does not answer leaves the live row out (the workflow's state still shows). */
   const liveRow = async (id: string): Promise<MonitorStatusRow | undefined> => {
     try {
       return await live?.get(id);
     } catch (e) {
-      app.log.warn(`monitor ${id}: live state not read from the record store: ${(e as Error).message}`);
+      o.log?.warn(`monitor ${id}: live state not read from the record store: ${(e as Error).message}`);
       return undefined;
     }
   };
@@ -98,6 +102,49 @@ export const monitorRoutes: FastifyPluginAsyncTypebox<{
     };
   };
 
+  return {
+    checkById,
+    describe: describeMonitor,
+    /** Every configured check; one whose monitor is not running says so. */
+    async list() {
+      return Promise.all(
+        o.config.checks.map((c) =>
+          describeMonitor(c).catch((e: unknown) => {
+            if (e instanceof HttpError && e.statusCode === 404)
+              return { id: c.id, service: c.service, kind: c.kind, state: 'not running' as const };
+            throw e;
+          }),
+        ),
+      );
+    },
+    async pause(check: Check, until: string, reason: string, actor: string) {
+      if (Date.parse(until) <= Date.now())
+        throw new HttpError(400, 'invalid_request', 'until: must be in the future', 'until');
+      await call(`monitor "${check.id}"`, () =>
+        client.workflow
+          .getHandle(monitorWorkflowId(check.id))
+          .signal(pauseSignal, { until: new Date(until).toISOString(), reason, actor }),
+      );
+    },
+    async resume(check: Check, actor: string) {
+      await call(`monitor "${check.id}"`, () =>
+        client.workflow.getHandle(monitorWorkflowId(check.id)).signal(resumeSignal, { actor }),
+      );
+    },
+  };
+}
+
+export type MonitorReader = ReturnType<typeof createMonitorReader>;
+
+export const monitorRoutes: FastifyPluginAsyncTypebox<
+  MonitorReaderOptions & { reader?: MonitorReader }
+> = async (app, o) => {
+  const reader = o.reader ?? createMonitorReader({ ...o, log: app.log });
+  const { client } = o.incidents.temporal;
+  const call = o.incidents.call;
+  const { checkById } = reader;
+  const describeMonitor = reader.describe;
+
   const Monitor = Type.Object({ id: Type.String(), state: Type.String() }, { additionalProperties: true });
   const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
@@ -111,17 +158,7 @@ export const monitorRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: Type.Object({ monitors: Type.Array(Monitor) }) },
       },
     },
-    async () => ({
-      monitors: await Promise.all(
-        o.config.checks.map((c) =>
-          describeMonitor(c).catch((e: unknown) => {
-            if (e instanceof HttpError && e.statusCode === 404)
-              return { id: c.id, service: c.service, kind: c.kind, state: 'not running' };
-            throw e;
-          }),
-        ),
-      ),
-    }),
+    async () => ({ monitors: await reader.list() }),
   );
 
   app.get(
@@ -155,15 +192,7 @@ export const monitorRoutes: FastifyPluginAsyncTypebox<{
     },
     async (req) => {
       const check = checkById(req.params.id);
-      if (Date.parse(req.body.until) <= Date.now())
-        throw new HttpError(400, 'invalid_request', 'until: must be in the future');
-      await call(`monitor "${check.id}"`, () =>
-        client.workflow.getHandle(monitorWorkflowId(check.id)).signal(pauseSignal, {
-          until: new Date(req.body.until).toISOString(),
-          reason: req.body.reason,
-          actor: req.actor!,
-        }),
-      );
+      await reader.pause(check, req.body.until, req.body.reason, req.actor!);
       return describeMonitor(check);
     },
   );
@@ -177,9 +206,7 @@ export const monitorRoutes: FastifyPluginAsyncTypebox<{
     },
     async (req) => {
       const check = checkById(req.params.id);
-      await call(`monitor "${check.id}"`, () =>
-        client.workflow.getHandle(monitorWorkflowId(check.id)).signal(resumeSignal, { actor: req.actor! }),
-      );
+      await reader.resume(check, req.actor!);
       return describeMonitor(check);
     },
   );
