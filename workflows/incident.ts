@@ -855,6 +855,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     const what = step.fallback
       ? 'final fallback:'
       : `level ${step.level}${step.cycle > 0 ? ` (repeat ${step.cycle})` : ''}:`;
+    // Rounds a later one has overtaken (acknowledged meanwhile, someone still being retried) go.
+    for (const k of [...rounds.keys()].slice(0, Math.max(0, rounds.size - 20))) rounds.delete(k);
     if (useStore && recipients.length > 0)
       rounds.set(seq, {
         seq,
