@@ -86,6 +86,7 @@ input[type=date], input[type=search] { width: 100%; max-width: 100%; padding: .4
 .mon-healthy, .pm-completed { color: var(--ok); } .mon-suspect, .mon-recovering, .pm-due { color: var(--warn); }
 .mon-failing, .mon-not, .pm-overdue { color: var(--bad); }
 td, th { overflow-wrap: anywhere; }
+dl.facts dd { min-width: 0; overflow-wrap: anywhere; } pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 @media (max-width: 40rem) {
   body { padding: 1rem .75rem; }
   table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }

@@ -324,13 +324,13 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       const rows = open.map(
         (i) =>
           html`<tr>
-            <td>
+            <td data-label="Service">
               <a href="/console/incidents/${i.id}">${services.get(i.service)?.name ?? i.service}</a
               ><br /><small>${i.id}</small>
             </td>
-            <td>${i.severity}</td>
-            <td><span class="badge st-${i.state}">${i.state}</span></td>
-            <td>${when(i.openedAt)}</td>
+            <td data-label="Severity">${i.severity}</td>
+            <td data-label="State"><span class="badge st-${i.state}">${i.state}</span></td>
+            <td data-label="Opened">${when(i.openedAt)}</td>
           </tr>`,
       );
       return sendHtml(
@@ -343,7 +343,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
             ${
               open.length === 0
                 ? html`<p class="banner ok">No open incidents.</p>`
-                : html`<table>
+                : html`<table class="stack" id="open-incidents">
                     <thead>
                       <tr>
                         <th>Service</th>
@@ -459,7 +459,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       ${
         v.paged.length === 0
           ? html`<p class="muted">Nobody has been paged.</p>`
-          : html`<table id="paged">
+          : html`<table class="stack" id="paged">
               <thead>
                 <tr>
                   <th>When</th>
@@ -472,12 +472,12 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
                 ${v.paged.map(
                   (p) =>
                     html`<tr>
-                      <td>${when(p.at)}</td>
-                      <td>${p.recipient.name} &lt;${p.recipient.email}&gt;</td>
-                      <td>
+                      <td data-label="When">${when(p.at)}</td>
+                      <td data-label="Who">${p.recipient.name} &lt;${p.recipient.email}&gt;</td>
+                      <td data-label="Level">
                         ${p.level === 0 ? 'final fallback' : `level ${p.level}`}${p.cycle > 0 ? ` (repeat ${p.cycle})` : ''}
                       </td>
-                      <td>${p.reason}</td>
+                      <td data-label="Why">${p.reason}</td>
                     </tr>`,
                 )}
               </tbody>
@@ -498,7 +498,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
             </ol>`
       }
       <h3>Timeline</h3>
-      <table id="timeline">
+      <table class="stack" id="timeline">
         <thead>
           <tr>
             <th>When (UTC)</th>
@@ -511,10 +511,10 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
           ${v.timeline.map(
             (e) =>
               html`<tr>
-                <td>${when(e.at)}</td>
-                <td>${e.actor}</td>
-                <td>${e.kind}</td>
-                <td class="detail">${e.detail}</td>
+                <td data-label="When (UTC)">${when(e.at)}</td>
+                <td data-label="Who">${e.actor}</td>
+                <td data-label="What">${e.kind}</td>
+                <td data-label="Detail" class="detail">${e.detail}</td>
               </tr>`,
           )}
         </tbody>

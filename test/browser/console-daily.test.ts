@@ -228,6 +228,26 @@ describe('console for daily use in Chromium', () => {
     expect(monitor.pausedUntil).toBeNull();
   });
 
+  it('the incident page (facts, actions, pages, timeline) fits a 390 px phone', async () => {
+    const note = `Sjekket brannmurloggen: ${'regel-'.repeat(30)}endret 01:10 UTC`;
+    expect(
+      (
+        await h.app.inject({
+          method: 'POST',
+          url: `/api/incidents/${incidentId}/notes`,
+          headers: h.auth('ola'),
+          payload: { text: note },
+        })
+      ).statusCode,
+    ).toBe(200);
+    const page = await signIn('ola', true);
+    await page.goto(`${base}/console`);
+    await noSideScroll(page, 'console-open');
+    await page.goto(`${base}/console/incidents/${incidentId}`);
+    await page.locator('#timeline td.detail', { hasText: 'brannmurloggen' }).waitFor();
+    await noSideScroll(page, 'console-incident');
+  });
+
   it('postmortems page and its filters fit a 390 px phone', async () => {
     const page = await signIn('per', true);
     await page.goto(`${base}/console/postmortems`);
