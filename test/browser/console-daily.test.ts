@@ -98,7 +98,7 @@ describe('console for daily use in Chromium', () => {
 
   const noSideScroll = async (page: Page, name: string) => {
     await page.screenshot({ path: path.join(shots, `${name}-390.png`), fullPage: true });
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
     expect(width, `${name}: scrollWidth`).toBeLessThanOrEqual(390);
   };
 
