@@ -42,7 +42,7 @@ import {
 const levelTimeoutMs = 5_000;
 
 /** Starts `n` workflows so that each begins at `at` (or at once, if creating them took longer). */
-async function startAt(
+export async function startAt(
   client: Client,
   n: number,
   at: number,
@@ -68,7 +68,7 @@ interface LedgerEntry {
   sentAt: string;
 }
 
-function readLedger(dir: string): LedgerEntry[] {
+export function readLedger(dir: string): LedgerEntry[] {
   let files: string[];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.json'));

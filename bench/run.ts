@@ -36,6 +36,7 @@ import { historyBench } from './history.js';
 import { detectionBench } from './detection.js';
 import { monitorLoadBench } from './monitor-load.js';
 import { readsBench } from './reads.js';
+import { fanoutBench } from './fanout.js';
 
 type Bench = (ctx: BenchContext, o: BenchOptions) => Promise<BenchResult>;
 
@@ -47,6 +48,7 @@ const benches: [string, Bench][] = [
   ['history', historyBench],
   ['detection', detectionBench],
   ['escalation', escalationBench],
+  ['fanout', fanoutBench],
   ['monitors', monitorLoadBench],
   ['capacity', capacityBench],
 ];

@@ -16,6 +16,9 @@ import { openRecordStore, redactDbUrl } from '../store/db.js';
 import { createRecords } from '../store/records.js';
 import { createScheduleRecords } from '../store/schedules.js';
 import { createHandoffNotices } from './handoff-notices.js';
+import { createSubscriberNotices } from './subscriber-notices.js';
+import { createSubscriberLinks } from '../activities/subscriber-links.js';
+import { createSubscriberRecords } from '../store/subscribers.js';
 import { freeLoopbackPort, startWorkerMetricsServer } from './metrics.js';
 
 const log = (msg: string) => console.log(`[worker] ${msg}`);
@@ -140,6 +143,26 @@ async function main() {
     log,
   });
   if (config.schedules.length > 0) notices.start();
+  // Status page subscribers: each published status message and each resolution, by email (or
+  // webhook), once across every worker; confirmation mails of new subscriptions. Needs ACK_LINK_SECRET
+  // (the signed unsubscribe and confirm links).
+  const subscriberNotices = settings.ackLinkSecret
+    ? createSubscriberNotices({
+        config: () => incidents.config,
+        subscribers: createSubscriberRecords(db),
+        records,
+        email,
+        links: createSubscriberLinks({ secret: settings.ackLinkSecret, baseUrl: settings.publicBaseUrl }),
+        publicBaseUrl: settings.publicBaseUrl,
+        workerName: `${hostname()}:${process.pid}`,
+        log,
+      })
+    : undefined;
+  if (subscriberNotices) subscriberNotices.start();
+  else
+    log(
+      'ACK_LINK_SECRET is not set: status page subscribers are not notified (their mails need signed links)',
+    );
   log(`polling task queue "${settings.taskQueue}" in namespace "${namespace}"`);
   const running = worker.run();
   try {
@@ -171,6 +194,7 @@ async function main() {
   await running;
   watch.close();
   await notices.stop();
+  await subscriberNotices?.stop();
   email.close();
   await clientConnection.close();
   await connection.close();
