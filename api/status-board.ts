@@ -10,8 +10,16 @@
  * the store cannot be reached, the last board read is served, marked stale.
  */
 import type { Config } from '../domain/config-schema.js';
-import type { IncidentView, StatusMessage, StatusState } from '../domain/incident.js';
+import type { IncidentView, StatusState } from '../domain/incident.js';
+import { statusMessage } from '../domain/templates.js';
 import type { Records } from '../store/records.js';
+
+/** A published status message as the public sees it: no author (staff ids are not public). */
+export interface PublicStatusMessage {
+  at: string;
+  state: StatusState;
+  message: string;
+}
 
 export type ComponentStatus = 'operational' | 'degraded' | 'major_outage';
 
@@ -32,7 +40,7 @@ export interface BoardIncident {
   state: StatusState;
   openedAt: string;
   closedAt?: string;
-  messages: StatusMessage[];
+  messages: PublicStatusMessage[];
 }
 
 export interface StatusBoard {
@@ -64,16 +72,48 @@ export function createStatusBoard(o: StatusBoardOptions) {
   let cached: { at: number; pending: boolean; board: Promise<StatusBoard> } | undefined;
   let lastGood: StatusBoard | undefined;
 
-  const toIncident = (v: IncidentView): BoardIncident => ({
-    id: v.id,
-    service: v.service.id,
-    component: v.service.component ?? v.service.name,
-    severity: v.severity,
-    state: v.status[v.status.length - 1]!.state,
-    openedAt: v.openedAt,
-    ...(v.closedAt ? { closedAt: v.closedAt } : {}),
-    messages: v.status,
-  });
+  // L8: only public component names and public text. An incident shows under its service's
+  // component or, for a service without one (a host), the first affected service's component; an
+  // incident that touches no public component is not shown. The workflow's automatic messages are
+  // rendered again with the public name and without the detection's reason (a probe's text, an
+  // internal host name); what staff wrote themselves is public text and shown as written.
+  const componentOf = new Map(
+    o.config.services.filter((s) => s.component).map((s) => [s.id, s.component!] as const),
+  );
+  const publicService = (v: IncidentView): { service: string; component: string } | undefined => {
+    for (const id of [v.service.id, ...v.affected.map((a) => a.id)]) {
+      const component = componentOf.get(id);
+      if (component) return { service: id, component };
+    }
+    return undefined;
+  };
+  const toIncident = (v: IncidentView): BoardIncident | undefined => {
+    const shown = publicService(v);
+    if (!shown) return undefined;
+    const own = { component: v.service.component ?? v.service.name, severity: v.severity };
+    const automatic = (m: IncidentView['status'][number]) =>
+      m.author === 'system' ||
+      m.message === statusMessage(m.state, { ...own, reason: v.source === 'customer' ? '' : v.reason }) ||
+      m.message === statusMessage(m.state, { ...own, reason: '' });
+    return {
+      id: v.id,
+      service: shown.service,
+      component: shown.component,
+      severity: v.severity,
+      state: v.status[v.status.length - 1]!.state,
+      openedAt: v.openedAt,
+      ...(v.closedAt ? { closedAt: v.closedAt } : {}),
+      messages: v.status.map((m) => ({
+        at: m.at,
+        state: m.state,
+        message: automatic(m)
+          ? statusMessage(m.state, { component: shown.component, severity: v.severity, reason: '' })
+          : m.message,
+      })),
+    };
+  };
+  const shownIncidents = (views: IncidentView[]) =>
+    views.map(toIncident).filter((x): x is BoardIncident => x !== undefined);
   const newestFirst = (a: BoardIncident, b: BoardIncident) =>
     Date.parse(b.closedAt ?? b.openedAt) - Date.parse(a.closedAt ?? a.openedAt);
 
@@ -104,11 +144,8 @@ export function createStatusBoard(o: StatusBoardOptions) {
       stale: false,
       historyDays,
       components,
-      incidents: open.map(toIncident).sort(newestFirst),
-      history: views
-        .filter((v) => v.closedAt)
-        .map(toIncident)
-        .sort(newestFirst),
+      incidents: shownIncidents(open).sort(newestFirst),
+      history: shownIncidents(views.filter((v) => v.closedAt)).sort(newestFirst),
     };
     lastGood = board;
     return board;

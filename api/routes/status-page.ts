@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Severity } from '../../domain/config-schema.js';
-import type { StatusMessage } from '../../domain/incident.js';
+import type { PublicStatusMessage } from '../status-board.js';
 import { HttpError } from '../errors.js';
 import { statusMessage } from '../../domain/templates.js';
 import { escapeXml, html, type Html } from '../html/escape.js';
@@ -24,14 +24,11 @@ import { acceptForms, htmlErrors, sendHtml } from '../html/respond.js';
 import { shortDuration, showTime } from '../html/time.js';
 import type { BoardIncident, StatusBoard, StatusBoardReader } from '../status-board.js';
 import { reportMaxLength, type ReportField, type ReportIntake } from './reports.js';
-import { subscribeForm } from './subscribe.js';
 
 export interface StatusPageOptions {
   board: StatusBoardReader;
   /** Customer reports: the page's "report a problem" form posts to `/status/report`; unset → no form. */
   reports?: ReportIntake;
-  /** Show the "Get notified" form (posts to `/status/subscribe`, api/routes/subscribe.ts). */
-  subscribe?: boolean;
   /** PUBLIC_BASE_URL, for the feed's absolute links; unset → from the request. */
   publicBaseUrl?: string;
 }
@@ -63,7 +60,7 @@ interface ReportFormState {
  * The workflow publishes its automatic messages in English from `statusMessage`; on the Norwegian
  * page such a message is shown in Norwegian. Anything a person wrote is shown as written.
  */
-export function localizedMessage(incident: BoardIncident, m: StatusMessage, lang: Lang): string {
+export function localizedMessage(incident: BoardIncident, m: PublicStatusMessage, lang: Lang): string {
   if (lang === 'en') return m.message;
   const ctx = { component: incident.component, severity: incident.severity as Severity, reason: '' };
   if (m.message !== statusMessage(m.state, { ...ctx, language: 'en' })) return m.message;
@@ -162,7 +159,7 @@ ${s.description ?? ''}</textarea>
 function renderPage(
   board: StatusBoard,
   lang: Lang,
-  o: { components?: ReportIntake['components']; reported?: boolean; subscribe?: boolean } = {},
+  o: { components?: ReportIntake['components']; reported?: boolean } = {},
 ): string {
   const t = statusPageStrings[lang];
   const problems = board.components.some((c) => c.status !== 'operational') || board.incidents.length > 0;
@@ -222,7 +219,6 @@ function renderPage(
             </section>`
           : ''
       }
-      ${o.subscribe && o.components?.length ? subscribeForm(o.components, lang) : ''}
       <section aria-labelledby="history">
         <h2 id="history">${t.history}</h2>
         <p class="muted">${t.historyDays(board.historyDays)}</p>
@@ -343,7 +339,6 @@ export const statusPageRoutes: FastifyPluginAsyncTypebox<StatusPageOptions> = as
       renderPage(board, langOf(req), {
         components: o.reports?.components,
         reported: req.query.reported === '1',
-        subscribe: o.subscribe,
       }),
     );
   });

@@ -6,7 +6,6 @@ const Message = Type.Object({
   at: Type.String(),
   state: Type.String(),
   message: Type.String({ description: 'plain text, exactly as published: render it as text, never as HTML' }),
-  author: Type.String(),
 });
 const Incident = Type.Object({
   id: Type.String(),
