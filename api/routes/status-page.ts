@@ -24,11 +24,14 @@ import { acceptForms, htmlErrors, sendHtml } from '../html/respond.js';
 import { shortDuration, showTime } from '../html/time.js';
 import type { BoardIncident, StatusBoard, StatusBoardReader } from '../status-board.js';
 import { reportMaxLength, type ReportField, type ReportIntake } from './reports.js';
+import { subscribeForm } from './subscribe.js';
 
 export interface StatusPageOptions {
   board: StatusBoardReader;
   /** Customer reports: the page's "report a problem" form posts to `/status/report`; unset → no form. */
   reports?: ReportIntake;
+  /** Show the "Get notified" form (posts to `/status/subscribe`, api/routes/subscribe.ts). */
+  subscribe?: boolean;
   /** PUBLIC_BASE_URL, for the feed's absolute links; unset → from the request. */
   publicBaseUrl?: string;
 }
@@ -159,7 +162,7 @@ ${s.description ?? ''}</textarea>
 function renderPage(
   board: StatusBoard,
   lang: Lang,
-  o: { components?: ReportIntake['components']; reported?: boolean } = {},
+  o: { components?: ReportIntake['components']; reported?: boolean; subscribe?: boolean } = {},
 ): string {
   const t = statusPageStrings[lang];
   const problems = board.components.some((c) => c.status !== 'operational') || board.incidents.length > 0;
@@ -219,6 +222,7 @@ function renderPage(
             </section>`
           : ''
       }
+      ${o.subscribe && o.components?.length ? subscribeForm(o.components, lang) : ''}
       <section aria-labelledby="history">
         <h2 id="history">${t.history}</h2>
         <p class="muted">${t.historyDays(board.historyDays)}</p>
@@ -339,6 +343,7 @@ export const statusPageRoutes: FastifyPluginAsyncTypebox<StatusPageOptions> = as
       renderPage(board, langOf(req), {
         components: o.reports?.components,
         reported: req.query.reported === '1',
+        subscribe: o.subscribe,
       }),
     );
   });
