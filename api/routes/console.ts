@@ -28,6 +28,8 @@ import { formatLocal, localInstant } from '../../domain/schedule.js';
 import { zone } from '../../domain/calendar.js';
 import { configWarnings } from '../../config/load.js';
 import type { MonitorReader } from './monitors.js';
+import { allowed } from '../../domain/access.js';
+import type { StaffRole } from '../../domain/config-schema.js';
 import { registerConsolePages } from './console-pages.js';
 import type { Lang } from '../html/i18n.js';
 
@@ -369,6 +371,15 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     const next = v.nextEscalationAt ? Date.parse(v.nextEscalationAt) - Date.now() : undefined;
     const nextStatus: StatusState =
       statusStates.find((s) => !v.status.some((m) => m.state === s)) ?? 'monitoring';
+    // Forms the person's role does not cover stay visible (the server refuses them with a 403 page)
+    // and say so, so nobody types a status message only to learn they may not publish it.
+    const roles = req.actor ? app.staffRoles(req.actor) : [];
+    const needs = (role: StaffRole) =>
+      allowed(roles, role)
+        ? ''
+        : html`<p class="muted role-hint">
+            Needs the ${role} role; you have ${roles.length ? roles.join(', ') : 'none (read only)'}.
+          </p>`;
     const actions = closed
       ? html`<p class="banner info">This incident is ${v.state}; nothing more can be done here.</p>
           ${v.state === 'resolved' && o.postmortems ? html`<p><a href="${base}/postmortem">The postmortem</a></p>` : ''}`
@@ -377,7 +388,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
             v.state === 'resolving'
               ? ''
               : html`<form class="card" method="post" action="${base}/acknowledge">
-                  ${csrf}
+                  ${csrf}${needs('responder')}
                   <p>
                     ${v.state === 'acknowledged' ? 'Acknowledged. Acknowledge again to restart the acknowledgement timeout.' : 'Stop the escalation: you are on it.'}
                   </p>
@@ -385,13 +396,13 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
                 </form>`
           }
           <form class="card" method="post" action="${base}/notes">
-            ${csrf}
+            ${csrf}${needs('responder')}
             <label for="note-text">Note for the timeline</label>
             <textarea id="note-text" name="text" required maxlength="5000"></textarea>
             <button type="submit">Add note</button>
           </form>
           <form class="card" method="post" action="${base}/status">
-            ${csrf}
+            ${csrf}${needs('communicator')}
             <label for="status-state">Public status message</label>
             <select id="status-state" name="state">
               ${statusStates.map(
@@ -406,7 +417,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
             v.state === 'resolving'
               ? ''
               : html`<form class="card" method="post" action="${base}/resolve">
-                  ${csrf}
+                  ${csrf}${needs('responder')}
                   <label for="resolve-note">Resolve (the probes must then pass)</label>
                   <input
                     type="text"

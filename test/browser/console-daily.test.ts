@@ -106,6 +106,10 @@ describe('console for daily use in Chromium', () => {
     const page = await signIn('ola');
     expect(await page.locator('#roles').innerText()).toBe('(responder)');
     await page.goto(`${base}/console/incidents/${incidentId}`);
+    expect(await page.locator('form[action$="/status"] .role-hint').innerText()).toBe(
+      'Needs the communicator role; you have responder.',
+    );
+    expect(await page.locator('form[action$="/notes"] .role-hint').count()).toBe(0);
     await page.getByLabel('Text (empty: the standard text for the state)').fill('We are looking into it.');
     const [response] = await Promise.all([
       page.waitForResponse((r) => r.url().endsWith('/status') && r.request().method() === 'POST'),
