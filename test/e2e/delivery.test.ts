@@ -128,7 +128,7 @@ describe('delivery by personal notification rules', () => {
     const t = config({
       ntfy: ntfy.url,
       sms: sms.url,
-      levelTimeout: '15s',
+      levelTimeout: '25s',
       rules: [
         { method: 'push', after: 0 },
         { method: 'phone', after: '3s' },
@@ -167,12 +167,17 @@ describe('delivery by personal notification rules', () => {
     const failing = await eventually(
       async () => {
         const v = await getView(h, id);
+        // The store is written a moment after each send: wait until it has all of them.
+        const recorded = (v.deliveries ?? []).map((d) => `${d.method}:${d.outcome}`);
         return (
-          v.timeline.filter((e) => e.kind === 'page-failed' && /by email/.test(e.detail)).length >= 2 && v
+          v.timeline.filter((e) => e.kind === 'page-failed' && /by email/.test(e.detail)).length >= 2 &&
+          recorded.includes('push:accepted') &&
+          recorded.includes('phone:accepted') &&
+          v
         );
       },
       20_000,
-      'two failed email attempts',
+      'two failed email attempts, the push and the SMS recorded',
     );
     const failures = failing.timeline.filter((e) => e.kind === 'page-failed');
     expect(failures[0]!.detail).toMatch(
@@ -200,14 +205,14 @@ describe('delivery by personal notification rules', () => {
     // The link is one-time.
     expect((await h.app.inject({ method: 'POST', url: ackUrl.pathname })).statusCode).toBe(409);
 
-    // Past level 1's 15 s (from the page): nothing more went out to anyone.
+    // Past level 1's 25 s (from the page): nothing more went out to anyone.
     const pagedAt = Date.parse(acked.paged[0]!.at);
     const emailAttempts = () =>
       h.store.records
         .getIncident(id)
         .then((v) => v!.deliveries!.filter((d) => d.channel === 'email' && d.outcome === 'failed').length);
     const attemptsAtAck = await emailAttempts();
-    await new Promise((r) => setTimeout(r, Math.max(0, pagedAt + 18_000 - Date.now())));
+    await new Promise((r) => setTimeout(r, Math.max(0, pagedAt + 28_000 - Date.now())));
     const after = await getView(h, id);
     expect(after.state).toBe('acknowledged');
     expect(sms.requests).toHaveLength(1);
@@ -219,7 +224,7 @@ describe('delivery by personal notification rules', () => {
     expect(after.timeline.map((e) => e.detail)).toContainEqual(
       expect.stringMatching(/level 1: Kari Nordmann by email not retried: the incident is acknowledged/),
     );
-  });
+  }, 120_000);
 
   it('every method at level 1 fails permanently: "nobody reached at level 1" and level 2 is paged within 5 s', async () => {
     // ntfy's documented 403 for a topic the token may not publish to; the gateway's 400 for a bad number.
