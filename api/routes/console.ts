@@ -31,7 +31,7 @@ import type { MonitorReader } from './monitors.js';
 import { allowed } from '../../domain/access.js';
 import type { StaffRole } from '../../domain/config-schema.js';
 import { registerConsolePages } from './console-pages.js';
-import type { Lang } from '../html/i18n.js';
+import { pickLanguage, type Lang } from '../html/i18n.js';
 
 export interface ConsoleOptions {
   incidents: IncidentService;
@@ -315,24 +315,53 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
   );
 
   // ---- pages ------------------------------------------------------------------------------------
+  const openWords = {
+    en: {
+      title: 'Open incidents',
+      none: 'No open incidents.',
+      service: 'Service',
+      severity: 'Severity',
+      state: 'State',
+      opened: 'Opened',
+      other: 'Norsk',
+    },
+    nb: {
+      title: 'Åpne hendelser',
+      none: 'Ingen åpne hendelser.',
+      service: 'Tjeneste',
+      severity: 'Alvorlighet',
+      state: 'Tilstand',
+      opened: 'Åpnet',
+      other: 'English',
+    },
+  } as const;
   app.get(
     '/console',
-    { config: { staffRateLimit: true }, preHandler: authenticate, schema: { hide: true } },
+    {
+      config: { staffRateLimit: true },
+      preHandler: authenticate,
+      schema: {
+        hide: true,
+        querystring: Type.Object({ lang: Type.Optional(Type.String({ maxLength: 20 })) }),
+      },
+    },
     async (req, reply) => {
       noStore(reply);
+      const l = pickLanguage(req.query.lang, req.headers['accept-language']);
+      const t = openWords[l];
       const open = (await o.incidents.list({ open: true, limit: 200 })).filter((i) =>
         services.has(i.service),
       );
       const rows = open.map(
         (i) =>
           html`<tr>
-            <td data-label="Service">
+            <td data-label="${t.service}">
               <a href="/console/incidents/${i.id}">${services.get(i.service)?.name ?? i.service}</a
               ><br /><small>${i.id}</small>
             </td>
-            <td data-label="Severity">${i.severity}</td>
-            <td data-label="State"><span class="badge st-${i.state}">${i.state}</span></td>
-            <td data-label="Opened">${when(i.openedAt)}</td>
+            <td data-label="${t.severity}">${i.severity}</td>
+            <td data-label="${t.state}"><span class="badge st-${i.state}">${i.state}</span></td>
+            <td data-label="${t.opened}">${when(i.openedAt)}</td>
           </tr>`,
       );
       return sendHtml(
@@ -340,18 +369,19 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
         200,
         shell(
           req,
-          'Open incidents',
-          html`<h2>Open incidents</h2>
+          t.title,
+          html`<h2>${t.title}</h2>
+            <nav class="lang"><a href="/console?lang=${l === 'en' ? 'nb' : 'en'}">${t.other}</a></nav>
             ${
               open.length === 0
-                ? html`<p class="banner ok">No open incidents.</p>`
+                ? html`<p class="banner ok">${t.none}</p>`
                 : html`<table class="stack" id="open-incidents">
                     <thead>
                       <tr>
-                        <th>Service</th>
-                        <th>Severity</th>
-                        <th>State</th>
-                        <th>Opened</th>
+                        <th>${t.service}</th>
+                        <th>${t.severity}</th>
+                        <th>${t.state}</th>
+                        <th>${t.opened}</th>
                       </tr>
                     </thead>
                     <tbody>
@@ -359,6 +389,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
                     </tbody>
                   </table>`
             }`,
+          [],
+          l,
         ),
       );
     },

@@ -245,8 +245,10 @@ describe('console for daily use in Chromium', () => {
       ).statusCode,
     ).toBe(200);
     const page = await signIn('ola', true);
-    await page.goto(`${base}/console`);
-    await noSideScroll(page, 'console-open');
+    await page.goto(`${base}/console?lang=nb`);
+    expect(await page.locator('h2').innerText()).toBe('Åpne hendelser');
+    expect(await page.locator('#open-incidents tbody tr').count()).toBe(1);
+    await noSideScroll(page, 'console-open-nb');
     await page.goto(`${base}/console/incidents/${incidentId}`);
     await page.locator('#timeline td.detail', { hasText: 'brannmurloggen' }).waitFor();
     await noSideScroll(page, 'console-incident');
