@@ -11,7 +11,7 @@ import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js'
 import { startHttpService, type HttpService } from '../helpers/http-service.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 
-const smsAfterMs = 60_000;
+const smsAfterMs = 90_000;
 
 describe('notification rules across continue-as-new', () => {
   let smtp: TestSmtpServer;
@@ -116,5 +116,5 @@ describe('notification rules across continue-as-new', () => {
     ]);
     expect(ntfy.requests).toHaveLength(1);
     expect(sms.requests).toHaveLength(1);
-  }, 180_000);
+  }, 240_000);
 });
