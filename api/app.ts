@@ -115,6 +115,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     incidents: o.incidents,
     config: o.config,
     limit: app.rateLimits.reports,
+    reporterKey: o.sessionSecret,
   });
   // Status page subscriptions: the same count per address as reports; links signed with ACK_LINK_SECRET.
   const subscribers = createSubscriberRecords(o.records.db);

@@ -33,6 +33,8 @@ export interface DeclareRequest {
   source?: DetectionSource;
   key?: string;
   contact?: string;
+  /** A customer report's pseudonymous reporter (see Detection.reporter). */
+  reporter?: string;
   /** The caller only needs the id (the public report form): no read of the view afterwards. */
   withoutView?: boolean;
 }
@@ -176,6 +178,7 @@ export function createIncidentService(o: IncidentServiceOptions) {
         skipVerify: req.skipVerify,
         key: req.key,
         contact: req.contact,
+        ...(req.reporter ? { reporter: req.reporter } : {}),
       };
       const result = await call(`service "${service.id}"`, () =>
         reportIncident(

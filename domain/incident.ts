@@ -126,6 +126,11 @@ export interface Detection {
   fromService?: string;
   /** How to reach a customer who reported it (staff-only: kept in the timeline, never published). */
   contact?: string;
+  /**
+   * A customer report's reporter, pseudonymous (a keyed hash of the client address, never the
+   * address): a second report from another reporter corroborates an unverified incident.
+   */
+  reporter?: string;
 }
 
 /** A recovery of something that opened or joined an incident (a monitor, an external alert). */

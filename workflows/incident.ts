@@ -100,6 +100,9 @@ const pageRetryInitialMs = 2_000;
 const pageRetryMaxMs = 60_000;
 const pageRetryLimitMs = 60 * 60_000;
 
+/** How long a probe-less customer report waits, unverified, for a confirmation (L7). */
+const unverifiedReportTimeout = '24 hours';
+
 function failureMessage(e: unknown): string {
   const cause = e instanceof ActivityFailure ? e.cause : e;
   return (cause as Error | undefined)?.message ?? String(e);
@@ -208,6 +211,18 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     view.firstCustomerReportAt ??= now();
   };
   if (!resume) countCustomer(input.detection);
+  /**
+   * Who corroborated a probe-less customer report (L7): staff, a monitor or an alert joining it, or a
+   * second reporter (another address). Until then such an incident pages nobody.
+   */
+  let corroboratedBy: { actor: string; how: string } | undefined;
+  const corroborate = (d: Detection) => {
+    if (corroboratedBy) return;
+    if (d.source !== 'customer')
+      corroboratedBy = { actor: d.actor, how: `confirmed by ${d.actor} (${d.source})` };
+    else if (d.reporter && d.reporter !== input.detection.reporter)
+      corroboratedBy = { actor: d.actor, how: 'confirmed by a second report from another address' };
+  };
   /** Chat webhooks and the communication deadline came later; older histories replay without them. */
   let chatEnabled = resume?.chatEnabled ?? false;
   let chatSeq = resume?.chatSeq ?? 0;
@@ -496,6 +511,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
         return { id, opened: d.eventId === input.detection.eventId, state: view.state };
       remember(d.eventId);
       countCustomer(d);
+      corroborate(d);
       dispatch({ type: 'reported', ...(d.key ? { key: d.key } : {}), now: lifecycleNow() });
       const via =
         d.fromService && d.fromService !== input.service.id ? ` from dependent service ${d.fromService}` : '';
@@ -1048,6 +1064,25 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   } else if (input.detection.skipVerify) {
     record('verified', input.detection.actor, 'verification skipped: the reporter vouches for the problem');
     confirmed = true;
+  } else if (
+    input.checks.length === 0 &&
+    input.detection.source === 'customer' &&
+    patched('unverified-customer-report')
+  ) {
+    // One anonymous report with nothing to probe does not page anyone (L7): it waits, unverified,
+    // for staff (or a monitor, or an alert) to confirm it, or for a report from another address.
+    record(
+      'verify',
+      'system',
+      `unverified: a customer report, and no probe is configured for ${input.service.name}; ` +
+        'nobody is paged until staff confirm it or another reporter reports it too',
+    );
+    await condition(() => corroboratedBy !== undefined || isClosed(), unverifiedReportTimeout);
+    if (corroboratedBy) {
+      record('verified', corroboratedBy.actor, corroboratedBy.how);
+      confirmed = true;
+    } else if (!isClosed())
+      record('verify', 'system', `not confirmed within ${unverifiedReportTimeout}: dismissed`);
   } else if (input.checks.length === 0) {
     record(
       'verified',

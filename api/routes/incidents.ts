@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { Config } from '../../domain/config-schema.js';
 import { incidentStates, statusStates } from '../../domain/incident.js';
 import type { IncidentService } from '../incident-service.js';
+import { HttpError } from '../errors.js';
 import { maxNoteLength } from '../../workflows/definitions.js';
 
 const ErrorBody = Type.Object({
@@ -27,7 +28,14 @@ const Ack = Type.Object(
 );
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 120 }) });
 const Severity = Type.Union([Type.Literal('P0'), Type.Literal('P1'), Type.Literal('P2'), Type.Literal('P3')]);
-const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  503: ErrorBody,
+};
 
 export const incidentRoutes: FastifyPluginAsyncTypebox<{
   incidents: IncidentService;
@@ -112,6 +120,39 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
       schema: { ...staff.schema, tags: ['incidents'], params: Params, response: { 200: View, ...errors } },
     },
     async (req) => o.incidents.get(req.params.id),
+  );
+
+  app.post(
+    '/api/incidents/:id/confirm',
+    {
+      ...staff,
+      config: { role: 'responder', action: 'Confirming' },
+      schema: {
+        ...staff.schema,
+        tags: ['incidents'],
+        summary:
+          'Confirm an unverified incident (a customer report on a component with no probe): paging starts',
+        params: Params,
+        response: { 200: Ack, ...errors },
+      },
+    },
+    async (req) => {
+      const view = await o.incidents.get(req.params.id);
+      if (view.closedAt)
+        throw new HttpError(409, 'conflict', `incident ${view.id} is ${view.state}: it cannot be confirmed`);
+      // A staff report joining the open incident is the confirmation (the workflow counts it so).
+      const r = await o.incidents.declare({
+        service: view.service.id,
+        reason: 'confirmed by staff',
+        actor: req.actor!,
+        source: 'api',
+        eventId: `confirm:${view.id}:${req.actor!}`,
+        withoutView: true,
+      });
+      if (r.id !== view.id)
+        throw new HttpError(409, 'conflict', `incident ${view.id} closed; a new one was opened: ${r.id}`);
+      return { id: r.id, state: r.state, seq: r.seq ?? 0 };
+    },
   );
 
   app.post(

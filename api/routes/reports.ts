@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../../domain/config-schema.js';
@@ -42,6 +42,14 @@ export interface ReportIntake {
 const length = (s: string) => [...s].length;
 
 /**
+ * A reporter's pseudonym: a keyed hash of the client address, never the address itself (it ends up
+ * in workflow history and the record). The key is SESSION_SECRET, so every API instance gives one
+ * address the same pseudonym; without it, one per process.
+ */
+const reporterPseudonyms = (key: string | Buffer) => (address: string) =>
+  createHmac('sha256', key).update(`reporter\0${address}`).digest('hex').slice(0, 16);
+
+/**
  * Customer reports ("report a problem"), public: one intake, and one count of reports per client
  * address, for both the JSON endpoint and the status page's form. A report runs the component's
  * probes at once through the incident's verification, and opens an incident or joins the open one.
@@ -53,10 +61,13 @@ export function createReportIntake(o: {
   config: Config;
   /** Reports per client address and window (default 5 a minute). */
   limit?: RateLimit;
+  /** Keys the reporters' pseudonyms (SESSION_SECRET); unset → a random key per process. */
+  reporterKey?: string;
   now?: () => number;
 }): ReportIntake {
   const { max, timeWindow } = o.limit ?? { max: 5, timeWindow: 60_000 };
   const now = o.now ?? Date.now;
+  const reporterOf = reporterPseudonyms(o.reporterKey ?? randomBytes(32));
   const hits = new Map<string, number[]>();
   /** 0 when allowed (and counted), else the seconds until the oldest counted report leaves the window. */
   const wait = (key: string): number => {
@@ -107,6 +118,8 @@ export function createReportIntake(o: {
         actor: 'customer',
         source: 'customer',
         contact: contact || undefined,
+        // Who reported it, without the address: a second reporter corroborates a probe-less report.
+        reporter: reporterOf(clientAddress),
         // The same report submitted twice within a minute is one report.
         eventId: `customer:${digest}:${Math.floor(now() / 60_000)}`,
         withoutView: true,
