@@ -19,6 +19,7 @@ import { createSubscriberRecords } from '../../store/subscribers.js';
 import { createSubscriberNotices } from '../../worker/subscriber-notices.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../helpers/smtp-server.js';
+import { startHttpService, type HttpService } from '../helpers/http-service.js';
 
 const component = 'Student system → Canvas integration';
 
@@ -31,10 +32,12 @@ describe('subscribers of the example configuration', () => {
   let mailer: ReturnType<typeof createEmailNotifier>;
   let second: ReturnType<typeof createEmailNotifier> | undefined;
   let tmp: string;
+  let hook: HttpService;
   let links: ReturnType<typeof createSubscriberLinks>;
 
   beforeAll(async () => {
     smtp = await startSmtpServer();
+    hook = await startHttpService({ status: 204 });
     const example = loadConfigFile(path.join(import.meta.dirname, '../../config/example.yaml'));
     // The example's services under ids of this test's own (workflow ids are per namespace), without
     // its probes of hosts that do not exist here (a resolve is then taken on the responder's word).
@@ -62,6 +65,13 @@ describe('subscribers of the example configuration', () => {
       from: 'Status <status@test.local>',
       log: () => undefined,
     });
+    // A webhook subscriber too (a local receiver: http, so straight into the store, past the
+    // API's https-only check, and the loop allowed to post over http).
+    await createSubscriberRecords(h.store.records.db).subscribe({
+      component: serviceId,
+      kind: 'webhook',
+      address: `${hook.url}/status-hook`,
+    });
     // What worker/main.ts runs: the loop over the record store.
     notices = createSubscriberNotices({
       config: () => config,
@@ -70,6 +80,7 @@ describe('subscribers of the example configuration', () => {
       email: mailer,
       links,
       publicBaseUrl: 'http://127.0.0.1:3000',
+      allowHttpWebhooks: true,
       log: () => undefined,
     });
     notices.start(2_000);
@@ -80,6 +91,7 @@ describe('subscribers of the example configuration', () => {
     second?.close();
     await h?.close();
     await smtp?.close();
+    await hook?.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -150,6 +162,7 @@ describe('subscribers of the example configuration', () => {
       email: second,
       links,
       publicBaseUrl: 'http://127.0.0.1:3000',
+      allowHttpWebhooks: true,
       log: () => undefined,
     });
     expect(await notices.tick()).toMatchObject({ sent: 0, failed: 0, notices: 1 });
@@ -185,8 +198,27 @@ describe('subscribers of the example configuration', () => {
     expect(
       resolutions.some((m) => m.to.map((t) => t.toLowerCase()).includes(first.to[0]!.toLowerCase())),
     ).toBe(false);
+    // The webhook subscriber got each, as JSON with its own unsubscribe link.
+    await eventually(async () => hook.requests.length >= 3, 15_000, 'three webhook notices');
+    const posts = hook.requests.map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    expect(hook.requests.every((r) => r.url === '/status-hook' && r.method === 'POST')).toBe(true);
+    // Every published message (the resolve request published "monitoring"), then the resolution.
+    expect(posts.map((p) => [p.type, p.state])).toEqual([
+      ['incident.status', 'investigating'],
+      ['incident.status', 'monitoring'],
+      ['incident.resolved', 'resolved'],
+    ]);
+    expect(posts[0]).toMatchObject({
+      component: { id: serviceId, name: component },
+      incident: id,
+      state: 'investigating',
+      message: published.message,
+      unsubscribeUrl: expect.stringMatching(/\/subscriptions\/unsubscribe\//),
+    });
     // Once each: a further look sends nothing.
     await new Promise((r) => setTimeout(r, 4_500));
     expect(smtp.messages.filter(toSubscribers(/^\[Resolved\] /))).toHaveLength(24);
+    expect(hook.requests).toHaveLength(3);
+    expect(smtp.messages.filter(toSubscribers(/^\[Monitoring\] /))).toHaveLength(24);
   }, 180_000);
 });
