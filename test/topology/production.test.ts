@@ -138,10 +138,16 @@ describe('production topology: temporal-server on PostgreSQL, two workers, two A
           ).json()) as IncidentView & {
             timeline: { kind: string; detail: string }[];
           };
-        await eventually(
-          async () => (await view(api2)).timeline.some((e) => e.kind === 'paged'),
+        // …with the time the workflow's escalation timer is due (level 2), read through API 2.
+        const level2Due = await eventually(
+          async () => {
+            const v = await view(api2);
+            return v.timeline.some((e) => e.kind === 'paged') && v.nextEscalationAt
+              ? new Date(v.nextEscalationAt).getTime()
+              : undefined;
+          },
           30_000,
-          'the level-1 page in the record',
+          'the level-1 page and the next escalation time in the record',
         );
 
         // ---- kill -9 the worker that holds the workflow, and API 1 ---------------------------------
@@ -170,9 +176,12 @@ describe('production topology: temporal-server on PostgreSQL, two workers, two A
         );
         expect(level2.subject).toMatch(/level 2 page$/);
         const gapMs = level2.receivedAt.getTime() - level1.receivedAt.getTime();
-        const latenessMs = gapMs - levelTimeoutMs;
-        expect(gapMs).toBeGreaterThanOrEqual(levelTimeoutMs - 1000);
-        expect(latenessMs, 'level 2 late by').toBeLessThan(6000);
+        // On time: not before the workflow's own due time, and within seconds of it.
+        const latenessMs = level2.receivedAt.getTime() - level2Due;
+        expect(latenessMs, 'level 2 early by').toBeGreaterThanOrEqual(-500);
+        // The due time is the workflow's; the mail adds the page activity's own latency (0.1 s on a quiet
+        // machine, 4.3 s at a load of 22 on 2 cores).
+        expect(latenessMs, 'level 2 late by').toBeLessThan(8000);
         const after = await client.workflow.getHandle(incident.workflowId).fetchHistory();
         const laterTasks = (after.events ?? [])
           .filter((e) => Number(e.eventTime?.seconds ?? 0) * 1000 > killedAt)
@@ -202,7 +211,7 @@ describe('production topology: temporal-server on PostgreSQL, two workers, two A
           `[topology] temporal-server ${sys.serverVersion} on PostgreSQL (${c.steps
             .map((s) => `${s.what} ${(s.ms / 1000).toFixed(1)} s`)
             .join(', ')}); 2 workers + 2 APIs ready in ${(appsMs / 1000).toFixed(1)} s; ` +
-            `level 2 ${(gapMs / 1000).toFixed(1)} s after level 1 (timeout ${levelTimeoutMs / 1000} s, late by ${(latenessMs / 1000).toFixed(1)} s) ` +
+            `level 2 ${(gapMs / 1000).toFixed(1)} s after level 1 (timeout ${levelTimeoutMs / 1000} s; ${(latenessMs / 1000).toFixed(1)} s after its due time) ` +
             `after kill -9 of worker ${victim!.pid} and API 1; acknowledged through API 2 ${((ackedAt - level2.receivedAt.getTime()) / 1000).toFixed(1)} s after level 2; ` +
             `no level-3 page; whole run ${((Date.now() - t0) / 1000).toFixed(1)} s`,
         );
