@@ -11,6 +11,7 @@ import { ensureSearchAttributes, runtimeSettings, temporalConnectConfig } from '
 import { createEmailNotifier, redactUrl } from '../activities/notifiers/email.js';
 import { createAckLinks } from '../activities/ack-links.js';
 import { createIncidentWorker } from './create.js';
+import { withoutHarmlessWarnings } from './logger.js';
 import { hostname } from 'node:os';
 import { openRecordStore, redactDbUrl } from '../store/db.js';
 import { createRecords } from '../store/records.js';
@@ -39,7 +40,7 @@ async function connectWithRetry(): Promise<NativeConnection> {
 async function main() {
   const settings = runtimeSettings();
   const config = loadConfigOrExit(settings.configPath);
-  const logger = new DefaultLogger(settings.logLevel === 'debug' ? 'DEBUG' : 'WARN');
+  const logger = withoutHarmlessWarnings(new DefaultLogger(settings.logLevel === 'debug' ? 'DEBUG' : 'WARN'));
   // The SDK's own metrics (task latencies, slots, polls), served by Core on a loopback port and read
   // into this worker's /metrics. Metrics never stop a worker: a port in use is logged, and it runs on.
   const temporalMetricsAddress =
