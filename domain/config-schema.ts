@@ -52,7 +52,11 @@ export type NotificationRule = Static<typeof NotificationRule>;
  */
 export const staffRoles = ['responder', 'communicator', 'admin'] as const;
 export type StaffRole = (typeof staffRoles)[number];
-export const StaffRoleSchema = Type.Union(staffRoles.map((r) => Type.Literal(r)));
+export const StaffRoleSchema = Type.Union([
+  Type.Literal('responder'),
+  Type.Literal('communicator'),
+  Type.Literal('admin'),
+]);
 
 export const Contact = Type.Object(
   {

@@ -28,6 +28,7 @@ import {
   type ChatService,
 } from '../../domain/chat-actions.js';
 import { contactById } from '../../domain/model.js';
+import { allowed, refusal, rolesOf } from '../../domain/access.js';
 import { HttpError } from '../errors.js';
 import type { IncidentService } from '../incident-service.js';
 
@@ -106,6 +107,16 @@ export const chatActionRoutes: FastifyPluginAsync<ChatActionRouteOptions> = asyn
     if (!contact) {
       log.info({ service: c.service }, 'chat button clicked by someone who is no contact');
       return { text: notAResponder(c.service, c.user), changed: false };
+    }
+    // The same rights as the API and the console (domain/access.ts): acknowledging and resolving
+    // are a responder's.
+    const roles = rolesOf(o.config, contact.id);
+    if (!allowed(roles, 'responder')) {
+      log.info({ service: c.service, contact: contact.id }, 'chat button clicked without the responder role');
+      return {
+        text: refusal(contact.name, roles, 'responder', 'Acknowledging or resolving'),
+        changed: false,
+      };
     }
     let view;
     try {

@@ -101,7 +101,12 @@ describe('chat buttons on the real stack', () => {
     const config: Config = {
       ...t.config,
       contacts: t.config.contacts.map((c) =>
-        c.id === 'kari' ? { ...c, slackUserId: 'U024BE7LH', mattermostUsername: 'kari.nordmann' } : c,
+        c.id === 'kari'
+          ? { ...c, slackUserId: 'U024BE7LH', mattermostUsername: 'kari.nordmann' }
+          : // A contact who may publish status messages but not act on incidents (domain/access.ts).
+            c.id === 'ola'
+            ? { ...c, slackUserId: 'U0OLA0001', roles: ['communicator' as const] }
+            : c,
       ),
       channels: {
         slack: { urlEnv: 'TEST_SLACK_WEBHOOK_URL', signingSecretEnv: 'TEST_SLACK_SIGNING_SECRET' },
@@ -202,6 +207,16 @@ describe('chat buttons on the real stack', () => {
       text: expect.stringMatching(/^You are not a responder here: no contact has slackUserId U0STRANGER/),
     });
     expect((await h.incidents.get(id)).state).toBe('triggered');
+
+    // A contact without the responder role: told which role it takes, nothing changes.
+    slack.requests.length = 0;
+    expect((await slackClick({ incidentId: id, user: 'U0OLA0001' })).statusCode).toBe(200);
+    await eventually(async () => slack.requests.length === 1, 10_000, 'the refusal on response_url');
+    expect(posted()[0]).toMatchObject({
+      response_type: 'ephemeral',
+      text: 'Acknowledging or resolving needs the responder role; Ola Hansen has the role communicator.',
+    });
+    expect(await acks(id)).toHaveLength(0);
 
     // The signed click of the mapped contact, clicked twice at once: acknowledged once, as Kari.
     slack.requests.length = 0;
