@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { HttpError } from '../errors.js';
+import { redactPath } from '../log-redaction.js';
 
 /** JSON errors with a message and a fitting status; 5xx never leak internals. */
 export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
@@ -34,9 +35,41 @@ export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
       .status(status)
       .send({ statusCode: status, error: fe.code ?? 'bad_request', message: fe.message });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply
+  // Every route's path as a pattern, so a known path asked with a method it does not take is 405 with
+  // `Allow` (RFC 9110 §15.5.6), not 404.
+  const routes: { re: RegExp; methods: Set<string> }[] = [];
+  app.addHook('onRoute', (route) => {
+    const source = route.url
+      .split('/')
+      .map((seg) =>
+        seg.startsWith(':')
+          ? '[^/]+'
+          : seg === '*'
+            ? '.*'
+            : seg
+                .replace(/:[A-Za-z0-9_]+/g, '[^/]+')
+                .replace(/[.+?^${}()|[\]\\]/g, (c) => (c === '.' ? '\\.' : c)),
+      )
+      .join('/');
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).map((m) => m.toUpperCase());
+    const known = routes.find((r) => r.re.source === `^${source}$`);
+    if (known) for (const m of methods) known.methods.add(m);
+    else routes.push({ re: new RegExp(`^${source}$`), methods: new Set(methods) });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split(/[?#]/)[0]!;
+    const allowed = new Set(routes.filter((r) => r.re.test(path)).flatMap((r) => [...r.methods]));
+    if (allowed.size > 0 && !allowed.has(req.method))
+      return reply
+        .status(405)
+        .header('allow', [...allowed].sort().join(', '))
+        .send({
+          statusCode: 405,
+          error: 'method_not_allowed',
+          message: `${req.method} is not allowed here; allowed: ${[...allowed].sort().join(', ')}`,
+        });
+    return reply
       .status(404)
-      .send({ statusCode: 404, error: 'not_found', message: `no route ${req.method} ${req.url}` }),
-  );
+      .send({ statusCode: 404, error: 'not_found', message: `no route ${req.method} ${redactPath(path)}` });
+  });
 });
