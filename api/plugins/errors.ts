@@ -1,11 +1,14 @@
 import fp from 'fastify-plugin';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.js';
 import { redactPath } from '../log-redaction.js';
 
 /** JSON errors with a message and a fitting status; 5xx never leak internals. */
 export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
+    // A method with a body and no route (QUERY without a Content-Type fails before the not-found
+    // handler): still 405 on a known path.
+    if (req.is404) return notFound(req, reply);
     if (err instanceof HttpError) {
       if (err.statusCode >= 500) req.log.warn({ code: err.code }, err.message);
       return reply
@@ -56,7 +59,8 @@ export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
     if (known) for (const m of methods) known.methods.add(m);
     else routes.push({ re: new RegExp(`^${source}$`), methods: new Set(methods) });
   });
-  app.setNotFoundHandler((req, reply) => {
+  app.setNotFoundHandler((req, reply) => notFound(req, reply));
+  function notFound(req: FastifyRequest, reply: FastifyReply) {
     const path = req.url.split(/[?#]/)[0]!;
     const allowed = new Set(routes.filter((r) => r.re.test(path)).flatMap((r) => [...r.methods]));
     if (allowed.size > 0 && !allowed.has(req.method))
@@ -71,5 +75,5 @@ export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
     return reply
       .status(404)
       .send({ statusCode: 404, error: 'not_found', message: `no route ${req.method} ${redactPath(path)}` });
-  });
+  }
 });

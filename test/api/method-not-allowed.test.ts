@@ -27,6 +27,11 @@ describe('undeclared methods', () => {
     expect(put.statusCode).toBe(405);
     expect(put.headers.allow).toBe('POST');
 
+    // QUERY (a method with a body) without a Content-Type: 405 too, not Fastify's 400.
+    const query = await h.app.inject({ method: 'QUERY' as 'GET', url: '/healthz' });
+    expect(query.statusCode).toBe(405);
+    expect(query.headers.allow).toBe('GET, HEAD');
+
     const unknown = await h.app.inject({ method: 'GET', url: '/api/nothing-here?secret=1' });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().message).toBe('no route GET /api/nothing-here');
