@@ -77,7 +77,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     logger: o.logger ?? false,
     bodyLimit: 64 * 1024,
     // One-click acknowledge tokens (/ack/:token) are ~150 characters; the default allows 100.
-    routerOptions: { maxParamLength: 500 },
+    // Opsgenie aliases are up to 512 (longer ones get the route's 400 naming the field, not a 414).
+    routerOptions: { maxParamLength: 1024 },
   }).withTypeProvider<TypeBoxTypeProvider>();
   // JSON bodies as sent (no coercion), strict dates, finite numbers, bounded nesting.
   app.setValidatorCompiler(createValidatorCompiler());
