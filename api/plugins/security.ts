@@ -75,6 +75,18 @@ declare module 'fastify' {
   }
 }
 
+/** The JSON error every route answers with (api/plugins/errors.ts). */
+const errorResponse = {
+  type: 'object',
+  properties: {
+    statusCode: { type: 'integer' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+    field: { type: 'string' },
+  },
+  additionalProperties: true,
+};
+
 const toRouteLimit = (l: RateLimit) => ({
   max: l.max,
   timeWindow: l.timeWindow,
@@ -119,6 +131,22 @@ export const securityPlugin = fp(
         ...(guarded || route.config?.staffRateLimit ? { noStore: true } : {}),
       };
       route.config = config;
+      // The OpenAPI document lists every status a route answers: what its guard and validation add.
+      const schema = route.schema as
+        | {
+            hide?: boolean;
+            response?: Record<string, unknown>;
+            body?: unknown;
+            querystring?: unknown;
+            params?: unknown;
+          }
+        | undefined;
+      if (schema?.response && !schema.hide) {
+        const add = (code: number) => (schema.response![code] ??= errorResponse);
+        if (guarded) [401, 403, 429].forEach(add);
+        if (schema.params) add(404);
+        if (schema.body || schema.querystring || schema.params) add(400);
+      }
       if ((guarded || config.staffRateLimit) && config.rateLimit === undefined)
         route.config = { ...config, rateLimit: toRouteLimit(limits.staff) };
       else if (config.rateLimit && !config.rateLimit.errorResponseBuilder)
