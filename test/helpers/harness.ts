@@ -51,8 +51,10 @@ export async function startHarness(o: {
   /** Start a monitor workflow per configured check (what the worker does at start). */
   monitors?: boolean;
   rateLimits?: Partial<RateLimits>;
+  /** Another Temporal server than the suite's dev server (the time-skipping test server). */
+  temporalAddress?: string;
 }): Promise<Harness> {
-  const address = inject('temporalAddress');
+  const address = o.temporalAddress ?? inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
   const tmp = mkdtempSync(path.join(tmpdir(), 'incident-test-'));
   const outboxDir = path.join(tmp, 'outbox');

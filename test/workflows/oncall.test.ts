@@ -4,9 +4,10 @@
  * through the API takes the next page and deleting it gives the rotation back; a page into a gap
  * escalates at once and says so in the timeline.
  *
- * The dev server's clock is real (the time-skipping test server is a download this project does not
- * make), so the weekly handoff is placed at the next minute boundary: the rotation started exactly one
- * week before it. DST handoffs at page time are in test/activities/oncall.test.ts.
+ * The dev server's clock is real, so the weekly handoff is placed at the next minute boundary: the
+ * rotation started exactly one week before it. The same across DST changes and a real weekly
+ * handoff, with days skipped on Temporal's time-skipping test server, is
+ * test/workflows/oncall-time-skipping.test.ts; DST handoffs at the activity: test/activities/oncall.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
