@@ -15,6 +15,15 @@ import type {
 } from '../domain/incident.js';
 import type { Db } from './db.js';
 
+/**
+ * A valid RFC 3339 date-time as PostgreSQL reads it: in UTC (PostgreSQL refuses offsets beyond
+ * ±15:59, which RFC 3339 allows up to ±23:59) and not before year 1 (it has no year 0).
+ */
+export function storeInstant(iso: string): string {
+  return new Date(Math.max(Date.parse(iso), yearOne)).toISOString();
+}
+const yearOne = Date.parse('0001-01-01T00:00:00Z');
+
 export interface RecordBatch {
   incident: IncidentSnapshot;
   runId: string;
@@ -328,8 +337,8 @@ export function createRecords(db: Db) {
       if (f.state) where.push(`state = ${arg(f.state)}`);
       if (f.open === true) where.push('closed_at IS NULL');
       if (f.open === false) where.push('closed_at IS NOT NULL');
-      if (f.from) where.push(`opened_at >= ${arg(f.from)}`);
-      if (f.to) where.push(`opened_at < ${arg(f.to)}`);
+      if (f.from) where.push(`opened_at >= ${arg(storeInstant(f.from))}`);
+      if (f.to) where.push(`opened_at < ${arg(storeInstant(f.to))}`);
       if (f.q) {
         const q = arg(f.q);
         where.push(
@@ -511,7 +520,7 @@ export function createRecords(db: Db) {
     },
 
     async summary(f: { from: string; to: string; service?: string }): Promise<SummaryReport> {
-      const args: unknown[] = [f.from, f.to];
+      const args: unknown[] = [storeInstant(f.from), storeInstant(f.to)];
       let svc = '';
       if (f.service) {
         args.push(f.service);
