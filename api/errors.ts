@@ -13,6 +13,8 @@ export class HttpError extends Error {
     message: string,
     /** The request field the error is about (`alerts[0].labels.service`), when there is one. */
     readonly field?: string,
+    /** Headers the answer carries (`retry-after` on a 429). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'HttpError';

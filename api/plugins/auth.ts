@@ -17,7 +17,10 @@ declare module 'fastify' {
     action?: string;
   }
   interface FastifyInstance {
-    /** preHandler for staff routes: 401 without a valid bearer token, 403 without the route's role. */
+    /**
+     * preHandler for staff routes: 401 without a valid bearer token, 429 after too many wrong ones
+     * from the address (or everywhere), 403 without the route's role.
+     */
     staff: (req: FastifyRequest) => Promise<void>;
     /** 403 (HttpError) unless the request's actor has the role its route (or `needed`) names. */
     authorize: (req: FastifyRequest, needed?: StaffRole, action?: string) => void;
@@ -72,8 +75,23 @@ export const authPlugin = fp(
           'unauthorized',
           'a staff bearer token is required (Authorization: Bearer <token>)',
         );
+      // Wrong tokens are throttled like every other key (wrong-keys.ts): per address, then globally.
+      const throttled = (wait: number) =>
+        new HttpError(
+          429,
+          'rate_limited',
+          `authorization: too many wrong staff tokens from this address; try again in ${wait} s`,
+          'authorization',
+          { 'retry-after': String(wait) },
+        );
+      const wait = app.wrongKeys?.refused(req.ip) ?? 0;
+      if (wait > 0) throw throttled(wait);
       const contact = byHash.get(sha256(m[1]!));
-      if (!contact) throw new HttpError(401, 'unauthorized', 'unknown or revoked token');
+      if (!contact) {
+        const over = app.wrongKeys?.wrong(req.ip) ?? 0;
+        if (over > 0) throw throttled(over);
+        throw new HttpError(401, 'unauthorized', 'unknown or revoked token');
+      }
       req.actor = contact;
       app.authorize(req);
     });

@@ -11,6 +11,7 @@ export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
     if (req.is404) return notFound(req, reply);
     if (err instanceof HttpError) {
       if (err.statusCode >= 500) req.log.warn({ code: err.code }, err.message);
+      if (err.headers) void reply.headers(err.headers);
       return reply
         .status(err.statusCode)
         .send({ statusCode: err.statusCode, error: err.code, message: err.message, field: err.field });

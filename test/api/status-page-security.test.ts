@@ -186,8 +186,9 @@ describe('console and security', () => {
     expect(r.body).toContain('probe said &lt;script&gt;');
     expect(r.body).toMatch(/data-countdown="[^"]+">in 1 min \d+ s</);
     expect(r.body).toContain('<script src="/assets/console.js" defer></script>');
-    expect(r.body).toContain('<table id="paged">');
-    expect(r.body).toContain('<table id="timeline">');
+    // The tables stack into labelled rows on a phone (class "stack").
+    expect(r.body).toMatch(/<table (class="stack" )?id="paged">/);
+    expect(r.body).toMatch(/<table (class="stack" )?id="timeline">/);
     const list = await app.inject({ method: 'GET', url: '/console', headers: { cookie } });
     expect(list.body).toContain(`href="/console/incidents/${view.id}"`);
   });

@@ -1,6 +1,6 @@
 /**
  * L4: wrong keys on the routes whose key is the only credential (heartbeat tokens, PagerDuty routing
- * keys, Alertmanager tokens) are throttled per address and globally: 429 JSON with Retry-After,
+ * keys, Alertmanager tokens) and wrong staff bearer tokens are throttled per address and globally: 429 JSON with Retry-After,
  * before the key is looked at. A sender that never sent a wrong key keeps working.
  */
 import { createHash } from 'node:crypto';
@@ -15,6 +15,7 @@ const heartbeatToken = 'wrong-keys-test-heartbeat-token-01';
 const routingKey = 'wrong-keys-test-routing-key-0001';
 const amToken = 'wrong-keys-test-alertmanager-01';
 const wrong = (n: number | string) => `a-wrong-key-of-plenty-characters-${n}`;
+const retryAfter = (r: { headers: Record<string, unknown> }) => Number(r.headers['retry-after']);
 
 describe('wrong keys are throttled (real stack)', () => {
   let h: Harness;
@@ -69,7 +70,6 @@ describe('wrong keys are throttled (real stack)', () => {
         alerts: [{ status: 'resolved', labels: {}, startsAt: '2026-01-01T00:00:00Z', fingerprint: 'f' }],
       },
     });
-  const retryAfter = (r: { headers: Record<string, unknown> }) => Number(r.headers['retry-after']);
 
   it('per address: after 3 wrong keys the address gets 429 with Retry-After on every key route, right keys too', async () => {
     const guesser = '10.0.0.1';
@@ -136,6 +136,44 @@ describe('wrong keys are throttled (real stack)', () => {
       remoteAddress: '10.0.2.4',
     });
     expect(none.statusCode).toBe(401);
+  });
+});
+
+describe('wrong staff bearer tokens are throttled too (real stack)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      config: testConfig().config,
+      worker: false,
+      rateLimits: { wrongKeys: { max: 3, timeWindow: 60_000 } },
+    });
+  });
+  afterAll(async () => h?.close());
+  const list = (address: string, authorization?: string) =>
+    h.app.inject({
+      method: 'GET',
+      url: '/api/incidents',
+      remoteAddress: address,
+      headers: authorization ? { authorization } : {},
+    });
+
+  it('after 3 wrong tokens the address gets 429 with Retry-After, its right token too; others and no token are unaffected', async () => {
+    const guesser = '10.0.3.1';
+    for (let i = 0; i < 3; i++) {
+      const r = await list(guesser, `Bearer ${wrong(`staff${i}`)}`);
+      expect(r.statusCode).toBe(401);
+      expect(r.json().message).toBe('unknown or revoked token');
+    }
+    const blocked = await list(guesser, h.auth('kari').authorization);
+    expect(blocked.statusCode).toBe(429);
+    expect(retryAfter(blocked)).toBeGreaterThan(0);
+    expect(retryAfter(blocked)).toBeLessThanOrEqual(60);
+    expect(blocked.json()).toMatchObject({ statusCode: 429, error: 'rate_limited', field: 'authorization' });
+    expect(blocked.json().message).toMatch(/^authorization: too many wrong staff tokens from this address/);
+    // Without a token it is not a guess: 401 as always (the header is what is throttled).
+    expect((await list(guesser)).statusCode).toBe(401);
+    // Another address with the right token is not held back.
+    expect((await list('10.0.3.2', h.auth('kari').authorization)).statusCode).toBe(200);
   });
 });
 
