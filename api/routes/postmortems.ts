@@ -154,13 +154,15 @@ export const postmortemRoutes: FastifyPluginAsyncTypebox<{ postmortems: Postmort
         querystring: Type.Object(
           {
             state: Type.Optional(Type.Union(postmortemListStates.map((s) => Type.Literal(s)))),
-            limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
           },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ postmortems: Type.Array(Summary) }), ...errors },
       },
     },
-    async (req) => ({ postmortems: await o.postmortems.list(req.query) }),
+    async (req) => ({
+      postmortems: await o.postmortems.list({ ...req.query, limit: req.query.limit ?? 100 }),
+    }),
   );
 };

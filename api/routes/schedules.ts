@@ -96,7 +96,21 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{
 
   app.get(
     '/api/schedules',
-    { preHandler: app.staff, schema: { tags: ['schedules'], security: [{ bearer: [] }] } },
+    {
+      preHandler: app.staff,
+      schema: {
+        tags: ['schedules'],
+        security: [{ bearer: [] }],
+        // 401, 403 and 429 are added by the staff guard (api/plugins/security.ts).
+        response: {
+          200: Type.Object({
+            schedules: Type.Array(
+              Type.Object({ id: Type.String(), name: Type.String(), timeZone: Type.String() }),
+            ),
+          }),
+        },
+      },
+    },
     async () => ({ schedules: o.oncall.list() }),
   );
 
@@ -208,6 +222,14 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{
         tags: ['schedules'],
         summary: "A person's shifts of the next four weeks as iCalendar; the signed link is the credential",
         params: Type.Object({ token: Type.String({ minLength: 1, maxLength: 500 }) }),
+        response: {
+          200: {
+            description: 'The iCalendar feed',
+            content: { 'text/calendar': { schema: { type: 'string' } } },
+          },
+          400: ErrorBody,
+          404: ErrorBody,
+        },
       },
     },
     async (req, reply) => {

@@ -232,6 +232,12 @@ const Body = Type.Object(
   },
   { additionalProperties: false },
 );
+const ErrorResponse = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  message: Type.String(),
+  field: Type.Optional(Type.String()),
+});
 const FormBody = Type.Object({
   component: Type.Optional(Type.String()),
   email: Type.Optional(Type.String()),
@@ -254,6 +260,16 @@ const jsonRoute: FastifyPluginAsyncTypebox<SubscribeRouteOptions> = async (app, 
         tags: ['status'],
         summary: 'Subscribe to a public component by email (double opt-in) or webhook',
         body: Body,
+        response: {
+          201: Type.Object({
+            status: Type.Literal('subscribed'),
+            component: Type.String(),
+            unsubscribeUrl: Type.Optional(Type.String()),
+          }),
+          202: Type.Object({ status: Type.Literal('confirmation_sent'), component: Type.String() }),
+          // 400 (invalid body, unknown component, bad address) is added by api/plugins/security.ts.
+          429: ErrorResponse,
+        },
       },
     },
     async (req, reply) => {
