@@ -8,7 +8,16 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 
-export const CHANNELS = ['email', 'ntfy', 'sms', 'slack', 'teams', 'mattermost', 'webhook'] as const;
+export const CHANNELS = [
+  'email',
+  'ntfy',
+  'sms',
+  'slack',
+  'teams',
+  'mattermost',
+  'googlechat',
+  'webhook',
+] as const;
 export type ChannelKind = (typeof CHANNELS)[number];
 
 /** The TypeBox union of channel names, for the config schema. */
@@ -68,6 +77,8 @@ export const channelSettings = {
   ),
   /** A Teams incoming webhook (Workflows or connector). */
   teams: Type.Object({ urlEnv: EnvName }, { additionalProperties: false }),
+  /** A Google Chat space's incoming webhook; a method's `to` is the contact's Chat user (`users/<id>`). */
+  googlechat: Type.Object({ urlEnv: EnvName }, { additionalProperties: false }),
   /** A Mattermost incoming webhook; buttons post back to the API with the action token. */
   mattermost: Type.Object(
     { urlEnv: EnvName, actionTokenEnv: Type.Optional(EnvName) },

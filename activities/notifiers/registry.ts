@@ -11,6 +11,7 @@ import { createSlackChannel } from './channels/slack.js';
 import { createTeamsChannel } from './channels/teams.js';
 import { createMattermostChannel } from './channels/mattermost.js';
 import { createWebhookChannel } from './channels/webhook.js';
+import { createGoogleChatChannel } from './channels/googlechat.js';
 
 export const channelRegistry: Record<ChannelKind, (deps: ChannelDeps) => ChannelNotifier> = {
   email: createEmailChannel,
@@ -19,6 +20,7 @@ export const channelRegistry: Record<ChannelKind, (deps: ChannelDeps) => Channel
   slack: createSlackChannel,
   teams: createTeamsChannel,
   mattermost: createMattermostChannel,
+  googlechat: createGoogleChatChannel,
   webhook: createWebhookChannel,
 };
 
