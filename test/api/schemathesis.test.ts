@@ -8,6 +8,9 @@
  * the run near a minute and a half.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSchemathesis } from '../../scripts/schemathesis.js';
@@ -16,9 +19,15 @@ import { startHarness, type Harness } from '../helpers/harness.js';
 
 const maxExamples = process.env.SCHEMATHESIS_MAX_EXAMPLES ?? '5';
 
-function schemathesis(bin: string, args: string[]): Promise<{ code: number | null; out: string }> {
+function schemathesis(
+  bin: string,
+  args: string[],
+  cwd: string,
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, {
+      // Its replay cache (.schemathesis/) goes into a temporary folder, not the checkout.
+      cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false', PYTHONUNBUFFERED: '1' },
     });
@@ -42,7 +51,9 @@ describe('the OpenAPI document holds (schemathesis)', () => {
   let h: Harness;
   let bin = '';
   let base = '';
+  let cwd = '';
   beforeAll(async () => {
+    cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'schemathesis-'));
     bin = await ensureSchemathesis({ log: (l) => console.log(l) });
     h = await startHarness({
       config: testConfig().config,
@@ -58,7 +69,10 @@ describe('the OpenAPI document holds (schemathesis)', () => {
     const addr = h.app.server.address() as { port: number };
     base = `http://127.0.0.1:${addr.port}`;
   }, 600_000);
-  afterAll(async () => h?.close());
+  afterAll(async () => {
+    await h?.close();
+    if (cwd) fs.rmSync(cwd, { recursive: true, force: true });
+  });
 
   for (const who of ['with a staff token', 'without a token'] as const) {
     it(`all checks, ${who}: 0 failures`, { timeout: 600_000 }, async () => {
@@ -78,9 +92,10 @@ describe('the OpenAPI document holds (schemathesis)', () => {
         '20',
         ...(who === 'with a staff token' ? ['--header', `Authorization: Bearer token-kari`] : []),
       ];
-      const r = await schemathesis(bin, args);
+      const r = await schemathesis(bin, args, cwd);
       const summary = summaryOf(r.out);
-      console.log(`schemathesis (${who}): ${summary}`);
+      const warnings = r.out.split('\n').filter((l) => l.trim().startsWith('⚠️'));
+      console.log([`schemathesis (${who}): ${summary}`, ...warnings].join('\n'));
       if (r.code !== 0) console.log(r.out.slice(-20_000));
       expect(r.code, summary).toBe(0);
     });
