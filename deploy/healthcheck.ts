@@ -1,8 +1,8 @@
 /**
  * The container health checks of docker-compose.yml (exit 0 healthy, 1 not, with one line saying why):
  *
- *   node --import tsx deploy/healthcheck.ts worker   this container's worker polls its task queue
- *   node --import tsx deploy/healthcheck.ts api      GET /readyz answers 200 (Temporal reachable)
+ *   node dist/deploy/healthcheck.js worker  this container's worker polls its task queue
+ *   node dist/deploy/healthcheck.js api      GET /readyz answers 200 (Temporal reachable)
  *
  * The worker has no HTTP port: it is healthy when Temporal lists a poller of this host (the SDK's
  * default identity is `<pid>@<hostname>`, and a container's hostname is its own) on the workflow task

@@ -21,7 +21,11 @@ import { migrate } from '../store/db.js';
 import { workerHealthy } from '../deploy/healthcheck.js';
 import { ensureStaffTokens } from './staff-tokens.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Compiled (`npm start` runs dist/scripts/start.js after `npm run build`) or as TypeScript (tsx). */
+const compiled = import.meta.url.endsWith('.js');
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The checkout: dist/scripts/ → the checkout when compiled, scripts/ → the checkout otherwise. */
+const root = path.resolve(here, compiled ? '../..' : '..');
 const say = (m: string) => console.log(`[start] ${m}`);
 
 /**
@@ -175,17 +179,21 @@ async function main() {
   if (!process.env.LOG_LEVEL) env.LOG_LEVEL = 'warn';
   if (stopping) return;
   for (const [name, file] of [
-    ['worker', 'worker/main.ts'],
-    ['api', 'api/server.ts'],
+    ['worker', 'worker/main'],
+    ['api', 'api/server'],
   ] as const) {
-    // `node --import tsx` (no tsx CLI in between): the signal reaches the process that handles it.
-    // Detached: a terminal's Ctrl-C reaches only this script, which stops the children in order.
-    const proc = spawn(process.execPath, ['--import', 'tsx', file], {
+    // Compiled: plain `node dist/….js` (what `npm start` and the image run). Otherwise (`tsx
+    // scripts/start.ts` in development) `node --import tsx` (no tsx CLI in between). Either way the
+    // signal reaches the process that handles it. Detached: a terminal's Ctrl-C reaches only this
+    // script, which stops the children in order.
+    const argv = compiled ? [path.join('dist', `${file}.js`)] : ['--import', 'tsx', `${file}.ts`];
+    const proc = spawn(process.execPath, argv, {
       env,
       stdio: ['ignore', 'inherit', 'inherit'],
       detached: true,
     });
     children.push({ name, proc });
+    say(`${name}: node ${argv.join(' ')} (pid ${proc.pid})`);
     proc.once('exit', (code) => {
       if (!stopping) {
         console.error(`[start] ${name} exited (code ${code}); stopping everything`);

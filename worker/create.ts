@@ -7,7 +7,9 @@
  *   per check, each holding an activity slot for up to an hour. Kept apart so 1,000 healthy monitors
  *   never take the slots a page needs.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, secretResolverOf, type ActivityDeps } from '../activities/index.js';
 import { createMonitorActivities } from '../activities/monitor.js';
@@ -41,18 +43,29 @@ export interface IncidentWorker {
   probes: Worker;
 }
 
+/** This module runs compiled (dist/, `npm run build`) rather than as TypeScript through tsx. */
+const compiled = import.meta.url.endsWith('.js');
+
 export function workflowsPath(): string {
-  return require.resolve('../workflows/index.ts');
+  return require.resolve(compiled ? '../workflows/index.js' : '../workflows/index.ts');
+}
+
+/** The workflow bundle `npm run build` made (dist/workflow-bundle.js), when running compiled. */
+export function prebuiltWorkflowBundle(): { codePath: string } | undefined {
+  if (!compiled) return undefined;
+  const codePath = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+  return existsSync(codePath) ? { codePath } : undefined;
 }
 
 export async function createIncidentWorker(o: CreateWorkerOptions): Promise<IncidentWorker> {
   const shutdownGraceTime = o.shutdownGraceTime ?? '10 seconds';
+  const bundle = o.workflowBundle ?? prebuiltWorkflowBundle();
   const main = await Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     activities: createActivities(o.deps),
-    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: workflowsPath() }),
+    ...(bundle ? { workflowBundle: bundle } : { workflowsPath: workflowsPath() }),
     shutdownGraceTime,
     ...o.mainOptions,
   });

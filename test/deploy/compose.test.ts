@@ -141,7 +141,7 @@ describe('docker-compose.yml', () => {
   it('checks the health of temporal, the worker and the API, and starts each only on a healthy dependency', () => {
     const test = (name: string) => commandText(service(name).healthcheck?.test);
     expect(test('temporal')).toMatch(/^CMD temporal operator cluster health --address temporal:7233$/);
-    expect(test('worker')).toMatch(/^CMD node --import tsx deploy\/healthcheck\.ts worker$/);
+    expect(test('worker')).toMatch(/^CMD node dist\/deploy\/healthcheck\.js worker$/);
     expect(test('api')).toMatch(/^CMD node -e .*http:\/\/127\.0\.0\.1:3000\/readyz/);
     expect(fs.existsSync(path.join(root, 'deploy/healthcheck.ts'))).toBe(true);
     for (const name of ['temporal', 'worker', 'api']) {
@@ -212,11 +212,11 @@ describe('docker-compose.yml', () => {
     expect(script.indexOf('until temporal operator')).toBeLessThan(script.indexOf('search-attribute create'));
   });
 
-  it('builds the worker and the API from this repo, running worker/main.ts and api/server.ts', () => {
+  it('builds the worker and the API from this repo, running the compiled worker/main and api/server', () => {
     expect(buildContext(service('worker'))).toMatch(/^\.\/?$/);
     expect(buildContext(service('api'))).toMatch(/^\.\/?$/);
-    expect(commandText(service('worker').command)).toMatch(/(^|\s)worker\/main\.ts$/);
-    expect(commandText(service('api').command)).toMatch(/(^|\s)api\/server\.ts$/);
+    expect(commandText(service('worker').command)).toBe('node dist/worker/main.js');
+    expect(commandText(service('api').command)).toBe('node dist/api/server.js');
     for (const name of appServices) {
       expect(dependsOn(service(name)), name).toContain('temporal');
     }
@@ -330,6 +330,11 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/RUN npm ci --omit=dev\b/);
     expect(finalStage.some((l) => /^RUN npm (ci|install)\b/.test(l))).toBe(false);
     expect(finalStage).toContain('COPY --from=deps /app/node_modules ./node_modules');
+    // compiled JavaScript, no TypeScript (and no tsx) at run time
+    expect(finalStage).toContain('COPY --from=build /app/dist ./dist');
+    expect(finalStage.filter((l) => l.startsWith('COPY ') && !l.includes('--from='))).toEqual([
+      'COPY package.json ./',
+    ]);
   });
 
   it('runs as a non-root user', () => {
@@ -341,7 +346,7 @@ describe('Dockerfile', () => {
   });
 
   it('runs the worker by default, as one node process (signals reach it directly)', () => {
-    expect(instructions.at(-1)).toBe('CMD ["node", "--import", "tsx", "worker/main.ts"]');
+    expect(instructions.at(-1)).toBe('CMD ["node", "dist/worker/main.js"]');
   });
 
   it('copies only paths that exist in the repo, and never node_modules or .env', () => {

@@ -75,15 +75,21 @@ function assembleImage(stages: Stage[], dir: string): string {
     };
     const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length);
     if (from) {
-      // What a build stage made: only its production node_modules is supported.
+      // What a build stage made: its production node_modules, or the dist/ that `node scripts/build.mjs`
+      // compiles (the test setup built this checkout's, test/setup/build.ts).
       const stage = stages.find((s) => s.name === from);
       expect(stage, `${line}: stage ${from}`).toBeDefined();
+      const t = target(args[0]!);
+      fs.mkdirSync(path.dirname(t), { recursive: true });
+      if (args[0] === '/app/dist') {
+        expect(stage!.lines.join('\n'), `${from} builds dist/`).toMatch(/RUN node scripts\/build\.mjs\b/);
+        fs.cpSync(path.join(root, 'dist'), t, { recursive: true });
+        continue;
+      }
       expect(args, line).toEqual([`${path.posix.resolve('/app', 'node_modules')}`]);
       expect(stage!.lines.join('\n'), `${from} installs production dependencies`).toMatch(
         /RUN npm ci --omit=dev\b/,
       );
-      const t = target(args[0]!);
-      fs.mkdirSync(path.dirname(t), { recursive: true });
       fs.symlinkSync(path.join(root, 'node_modules'), t, 'dir');
       continue;
     }
@@ -186,7 +192,7 @@ describe('the image file set (Dockerfile COPY lines)', () => {
     return p;
   };
   const healthcheck = (which: 'worker' | 'api') =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'deploy/healthcheck.ts', which], {
+    spawnSync(process.execPath, ['dist/deploy/healthcheck.js', which], {
       cwd: app,
       env,
       encoding: 'utf8',
@@ -219,7 +225,7 @@ describe('the image file set (Dockerfile COPY lines)', () => {
   }, 200_000);
 
   it('starts the API from the same files; /readyz answers 200 and the compose health check passes', async () => {
-    const api = run(['node', '--import', 'tsx', 'api/server.ts'], 'api (image files)');
+    const api = run(['node', 'dist/api/server.js'], 'api (image files)');
     const url = `http://127.0.0.1:${env.PORT}/readyz`;
     let status = 0;
     for (let i = 0; i < 120 && status !== 200; i++) {

@@ -93,6 +93,16 @@ describe('npm start (embedded default)', () => {
       exitOf(proc),
     ]).catch(withOutput);
     expect(output.match(/\[start\] ready/g)).toHaveLength(1);
+    // The worker and the API run the compiled JavaScript (`npm run build` → dist/), not TypeScript through tsx.
+    for (const [name, file] of [
+      ['worker', 'dist/worker/main.js'],
+      ['api', 'dist/api/server.js'],
+    ]) {
+      const pid = new RegExp(`\\[start\\] ${name}: node ${file} \\(pid (\\d+)\\)`).exec(output)?.[1];
+      expect(pid, `${name} started as node ${file}`).toBeDefined();
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      expect(argv.slice(1)).toEqual([file]);
+    }
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     expect(ui.status).toBe(200);
     // The record store is embedded (nothing installed), and histories are kept 7 days on purpose.

@@ -127,8 +127,8 @@ export async function startWorkerProcess(o: {
   /** More environment variables (e.g. WORKER_METRICS_ADDRESS). */
   env?: NodeJS.ProcessEnv;
 }): Promise<Proc> {
-  // `node --import tsx` rather than the tsx CLI: the CLI runs the script in a child process, and a
-  // `kill -9` of the CLI would orphan the real worker instead of killing it.
+  // The compiled worker, as production runs it (test/setup/build.ts built dist/): one node process,
+  // so a `kill -9` kills the worker itself.
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     INCIDENT_CONFIG: o.configPath,
@@ -143,7 +143,7 @@ export async function startWorkerProcess(o: {
   if (o.smtpUrl) env.SMTP_URL = o.smtpUrl;
   else delete env.SMTP_URL;
   delete env.ACK_LINK_SECRET;
-  const p = spawnTracked(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { env, name: 'worker' });
+  const p = spawnTracked(process.execPath, ['dist/worker/main.js'], { env, name: 'worker' });
   // It logs this after the worker is created (workflows bundled), right before it starts polling.
   await p.waitForOutput(/polling task queue/, o.timeoutMs ?? 90_000);
   return p;

@@ -4,7 +4,7 @@
  * Temporal server (scripts/temporal-server.ts: built with Go, schema by temporal-sql-tool, every
  * service on loopback), the namespace and search attributes registered with the Temporal CLI the way
  * compose's admin-tools container does it, and worker and API processes started exactly as compose
- * starts them (`node --import tsx worker/main.ts`, `node --import tsx api/server.ts`) with compose's
+ * starts them (`node dist/worker/main.js`, `node dist/api/server.js`, compiled by test/setup/build.ts) with compose's
  * environment. Everything is a child process of the test and is stopped by it.
  */
 import { spawnSync } from 'node:child_process';
@@ -237,7 +237,7 @@ const baseEnv = (a: AppEnv, dataDir: string): NodeJS.ProcessEnv => ({
   ACK_LINK_SECRET: a.ackLinkSecret,
 });
 
-/** `node --import tsx worker/main.ts` with compose's worker environment; resolves once it polls. */
+/** `node dist/worker/main.js` with compose's worker environment; resolves once it polls. */
 export async function startWorker(
   a: AppEnv,
   o: { name: string; dataDir: string; smtpUrl: string },
@@ -250,12 +250,12 @@ export async function startWorker(
     // Two workers on one host: each its own metrics port (compose: one container each, :9464).
     WORKER_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
   };
-  const p = spawnTracked(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { env, name: o.name });
+  const p = spawnTracked(process.execPath, ['dist/worker/main.js'], { env, name: o.name });
   await p.waitForOutput(/polling task queue/, 240_000);
   return p;
 }
 
-/** `node --import tsx api/server.ts` with compose's API environment; resolves once /readyz is 200. */
+/** `node dist/api/server.js` with compose's API environment; resolves once /readyz is 200. */
 export async function startApi(
   a: AppEnv,
   o: { name: string; dataDir: string; port: number; sessionSecret: string; staffTokens: string },
@@ -268,7 +268,7 @@ export async function startApi(
     SESSION_SECRET: o.sessionSecret,
     STAFF_TOKENS: o.staffTokens,
   };
-  const p = spawnTracked(process.execPath, ['--import', 'tsx', 'api/server.ts'], { env, name: o.name });
+  const p = spawnTracked(process.execPath, ['dist/api/server.js'], { env, name: o.name });
   const deadline = Date.now() + 120_000;
   for (;;) {
     const ok = await fetch(`http://127.0.0.1:${o.port}/readyz`).then(
