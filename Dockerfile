@@ -36,7 +36,7 @@ WORKDIR /app
 # native addon is skipped: no compiler here).
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-  && npm rebuild @swc/core esbuild protobufjs \
+  && npm rebuild @swc/core protobufjs \
   && npm cache clean --force
 
 # ---- runtime --------------------------------------------------------------------------------------
