@@ -22,6 +22,7 @@ import {
   addFollowUpUpdate,
   changeLogWorkflowId,
   changesQuery,
+  completeFollowUpUpdate,
   completePostmortemUpdate,
   postmortemQuery,
   postmortemRejection,
@@ -74,6 +75,12 @@ export function createPostmortemService(o: PostmortemServiceOptions) {
       e.cause.type === postmortemRejection.completed
     )
       return new HttpError(409, 'postmortem_completed', e.cause.message);
+    if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
+      if (e.cause.type === postmortemRejection.unknownFollowUp)
+        return new HttpError(404, 'not_found', e.cause.message);
+      if (e.cause.type === postmortemRejection.followUpDone)
+        return new HttpError(409, 'follow_up_done', e.cause.message);
+    }
     return fromTemporal(e, what);
   };
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -152,8 +159,15 @@ export function createPostmortemService(o: PostmortemServiceOptions) {
       }
     },
 
-    complete: (id: string, actor: string, url: string): Promise<PostmortemView> =>
-      update(id, (h) => h.executeUpdate(completePostmortemUpdate, { args: [{ actor, url }] })),
+    /** Marks it done; answers the whole view (read after the update, whose own result is small). */
+    async complete(id: string, actor: string, url: string): Promise<PostmortemView> {
+      await update(id, (h) => h.executeUpdate(completePostmortemUpdate, { args: [{ actor, url }] }));
+      return this.get(id);
+    },
+
+    /** Marks one follow-up done (404 unknown id, 409 done already or the postmortem closed). */
+    completeFollowUp: (id: string, actor: string, followUpId: string): Promise<FollowUp> =>
+      update(id, (h) => h.executeUpdate(completeFollowUpUpdate, { args: [{ actor, id: followUpId }] })),
 
     async addFollowUp(
       id: string,

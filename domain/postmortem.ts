@@ -67,6 +67,17 @@ export interface FollowUp {
   recordedBy: string;
   recordedAt: string;
   remindedAt?: string;
+  /** Marked done (one by one, from the API or the console): when, and by whom. */
+  doneAt?: string;
+  doneBy?: string;
+}
+
+/** How a follow-up stands, as the draft and the console say it. */
+export function followUpTracking(f: FollowUp): string {
+  if (f.doneAt) return `done ${f.doneAt} by ${f.doneBy ?? 'someone'}`;
+  return f.remindedAt
+    ? `recorded by ${f.recordedBy}; reminded ${f.remindedAt}`
+    : `recorded by ${f.recordedBy}; reminder on the due date`;
 }
 
 /** The postmortem meeting, as invited. */
@@ -568,9 +579,7 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
     f.title,
     person(f.owner),
     f.dueDate,
-    f.remindedAt
-      ? `recorded by ${f.recordedBy}; reminded ${f.remindedAt}`
-      : `recorded by ${f.recordedBy}; reminder on the due date`,
+    followUpTracking(f),
   ]);
   L.push(
     '## Follow-up tasks',

@@ -10,6 +10,10 @@ import type { FollowUp, MeetingInfo } from '../domain/postmortem.js';
 /** Failure types the postmortem rejects updates with, beyond the incident's `InvalidRequest`. */
 export const postmortemRejection = {
   completed: 'PostmortemCompleted',
+  /** No follow-up with that id. */
+  unknownFollowUp: 'UnknownFollowUp',
+  /** The follow-up was marked done already. */
+  followUpDone: 'FollowUpDone',
 } as const;
 
 export const postmortemStates = ['due', 'completed'] as const;
@@ -69,9 +73,30 @@ export interface FollowUpRequest {
   dueDate: string;
 }
 
+export interface FollowUpDoneRequest {
+  actor: string;
+  /** The follow-up's id (`f1`, `f2`, …). */
+  id: string;
+}
+
+/**
+ * What the completion update answers: small on purpose (an update's result is kept in the history;
+ * the whole view, draft included, is the query's job).
+ */
+export interface CompletedResult {
+  completedAt: string;
+  completedBy: string;
+  url: string;
+}
+
 export const postmortemQuery = defineQuery<PostmortemView>('postmortem');
-export const completePostmortemUpdate = defineUpdate<PostmortemView, [CompleteRequest]>('completePostmortem');
+/** Older workers answered the whole PostmortemView; callers read only these fields either way. */
+export const completePostmortemUpdate = defineUpdate<CompletedResult, [CompleteRequest]>(
+  'completePostmortem',
+);
 export const addFollowUpUpdate = defineUpdate<FollowUp, [FollowUpRequest]>('addFollowUp');
+/** Marks one follow-up done: it is not reminded any more, and the draft says who did it and when. */
+export const completeFollowUpUpdate = defineUpdate<FollowUp, [FollowUpDoneRequest]>('completeFollowUp');
 
 /** The postmortem of an incident: one per incident, by construction. */
 export function postmortemWorkflowId(incidentId: string): string {

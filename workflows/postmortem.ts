@@ -56,10 +56,13 @@ import {
   changeLogWorkflowId,
   changesReplySignal,
   changesRequestSignal,
+  completeFollowUpUpdate,
   completePostmortemUpdate,
   postmortemQuery,
   postmortemRejection,
   type CompleteRequest,
+  type CompletedResult,
+  type FollowUpDoneRequest,
   type FollowUpRequest,
   type PostmortemMemo,
   type PostmortemView,
@@ -149,6 +152,8 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
     input.view ?? (await records.loadIncidentDigest({ incidentId: input.incidentId ?? '' }));
   /** The postmortem's own record goes to the store (older histories replay without it). */
   const useStore = patched('postmortem-record');
+  /** Follow-ups are marked done one by one: the workflow stays until each is done (older runs: until reminded). */
+  const untilDone = patched('follow-ups-until-done');
   const settings: PostmortemSettings = { ...defaultPostmortemSettings, ...input.settings };
   const timeZone = view.service.timezone || 'Europe/Oslo';
   const resume = input.resume;
@@ -287,7 +292,12 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
       revision++;
       upsertMemo({ ...memo() });
       save();
-      return viewNow();
+      const result: CompletedResult = {
+        completedAt: completed.at,
+        completedBy: completed.by,
+        url: completed.url,
+      };
+      return result;
     },
     {
       validator: ({ url }: CompleteRequest) => {
@@ -330,6 +340,33 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
         if (req.dueDate < now)
           throw invalid(`dueDate: ${req.dueDate} is in the past (today is ${now} in ${timeZone})`);
         if (followUps.length >= maxFollowUps) throw invalid(`at most ${maxFollowUps} follow-up tasks`);
+      },
+    },
+  );
+
+  setHandler(
+    completeFollowUpUpdate,
+    ({ actor, id }: FollowUpDoneRequest) => {
+      const f = followUps.find((x) => x.id === id)!;
+      f.doneAt = new Date().toISOString();
+      f.doneBy = actor;
+      revision++;
+      save();
+      return { ...f };
+    },
+    {
+      validator: ({ id }: FollowUpDoneRequest) => {
+        const f = followUps.find((x) => x.id === id);
+        if (!f)
+          throw ApplicationFailure.nonRetryable(
+            `the postmortem of ${view.id} has no follow-up "${id}"`,
+            postmortemRejection.unknownFollowUp,
+          );
+        if (f.doneAt)
+          throw ApplicationFailure.nonRetryable(
+            `follow-up ${id} was already marked done at ${f.doneAt} by ${f.doneBy}`,
+            postmortemRejection.followUpDone,
+          );
       },
     },
   );
@@ -381,8 +418,9 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
   }
 
   // ---- reminders, overdue, follow-ups --------------------------------------------------------------
-  const dueFollowUps = () => followUps.filter((f) => !f.remindedAt);
-  while (!completed || dueFollowUps().length > 0) {
+  const dueFollowUps = () => followUps.filter((f) => !f.remindedAt && !f.doneAt);
+  const openFollowUps = () => followUps.filter((f) => !f.doneAt);
+  while (!completed || (untilDone ? openFollowUps() : dueFollowUps()).length > 0) {
     const now = Date.now();
     if (!completed && now >= nextReminderMs()) {
       remindersSent++;

@@ -38,7 +38,7 @@ export interface ConsoleOptions {
   config: Config;
   sessions: Sessions;
   /** The postmortem pages (from the record store); unset → no such pages. */
-  postmortems?: Pick<PostmortemService, 'get' | 'list'>;
+  postmortems?: Pick<PostmortemService, 'get' | 'list' | 'completeFollowUp'>;
   /** The monitors page (live state, pause and resume); unset → no such page. */
   monitors?: MonitorReader;
   /** The reports page (figures from the record store); unset → no such page. */
@@ -585,34 +585,130 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     },
   );
 
+  const postmortemPage = (
+    req: FastifyRequest,
+    pm: Awaited<ReturnType<PostmortemService['get']>>,
+    flash?: { ok: boolean; text: string },
+  ) => {
+    const csrf = csrfField(req);
+    const canMark = allowed(req.actor ? app.staffRoles(req.actor) : [], 'responder');
+    const base = `/console/incidents/${encodeURIComponent(pm.incidentId)}`;
+    const followUps = pm.followUps.length
+      ? html`<table class="stack" id="follow-ups">
+          <thead>
+            <tr>
+              <th>Task</th>
+              <th>Owner</th>
+              <th>Due</th>
+              <th>State</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            ${pm.followUps.map(
+              (f) =>
+                html`<tr data-follow-up="${f.id}">
+                  <td data-label="Task">${f.title}</td>
+                  <td data-label="Owner">${f.owner.name}</td>
+                  <td data-label="Due">${f.dueDate}</td>
+                  <td data-label="State">
+                    ${
+                      f.doneAt
+                        ? html`<span class="badge pm-completed">done</span> ${when(f.doneAt)} by
+                            ${f.doneBy ?? ''}`
+                        : html`<span class="badge pm-due">open</span>
+                            <small>${f.remindedAt ? 'reminded' : 'reminder on the due date'}</small>`
+                    }
+                  </td>
+                  <td>
+                    ${
+                      !f.doneAt
+                        ? canMark
+                          ? html`<form method="post" action="${base}/follow-ups/${f.id}/done">
+                              ${csrf}<button type="submit">Mark done</button>
+                            </form>`
+                          : html`<small class="muted role-hint">Needs the responder role.</small>`
+                        : ''
+                    }
+                  </td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`
+      : html`<p class="muted">No follow-up tasks recorded.</p>`;
+    const body = html`<p><a href="${base}">← the incident</a></p>
+      <h1>Postmortem: ${pm.service.name}</h1>
+      ${flash ? html`<p class="banner ${flash.ok ? 'ok' : 'bad'}" role="status">${flash.text}</p>` : ''}
+      <dl class="facts">
+        <dt>State</dt>
+        <dd id="pm-state">${pm.state}</dd>
+        <dt>Owner</dt>
+        <dd>${pm.owner.name}</dd>
+        <dt>Due</dt>
+        <dd>${pm.dueDate}</dd>
+        <dt>Meeting</dt>
+        <dd>${when(pm.meeting.start)}</dd>
+        ${
+          pm.url
+            ? html`<dt>Document</dt>
+                <dd><a href="${pm.url}">${pm.url}</a></dd>`
+            : ''
+        }
+      </dl>
+      <h2>Follow-up tasks</h2>
+      ${followUps}
+      <h2>Draft</h2>
+      <pre class="postmortem" id="pm-markdown">${pm.markdown}</pre>`;
+    return shell(req, `Postmortem: ${pm.service.name}`, body, []);
+  };
+
   app.get(
     '/console/incidents/:id/postmortem',
-    { config: { staffRateLimit: true }, preHandler: authenticate, schema: { hide: true, params: Params } },
+    {
+      config: { staffRateLimit: true },
+      preHandler: authenticate,
+      schema: {
+        hide: true,
+        params: Params,
+        querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 20 })) }),
+      },
+    },
     async (req, reply) => {
       noStore(reply);
       if (!o.postmortems) throw new HttpError(404, 'not_found', 'postmortems are not served here');
       const pm = await o.postmortems.get(req.params.id);
-      const body = html`<p><a href="/console/incidents/${pm.incidentId}">← the incident</a></p>
-        <h1>Postmortem: ${pm.service.name}</h1>
-        <dl class="facts">
-          <dt>State</dt>
-          <dd id="pm-state">${pm.state}</dd>
-          <dt>Owner</dt>
-          <dd>${pm.owner.name}</dd>
-          <dt>Due</dt>
-          <dd>${pm.dueDate}</dd>
-          <dt>Meeting</dt>
-          <dd>${when(pm.meeting.start)}</dd>
-          ${
-            pm.url
-              ? html`<dt>Document</dt>
-                  <dd><a href="${pm.url}">${pm.url}</a></dd>`
-              : ''
-          }
-        </dl>
-        <h2>Draft</h2>
-        <pre class="postmortem" id="pm-markdown">${pm.markdown}</pre>`;
-      return sendHtml(reply, 200, shell(req, `Postmortem: ${pm.service.name}`, body, []));
+      const marked = /^f[0-9]{1,4}$/.test(req.query.done ?? '') ? req.query.done : undefined;
+      const flash = marked ? { ok: true, text: `Follow-up ${marked} marked done.` } : undefined;
+      return sendHtml(reply, 200, postmortemPage(req, pm, flash));
+    },
+  );
+
+  app.post(
+    '/console/incidents/:id/follow-ups/:followUpId/done',
+    {
+      config: { staffRateLimit: true, role: 'responder', action: 'Marking a follow-up done' },
+      preHandler: authenticate,
+      schema: {
+        hide: true,
+        params: Type.Object({ ...Params.properties, followUpId: Type.String({ pattern: '^f[0-9]{1,4}$' }) }),
+        body: Type.Object(Csrf),
+      },
+    },
+    async (req, reply) => {
+      noStore(reply);
+      if (!o.postmortems) throw new HttpError(404, 'not_found', 'postmortems are not served here');
+      const { id, followUpId } = req.params;
+      try {
+        await o.postmortems.completeFollowUp(id, req.actor!, followUpId);
+      } catch (e) {
+        if (!(e instanceof HttpError) || e.statusCode !== 409) throw e;
+        const pm = await o.postmortems.get(id);
+        return sendHtml(reply, 409, postmortemPage(req, pm, { ok: false, text: e.message }));
+      }
+      return reply.redirect(
+        `/console/incidents/${encodeURIComponent(id)}/postmortem?done=${followUpId}`,
+        303,
+      );
     },
   );
 

@@ -143,6 +143,27 @@ export const postmortemRoutes: FastifyPluginAsyncTypebox<{ postmortems: Postmort
     },
   );
 
+  app.post(
+    '/api/incidents/:id/follow-ups/:followUpId/done',
+    {
+      preHandler: app.staff,
+      config: { role: 'responder', action: 'Marking a follow-up done' },
+      schema: {
+        tags: ['postmortems'],
+        summary: 'Mark one follow-up task done: no reminder any more, the draft says who and when',
+        description:
+          'The postmortem stays open until every follow-up is done. 404: no such follow-up; 409: done already, or the postmortem is closed.',
+        security,
+        params: Type.Object({
+          ...Params.properties,
+          followUpId: Type.String({ pattern: '^f[0-9]{1,4}$', description: 'the follow-up id (f1, f2, …)' }),
+        }),
+        response: { 200: FollowUp, ...errors },
+      },
+    },
+    async (req) => o.postmortems.completeFollowUp(req.params.id, req.actor!, req.params.followUpId),
+  );
+
   app.get(
     '/api/postmortems',
     {

@@ -227,4 +227,79 @@ describe('postmortem follow-up', () => {
     const d = await h.client.workflow.getHandle(`postmortem-${view.id}`).describe();
     expect(d.status.name).toBe('RUNNING');
   });
+
+  it('marks follow-ups done one by one (API and console); the postmortem stays until the last is done', async () => {
+    const view = shiftedIncident({ serviceId, resolvedAt: new Date().toISOString() });
+    await startPostmortem(h, { view, owner: people.owner, dueDays: 5 });
+    const due = todayIn('Europe/Oslo', 3);
+    for (const title of [
+      'Alert when the import does not go through',
+      'Firewall change review with the hosting team',
+    ])
+      expect(
+        (await post(`/api/incidents/${view.id}/follow-ups`, { title, owner: 'ola', dueDate: due }))
+          .statusCode,
+      ).toBe(201);
+    const done = await post(`/api/incidents/${view.id}/postmortem/complete`, {
+      url: 'https://wiki.example/pm/46',
+    });
+    expect(done.statusCode, done.body).toBe(200);
+    expect(done.json()).toMatchObject({
+      state: 'completed',
+      completedBy: 'kari',
+      url: 'https://wiki.example/pm/46',
+    });
+
+    // The first one, through the API.
+    const f1 = await post(`/api/incidents/${view.id}/follow-ups/f1/done`, {});
+    expect(f1.statusCode, f1.body).toBe(200);
+    expect(f1.json()).toMatchObject({
+      id: 'f1',
+      doneBy: 'kari',
+      title: 'Alert when the import does not go through',
+    });
+    const again = await post(`/api/incidents/${view.id}/follow-ups/f1/done`, {});
+    expect(again.statusCode).toBe(409);
+    expect(again.json().message).toMatch(/^follow-up f1 was already marked done at .* by kari$/);
+    const unknown = await post(`/api/incidents/${view.id}/follow-ups/f9/done`, {});
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().message).toContain('has no follow-up "f9"');
+
+    // Still running: the second is open. The console shows one done, one with its button.
+    const handle = h.client.workflow.getHandle(`postmortem-${view.id}`);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    const page = await h.app.inject({
+      method: 'GET',
+      url: `/console/incidents/${view.id}/postmortem`,
+      headers: h.auth('kari'),
+    });
+    expect(page.statusCode).toBe(200);
+    const row = (id: string) =>
+      new RegExp(`<tr data-follow-up="${id}">([\\s\\S]*?)</tr>`).exec(page.body)?.[1] ?? '';
+    expect(row('f1')).toContain('>done</span>');
+    expect(row('f1')).not.toContain('Mark done');
+    expect(row('f2')).toContain(`action="/console/incidents/${view.id}/follow-ups/f2/done"`);
+
+    // The second, through the console form: back to the page, and the workflow ends.
+    const form = await h.app.inject({
+      method: 'POST',
+      url: `/console/incidents/${view.id}/follow-ups/f2/done`,
+      headers: { ...h.auth('kari'), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: '',
+    });
+    expect(form.statusCode, form.body).toBe(303);
+    expect(form.headers.location).toBe(`/console/incidents/${view.id}/postmortem?done=f2`);
+    await eventually(async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined));
+    // The record (from the store now) and the draft say who did each, and when.
+    const s = await state(view.id);
+    expect(s.followUps.map((f) => [f.id, f.doneBy, !!f.doneAt])).toEqual([
+      ['f1', 'kari', true],
+      ['f2', 'kari', true],
+    ]);
+    expect(s.markdown).toMatch(/\| Alert when the import does not go through \| .* \| done \S+ by kari \|/);
+    // Nobody was reminded of a task done before its due date.
+    expect(smtp.messages.some((m) => m.subject.includes('Follow-up due') && m.text.includes(view.id))).toBe(
+      false,
+    );
+  });
 });
