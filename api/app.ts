@@ -18,6 +18,8 @@ import { docsRoutes } from './routes/docs.js';
 import type { AckLinks } from '../activities/ack-links.js';
 import { securityPlugin, type RateLimits } from './plugins/security.js';
 import { createSessions } from './plugins/session.js';
+import { createOidcLogin, type OidcSettings } from './oidc.js';
+import { randomBytes } from 'node:crypto';
 import { createStatusBoard } from './status-board.js';
 import { statusPageRoutes } from './routes/status-page.js';
 import { consoleRoutes } from './routes/console.js';
@@ -68,6 +70,8 @@ export interface AppOptions {
    * unsubscribe links (each with its own purpose); unset → no feeds, and those links do not work.
    */
   calendarSecret?: string;
+  /** OpenID Connect sign-in for the console (api/oidc.ts, from OIDC_* variables); unset → staff tokens only. */
+  oidc?: OidcSettings;
   /** Where the config's `*Env` names for chat buttons are read (Slack signing secret, Mattermost token); default `process.env`. */
   env?: Record<string, string | undefined>;
 }
@@ -137,15 +141,22 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     records: o.records,
     log: app.log,
   });
+  // The OIDC flow cookie is signed with the session key: the same random one per process when unset.
+  const sessionSecret = o.sessionSecret ?? randomBytes(32).toString('base64url');
+  const oidc = o.oidc
+    ? createOidcLogin({ settings: o.oidc, config: o.config, secret: sessionSecret })
+    : undefined;
   await app.register(consoleRoutes, {
     monitors,
     incidents: o.incidents,
     config: o.config,
     sessions: createSessions({
-      secret: o.sessionSecret,
-      tokenHashesOf: (actor) => app.staffTokenHashes(actor),
+      secret: sessionSecret,
+      // A session lasts while what opened it still holds: the person's token, or this OIDC client.
+      tokenHashesOf: (actor) => [...app.staffTokenHashes(actor), ...(oidc ? [oidc.sessionBinding] : [])],
       ended: { end: (id, at) => o.records.endSession(id, at), isEnded: (id) => o.records.isSessionEnded(id) },
     }),
+    ...(oidc ? { oidc } : {}),
     postmortems: o.postmortems,
     records: o.records,
     oncall,

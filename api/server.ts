@@ -14,10 +14,18 @@ import { createAckLinks } from '../activities/ack-links.js';
 import { openRecordStore } from '../store/db.js';
 import { createRecords } from '../store/records.js';
 import { createApiMetrics } from './metrics.js';
+import { oidcSettings, type OidcSettings } from './oidc.js';
 
 async function main() {
   const settings = runtimeSettings();
   const config = loadConfigOrExit(settings.configPath);
+  let oidc: OidcSettings | undefined;
+  try {
+    oidc = oidcSettings(process.env, settings.publicBaseUrl);
+  } catch (e) {
+    console.error(`[api] ${(e as Error).message}`);
+    process.exit(1);
+  }
   const { connectionOptions, namespace } = temporalConnectConfig();
   const connection = Connection.lazy(connectionOptions);
   const client = new Client({ connection, namespace });
@@ -45,6 +53,7 @@ async function main() {
     // Personal on-call calendar links are signed with the same secret (their own purpose prefix).
     calendarSecret: settings.ackLinkSecret,
     publicBaseUrl: settings.publicBaseUrl,
+    ...(oidc ? { oidc } : {}),
     // Never log credentials (headers, or tokens in URL paths).
     logger: loggerOptions(settings.logLevel),
   });
@@ -54,6 +63,7 @@ async function main() {
     );
   if (!settings.ackLinkSecret)
     app.log.warn('ACK_LINK_SECRET is not set: one-click acknowledge links from page mails will not work');
+  if (oidc) app.log.info(`console sign-in with OpenID Connect: ${oidc.issuer} (client ${oidc.clientId})`);
   if (!settings.sessionSecret)
     app.log.info(
       'SESSION_SECRET is not set: console sessions use a random key and end when the API restarts',

@@ -32,6 +32,7 @@ import { allowed } from '../../domain/access.js';
 import type { StaffRole } from '../../domain/config-schema.js';
 import { registerConsolePages } from './console-pages.js';
 import { pickLanguage, type Lang } from '../html/i18n.js';
+import { OidcRefusal, oidcCookie, type OidcLogin } from '../oidc.js';
 
 export interface ConsoleOptions {
   incidents: IncidentService;
@@ -45,6 +46,8 @@ export interface ConsoleOptions {
   records?: Pick<Records, 'summary'>;
   /** The on-call page (schedules, overrides); unset → no such page. */
   oncall?: OnCallService;
+  /** OpenID Connect sign-in (OIDC_ISSUER …); unset → staff tokens only. */
+  oidc?: OidcLogin;
 }
 
 declare module 'fastify' {
@@ -225,6 +228,18 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
           <button class="primary" type="submit">Log in</button>
         </form>
         <p class="muted">The same token as for the API (<code>Authorization: Bearer …</code>).</p>
+        ${
+          o.oidc
+            ? html`<p class="card">
+                <a
+                  class="button primary"
+                  id="oidc-login"
+                  href="/login/oidc?next=${encodeURIComponent(safeNext(next))}"
+                  >Sign in with ${o.oidc.label}</a
+                >
+              </p>`
+            : ''
+        }
       </main>`,
     });
 
@@ -302,6 +317,72 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
         .redirect(safeNext(req.body.next), 303);
     },
   );
+
+  // ---- OpenID Connect sign-in (api/oidc.ts) ---------------------------------------------------------
+  if (o.oidc) {
+    const oidc = o.oidc;
+    const refused = (reply: FastifyReply, e: unknown, next?: string) => {
+      if (!(e instanceof OidcRefusal)) throw e;
+      reply.header('set-cookie', `${oidcCookie}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`);
+      return freshLoginPage(reply, e.status, e.message, next);
+    };
+    app.get(
+      '/login/oidc',
+      {
+        config: { rateLimit: app.rateLimits.login },
+        schema: {
+          hide: true,
+          querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 300 })) }),
+        },
+      },
+      async (req, reply) => {
+        noStore(reply);
+        try {
+          const { url, setCookie } = await oidc.start(safeNext(req.query.next));
+          return reply.header('set-cookie', setCookie).redirect(url, 302);
+        } catch (e) {
+          return refused(reply, e, req.query.next);
+        }
+      },
+    );
+    app.get(
+      '/login/oidc/callback',
+      { config: { rateLimit: app.rateLimits.login }, schema: { hide: true } },
+      async (req, reply) => {
+        noStore(reply);
+        let signedIn: { actor: string; next: string };
+        try {
+          const q = req.url.indexOf('?');
+          signedIn = await oidc.finish(q >= 0 ? req.url.slice(q + 1) : '', req.headers.cookie);
+        } catch (e) {
+          req.log.info({ reason: (e as Error).message }, 'console OIDC sign-in refused');
+          return refused(reply, e);
+        }
+        const { setCookie } = o.sessions.issue(signedIn.actor, oidc.sessionBinding);
+        req.log.info({ actor: signedIn.actor }, 'console login (OIDC)');
+        // The provider's redirect is a cross-site navigation, which carries no SameSite=Strict cookie:
+        // this page moves on itself (a same-site navigation), so the new session goes along.
+        const next = safeNext(signedIn.next);
+        return reply
+          .header('set-cookie', [
+            setCookie,
+            `${oidcCookie}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`,
+          ])
+          .type('text/html; charset=utf-8')
+          .send(
+            page({
+              lang: 'en',
+              title: 'Signed in — incident console',
+              head: html`<meta http-equiv="refresh" content="0;url=${next}" />`,
+              body: html`<main>
+                <h1>Signed in</h1>
+                <p><a href="${next}" id="continue">Continue to the console</a></p>
+              </main>`,
+            }),
+          );
+      },
+    );
+  }
 
   app.post(
     '/logout',

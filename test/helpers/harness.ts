@@ -15,6 +15,7 @@ import { createEmailNotifier } from '../../activities/notifiers/email.js';
 import { createIncidentWorker } from '../../worker/create.js';
 import { createIncidentService, type IncidentService } from '../../api/incident-service.js';
 import { buildApp } from '../../api/app.js';
+import type { OidcSettings } from '../../api/oidc.js';
 import type { RateLimits } from '../../api/plugins/security.js';
 import { createAckLinks } from '../../activities/ack-links.js';
 import { createPostmortemService } from '../../api/postmortem-service.js';
@@ -53,6 +54,8 @@ export async function startHarness(o: {
   rateLimits?: Partial<RateLimits>;
   /** Another Temporal server than the suite's dev server (the time-skipping test server). */
   temporalAddress?: string;
+  /** OpenID Connect sign-in for the console. */
+  oidc?: OidcSettings;
 }): Promise<Harness> {
   const address = o.temporalAddress ?? inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
@@ -120,6 +123,7 @@ export async function startHarness(o: {
     calendarSecret: ackLinkSecret,
     rateLimits: o.rateLimits,
     records: store.records,
+    ...(o.oidc ? { oidc: o.oidc } : {}),
   });
 
   return {
