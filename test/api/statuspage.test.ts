@@ -110,10 +110,14 @@ describe('Statuspage-compatible API', () => {
     const after = await eventually(
       async () => {
         const s = await all();
-        return (s.unresolved.incidents as unknown[]).length === 0 ? s : undefined;
+        // The resolved message ends the public incident at once; the component follows when the
+        // incident itself has resolved (the resolve request is asynchronous).
+        return (s.unresolved.incidents as unknown[]).length === 0 && s.status.status.indicator === 'none'
+          ? s
+          : undefined;
       },
       30_000,
-      'the incident resolved on the Statuspage API',
+      'the incident resolved on the Statuspage API, and its component operational again',
     );
     conforms(after);
     expect(after.status.status.indicator).toBe('none');
