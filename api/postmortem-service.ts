@@ -13,7 +13,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import type { ChangeEvent, ChangeFilter } from '../domain/changes.js';
 import type { Config } from '../domain/config-schema.js';
-import type { FollowUp } from '../domain/postmortem.js';
+import type { FollowUp, MeetingInfo } from '../domain/postmortem.js';
 import { contactById } from '../domain/model.js';
 import { incidentId, parseIncidentId } from '../workflows/definitions.js';
 import type { changeLogWorkflow } from '../workflows/change-log.js';
@@ -22,7 +22,9 @@ import {
   addFollowUpUpdate,
   changeLogWorkflowId,
   changesQuery,
+  cancelMeetingUpdate,
   completeFollowUpUpdate,
+  moveMeetingUpdate,
   completePostmortemUpdate,
   postmortemQuery,
   postmortemRejection,
@@ -80,6 +82,8 @@ export function createPostmortemService(o: PostmortemServiceOptions) {
         return new HttpError(404, 'not_found', e.cause.message);
       if (e.cause.type === postmortemRejection.followUpDone)
         return new HttpError(409, 'follow_up_done', e.cause.message);
+      if (e.cause.type === postmortemRejection.meetingCancelled)
+        return new HttpError(409, 'meeting_cancelled', e.cause.message);
     }
     return fromTemporal(e, what);
   };
@@ -164,6 +168,18 @@ export function createPostmortemService(o: PostmortemServiceOptions) {
       await update(id, (h) => h.executeUpdate(completePostmortemUpdate, { args: [{ actor, url }] }));
       return this.get(id);
     },
+
+    /** Moves the postmortem meeting; everyone invited gets the updated invitation. */
+    moveMeeting: (
+      id: string,
+      actor: string,
+      req: { start: string; durationMinutes?: number },
+    ): Promise<MeetingInfo> =>
+      update(id, (h) => h.executeUpdate(moveMeetingUpdate, { args: [{ actor, ...req }] })),
+
+    /** Calls the meeting off; everyone invited gets METHOD:CANCEL. */
+    cancelMeeting: (id: string, actor: string, reason: string): Promise<MeetingInfo> =>
+      update(id, (h) => h.executeUpdate(cancelMeetingUpdate, { args: [{ actor, reason }] })),
 
     /** Marks one follow-up done (404 unknown id, 409 done already or the postmortem closed). */
     completeFollowUp: (id: string, actor: string, followUpId: string): Promise<FollowUp> =>

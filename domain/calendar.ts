@@ -224,6 +224,17 @@ export interface Invitation {
   attendees: readonly (CalendarPerson & { role?: 'CHAIR' | 'REQ-PARTICIPANT' | 'OPT-PARTICIPANT' })[];
   /** PRODID; defaults to this project's. */
   productId?: string;
+  /** REQUEST (default: invite or update, by SEQUENCE) or CANCEL (the event is called off). */
+  method?: 'REQUEST' | 'CANCEL';
+}
+
+/** A meeting's local date and time in its zone (what the mails say next to UTC). */
+export function localSlot(
+  utcMs: number,
+  timeZone: string,
+): { date: LocalDate; time: string; timeZone: string } {
+  const at = zone(timeZone).local(utcMs);
+  return { date: at.date, time: clock(at.minutes), timeZone };
 }
 
 /** `20260526T124500Z` */
@@ -286,7 +297,7 @@ export function buildInvitation(inv: Invitation): string {
     `PRODID:${inv.productId ?? '-//incident-orchestrator//postmortem//EN'}`,
     'VERSION:2.0',
     'CALSCALE:GREGORIAN',
-    'METHOD:REQUEST',
+    `METHOD:${inv.method ?? 'REQUEST'}`,
     'BEGIN:VEVENT',
     `UID:${inv.uid}`,
     `SEQUENCE:${inv.sequence ?? 0}`,
@@ -303,7 +314,7 @@ export function buildInvitation(inv: Invitation): string {
         `ATTENDEE;CN=${paramValue(a.name)};CUTYPE=INDIVIDUAL;ROLE=${a.role ?? 'REQ-PARTICIPANT'};` +
         `PARTSTAT=NEEDS-ACTION;RSVP=TRUE:${mailto(a.email)}`,
     ),
-    'STATUS:CONFIRMED',
+    inv.method === 'CANCEL' ? 'STATUS:CANCELLED' : 'STATUS:CONFIRMED',
     'TRANSP:OPAQUE',
     'END:VEVENT',
     'END:VCALENDAR',

@@ -87,6 +87,10 @@ export interface MeetingInfo {
   end: string;
   local: { date: string; time: string; timeZone: string };
   attendees: Recipient[];
+  /** The invitation's SEQUENCE: 0 as first sent, +1 at every move and at the cancellation. */
+  sequence?: number;
+  /** Called off (METHOD:CANCEL sent): when, by whom, why. */
+  cancelled?: { at: string; by: string; reason: string };
 }
 
 export interface PostmortemOptions {

@@ -380,11 +380,56 @@ export function invitationFilename(): string {
   return 'invite.ics';
 }
 
-const icsAttachment = (ics: string): Attachment => ({
+const icsAttachment = (ics: string, method: 'REQUEST' | 'CANCEL' = 'REQUEST'): Attachment => ({
   filename: invitationFilename(),
   content: ics,
-  contentType: 'text/calendar; charset=utf-8; method=REQUEST',
+  contentType: `text/calendar; charset=utf-8; method=${method}`,
 });
+
+/**
+ * The meeting moved (an updated invitation: same UID, SEQUENCE + 1) or was called off
+ * (METHOD:CANCEL), to everyone invited; calendars update or remove the event they already hold.
+ */
+export function meetingChangeMail(
+  view: IncidentView,
+  owner: Recipient,
+  meeting: MeetingInfo,
+  change:
+    { kind: 'moved'; from: MeetingInfo; by: string } | { kind: 'cancelled'; by: string; reason: string },
+  ics: string,
+  links: PostmortemLinks,
+): MailText & { attachments: Attachment[] } {
+  const lines = ['Hi,', ''];
+  if (change.kind === 'moved')
+    lines.push(
+      `The postmortem meeting of incident ${view.id} (${view.service.name}) has moved:`,
+      '',
+      `  now:    ${meetingLine(meeting)}`,
+      `  was:    ${meetingLine(change.from)}`,
+      '',
+      `Moved by ${change.by}. The updated invitation (${invitationFilename()}) replaces the one in your calendar.`,
+    );
+  else
+    lines.push(
+      `The postmortem meeting of incident ${view.id} (${view.service.name}) on ${meetingLine(meeting)} is cancelled.`,
+      '',
+      `Cancelled by ${change.by}: ${oneLine(change.reason)}`,
+      `The attached cancellation (${invitationFilename()}) removes it from your calendar.`,
+    );
+  lines.push(
+    '',
+    `${owner.name} <${owner.email}> owns the postmortem.`,
+    `The incident: ${trimSlash(links.incidentUrl)}`,
+  );
+  return {
+    subject:
+      change.kind === 'moved'
+        ? `${severityTag(view)} Moved: postmortem of ${view.service.name}, now ${meeting.local.date} ${meeting.local.time}`
+        : `${severityTag(view)} Cancelled: postmortem meeting of ${view.service.name}, ${meeting.local.date} ${meeting.local.time}`,
+    text: `${lines.join('\n')}\n`,
+    attachments: [icsAttachment(ics, change.kind === 'moved' ? 'REQUEST' : 'CANCEL')],
+  };
+}
 
 const meetingLine = (m: MeetingInfo) =>
   `${m.local.date} at ${m.local.time} (${m.local.timeZone}), ${formatUtc(m.start)}`;
@@ -486,9 +531,12 @@ export function postmortemInvitation(
   meeting: MeetingInfo,
   stampMs: number,
   links: PostmortemLinks,
+  method: 'REQUEST' | 'CANCEL' = 'REQUEST',
 ): string {
   return buildInvitation({
     uid: `postmortem-${view.id}@incident-orchestrator`,
+    sequence: meeting.sequence ?? 0,
+    method,
     stamp: stampMs,
     start: Date.parse(meeting.start),
     end: Date.parse(meeting.end),

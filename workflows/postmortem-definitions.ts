@@ -14,6 +14,8 @@ export const postmortemRejection = {
   unknownFollowUp: 'UnknownFollowUp',
   /** The follow-up was marked done already. */
   followUpDone: 'FollowUpDone',
+  /** The meeting was cancelled already. */
+  meetingCancelled: 'MeetingCancelled',
 } as const;
 
 export const postmortemStates = ['due', 'completed'] as const;
@@ -95,6 +97,23 @@ export const completePostmortemUpdate = defineUpdate<CompletedResult, [CompleteR
   'completePostmortem',
 );
 export const addFollowUpUpdate = defineUpdate<FollowUp, [FollowUpRequest]>('addFollowUp');
+export interface MoveMeetingRequest {
+  actor: string;
+  /** UTC ISO-8601, in the future. */
+  start: string;
+  /** Default: the meeting's current length. */
+  durationMinutes?: number;
+}
+
+export interface CancelMeetingRequest {
+  actor: string;
+  reason: string;
+}
+
+/** Moves the meeting: everyone invited gets the updated invitation (same UID, SEQUENCE + 1). */
+export const moveMeetingUpdate = defineUpdate<MeetingInfo, [MoveMeetingRequest]>('moveMeeting');
+/** Calls the meeting off: everyone invited gets METHOD:CANCEL (SEQUENCE + 1). */
+export const cancelMeetingUpdate = defineUpdate<MeetingInfo, [CancelMeetingRequest]>('cancelMeeting');
 /** Marks one follow-up done: it is not reminded any more, and the draft says who did it and when. */
 export const completeFollowUpUpdate = defineUpdate<FollowUp, [FollowUpDoneRequest]>('completeFollowUp');
 

@@ -24,6 +24,7 @@ import {
   endOfLocalDay,
   isLocalDate,
   localDateAfter,
+  localSlot,
   scheduleMeeting,
   startOfWorkingDay,
   zone,
@@ -44,6 +45,7 @@ import {
 } from '../domain/postmortem.js';
 import {
   followUpReminderMail,
+  meetingChangeMail,
   postmortemInvitation,
   postmortemInviteMail,
   postmortemMail,
@@ -56,8 +58,12 @@ import {
   changeLogWorkflowId,
   changesReplySignal,
   changesRequestSignal,
+  cancelMeetingUpdate,
   completeFollowUpUpdate,
   completePostmortemUpdate,
+  moveMeetingUpdate,
+  type CancelMeetingRequest,
+  type MoveMeetingRequest,
   postmortemQuery,
   postmortemRejection,
   type CompleteRequest,
@@ -111,6 +117,8 @@ export interface PostmortemProgress {
   remindersSent: number;
   reminderSlot: number;
   escalated?: { at: string; to: Recipient[] };
+  /** The meeting as moved or cancelled (older runs: recomputed from the incident). */
+  meeting?: MeetingInfo;
 }
 
 export interface PostmortemResult {
@@ -177,7 +185,7 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
     durationMs: settings.meetingDurationMs,
   });
   const contacts = [...(input.contacts ?? []), ...(input.plan ?? []).flatMap((s) => s.recipients)];
-  const meeting: MeetingInfo = {
+  let meeting: MeetingInfo = resume?.meeting ?? {
     start: iso(slot.start),
     end: iso(slot.end),
     local: slot.local,
@@ -344,6 +352,90 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
     },
   );
 
+  /** Sends the meeting's change to everyone invited (the owner included), with its .ics. */
+  const announceMeeting = (
+    change:
+      { kind: 'moved'; from: MeetingInfo; by: string } | { kind: 'cancelled'; by: string; reason: string },
+  ) => {
+    const ics = postmortemInvitation(
+      view,
+      owner,
+      meeting,
+      Date.now(),
+      links,
+      change.kind === 'moved' ? 'REQUEST' : 'CANCEL',
+    );
+    const m = meetingChangeMail(view, owner, meeting, change, ics, links);
+    void send(
+      { to: meeting.attendees, ...m },
+      `meeting-${meeting.sequence}`,
+      `the meeting ${change.kind} notice`,
+    );
+  };
+
+  setHandler(
+    moveMeetingUpdate,
+    ({ actor, start, durationMinutes }: MoveMeetingRequest) => {
+      const from = meeting;
+      const startMs = Date.parse(start);
+      const lengthMs =
+        durationMinutes !== undefined
+          ? durationMinutes * 60_000
+          : Date.parse(from.end) - Date.parse(from.start);
+      const { cancelled: _wasCancelled, ...rest } = from;
+      meeting = {
+        ...rest,
+        start: iso(startMs),
+        end: iso(startMs + lengthMs),
+        local: localSlot(startMs, timeZone),
+        sequence: (from.sequence ?? 0) + 1,
+      };
+      revision++;
+      upsertMemo({ ...memo() });
+      announceMeeting({ kind: 'moved', from, by: actor });
+      save();
+      return meeting;
+    },
+    {
+      validator: ({ start, durationMinutes }: MoveMeetingRequest) => {
+        const ms = typeof start === 'string' ? Date.parse(start) : NaN;
+        if (!Number.isFinite(ms)) throw invalid('start: a date-time (UTC ISO-8601)');
+        if (ms <= Date.now()) throw invalid(`start: ${start} is not in the future`);
+        if (
+          durationMinutes !== undefined &&
+          (!Number.isInteger(durationMinutes) || durationMinutes < 5 || durationMinutes > 480)
+        )
+          throw invalid('durationMinutes: a whole number of minutes from 5 to 480');
+      },
+    },
+  );
+
+  setHandler(
+    cancelMeetingUpdate,
+    ({ actor, reason }: CancelMeetingRequest) => {
+      meeting = {
+        ...meeting,
+        sequence: (meeting.sequence ?? 0) + 1,
+        cancelled: { at: new Date().toISOString(), by: actor, reason: reason.trim() },
+      };
+      revision++;
+      announceMeeting({ kind: 'cancelled', by: actor, reason: reason.trim() });
+      save();
+      return meeting;
+    },
+    {
+      validator: ({ reason }: CancelMeetingRequest) => {
+        if (meeting.cancelled)
+          throw ApplicationFailure.nonRetryable(
+            `the postmortem meeting of ${view.id} was already cancelled at ${meeting.cancelled.at} by ${meeting.cancelled.by}`,
+            postmortemRejection.meetingCancelled,
+          );
+        if (typeof reason !== 'string' || reason.trim() === '')
+          throw invalid('reason: say why it is cancelled');
+      },
+    },
+  );
+
   setHandler(
     completeFollowUpUpdate,
     ({ actor, id }: FollowUpDoneRequest) => {
@@ -461,7 +553,16 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
       await condition(allHandlersFinished);
       await continueAsNew<typeof postmortemWorkflow>({
         ...input,
-        resume: { generatedAt, changes, followUps, completed, remindersSent, reminderSlot, escalated },
+        resume: {
+          generatedAt,
+          changes,
+          followUps,
+          completed,
+          remindersSent,
+          reminderSlot,
+          escalated,
+          meeting,
+        },
       });
     }
 

@@ -164,6 +164,61 @@ export const postmortemRoutes: FastifyPluginAsyncTypebox<{ postmortems: Postmort
     async (req) => o.postmortems.completeFollowUp(req.params.id, req.actor!, req.params.followUpId),
   );
 
+  const Meeting = Type.Object(
+    {
+      start: Type.String(),
+      end: Type.String(),
+      local: Type.Object({}, { additionalProperties: true }),
+      attendees: Type.Array(Person),
+      sequence: Type.Optional(Type.Integer()),
+      cancelled: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    },
+    { additionalProperties: true, description: 'MeetingInfo' },
+  );
+  app.post(
+    '/api/incidents/:id/postmortem/meeting',
+    {
+      preHandler: app.staff,
+      config: { role: 'responder', action: 'Moving the postmortem meeting' },
+      schema: {
+        tags: ['postmortems'],
+        summary:
+          'Move the postmortem meeting: everyone invited gets the updated invitation (same UID, SEQUENCE + 1)',
+        security,
+        params: Params,
+        body: Type.Object(
+          {
+            start: Type.String({ format: 'date-time', description: 'the new start, in the future' }),
+            durationMinutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 480 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Meeting, ...errors },
+      },
+    },
+    async (req) => o.postmortems.moveMeeting(req.params.id, req.actor!, req.body),
+  );
+
+  app.post(
+    '/api/incidents/:id/postmortem/meeting/cancel',
+    {
+      preHandler: app.staff,
+      config: { role: 'responder', action: 'Cancelling the postmortem meeting' },
+      schema: {
+        tags: ['postmortems'],
+        summary: 'Call the postmortem meeting off: everyone invited gets METHOD:CANCEL',
+        security,
+        params: Params,
+        body: Type.Object(
+          { reason: Type.String({ minLength: 1, maxLength: 500 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Meeting, ...errors },
+      },
+    },
+    async (req) => o.postmortems.cancelMeeting(req.params.id, req.actor!, req.body.reason),
+  );
+
   app.get(
     '/api/postmortems',
     {

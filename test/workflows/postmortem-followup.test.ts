@@ -4,6 +4,7 @@
  * above the owner; a follow-up task is reminded to its owner on its due date.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import ICAL from 'ical.js';
 import { startSmtpServer } from '../helpers/smtp-server.js';
 import { testConfig } from '../helpers/config.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
@@ -301,5 +302,69 @@ describe('postmortem follow-up', () => {
     expect(smtp.messages.some((m) => m.subject.includes('Follow-up due') && m.text.includes(view.id))).toBe(
       false,
     );
+  });
+
+  it('moves the meeting (updated invitation, same UID, SEQUENCE + 1) and cancels it (METHOD:CANCEL), to everyone invited', async () => {
+    const view = shiftedIncident({ serviceId, resolvedAt: new Date().toISOString() });
+    await startPostmortem(h, { view, owner: people.owner, dueDays: 5 });
+    const before = await eventually(async () => {
+      const v = await state(view.id);
+      return v.meeting.attendees.length > 0 ? v : undefined;
+    });
+    const invited = before.meeting.attendees.map((a) => a.email).sort();
+    const ics = (m: { attachments: { filename: string; content: Buffer }[] }) => {
+      const a = m.attachments.find((x) => x.filename.endsWith('.ics'));
+      expect(a).toBeDefined();
+      const cal = new ICAL.Component(ICAL.parse(a!.content.toString('utf8')));
+      const vevent = cal.getFirstSubcomponent('vevent')!;
+      return { cal, vevent, event: new ICAL.Event(vevent) };
+    };
+
+    const start = new Date(Date.now() + 3 * 86_400_000);
+    start.setUTCHours(9, 0, 0, 0);
+    const moved = await post(`/api/incidents/${view.id}/postmortem/meeting`, { start: start.toISOString() });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect(moved.json()).toMatchObject({ start: start.toISOString(), sequence: 1 });
+    const update = await smtp.waitFor(
+      (m) => /Moved: postmortem/.test(m.subject) && m.text.includes(view.id),
+      15_000,
+    );
+    expect(update.to.sort()).toEqual(invited);
+    expect(update.text).toContain(`  was:    ${before.meeting.local.date} at ${before.meeting.local.time}`);
+    const u = ics(update);
+    expect(u.cal.getFirstPropertyValue('method')).toBe('REQUEST');
+    expect(u.event.uid).toBe(`postmortem-${view.id}@incident-orchestrator`);
+    expect(u.event.sequence).toBe(1);
+    expect(u.event.startDate.toJSDate().toISOString()).toBe(start.toISOString());
+    // The same length as before.
+    expect(u.event.endDate.toJSDate().getTime() - start.getTime()).toBe(
+      Date.parse(before.meeting.end) - Date.parse(before.meeting.start),
+    );
+
+    const past = await post(`/api/incidents/${view.id}/postmortem/meeting`, {
+      start: '2020-01-01T09:00:00Z',
+    });
+    expect(past.statusCode).toBe(400);
+    expect(past.json().message).toContain('is not in the future');
+
+    const cancelled = await post(`/api/incidents/${view.id}/postmortem/meeting/cancel`, {
+      reason: 'Everyone is at the campus outage; we write it asynchronously',
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    expect(cancelled.json()).toMatchObject({ sequence: 2, cancelled: { by: 'kari' } });
+    const cancel = await smtp.waitFor(
+      (m) => /Cancelled: postmortem/.test(m.subject) && m.text.includes(view.id),
+      15_000,
+    );
+    expect(cancel.to.sort()).toEqual(invited);
+    const c = ics(cancel);
+    expect(c.cal.getFirstPropertyValue('method')).toBe('CANCEL');
+    expect(c.event.uid).toBe(u.event.uid);
+    expect(c.event.sequence).toBe(2);
+    expect(c.vevent.getFirstPropertyValue('status')).toBe('CANCELLED');
+    const again = await post(`/api/incidents/${view.id}/postmortem/meeting/cancel`, { reason: 'again' });
+    expect(again.statusCode).toBe(409);
+    expect((await state(view.id)).meeting).toMatchObject({ sequence: 2, cancelled: { by: 'kari' } });
+    await post(`/api/incidents/${view.id}/postmortem/complete`, { url: 'https://wiki.example/pm/47' });
   });
 });
