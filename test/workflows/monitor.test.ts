@@ -2,15 +2,17 @@
  * Monitors on real parts: a Temporal dev server, a real ssh2 server and a real HTTP server, real mail.
  * Intervals are 1 s so each scenario takes seconds.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { startSmtpServer } from '../helpers/smtp-server.js';
 import { startSshServer } from '../helpers/ssh-server.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 import { validateConfig } from '../../config/load.js';
 import { reconcileMonitors } from '../../client/monitors.js';
-import { monitorStateQuery } from '../../workflows/monitor.js';
+import { monitorStateQuery, monitorWorkflowId } from '../../workflows/monitor.js';
 import type { Config } from '../../domain/config-schema.js';
 
 type Smtp = Awaited<ReturnType<typeof startSmtpServer>>;
@@ -164,6 +166,22 @@ describe('monitors', () => {
       expect(monitor.statusCode).toBe(200);
       expect(monitor.json()).toMatchObject({ id: `${prefix}-ssh`, health: 'healthy' });
       expect(monitor.json().lastResult.ok).toBe(true);
+      if (process.env.RECORD_MONITOR_HISTORY) {
+        // `RECORD_MONITOR_HISTORY=$PWD/test/fixtures/monitor-down-up.history.json npx vitest run
+        // test/workflows/monitor.test.ts -t 'goes down'` keeps this monitor's history (healthy →
+        // failing → incident → healthy → recovered) as a replay fixture (test/workflows/replay.test.ts).
+        const json = execFileSync(inject('temporalCli'), [
+          'workflow',
+          'show',
+          '--address',
+          inject('temporalAddress'),
+          '-w',
+          monitorWorkflowId(`${prefix}-ssh`),
+          '--output',
+          'json',
+        ]);
+        writeFileSync(process.env.RECORD_MONITOR_HISTORY, json);
+      }
     } finally {
       await ssh.close();
     }
