@@ -13,6 +13,7 @@ import type { Config } from '../domain/config-schema.js';
 import type { IncidentView, StatusState } from '../domain/incident.js';
 import { statusMessage } from '../domain/templates.js';
 import type { Records } from '../store/records.js';
+import { allOccurrences, coveredComponents } from '../domain/maintenance.js';
 
 /** A published status message as the public sees it: no author (staff ids are not public). */
 export interface PublicStatusMessage {
@@ -53,6 +54,18 @@ export interface StatusBoard {
   incidents: BoardIncident[];
   /** Closed incidents of the last `historyDays` with a published message, newest first. */
   history: BoardIncident[];
+  /** Maintenance windows in progress or starting within 7 days, soonest first (from the config). */
+  maintenance: BoardMaintenance[];
+}
+
+export interface BoardMaintenance {
+  /** `<window id>/<start ISO>`. */
+  id: string;
+  reason: string;
+  start: string;
+  end: string;
+  inProgress: boolean;
+  components: { service: string; component: string }[];
 }
 
 export interface StatusBoardOptions {
@@ -146,6 +159,19 @@ export function createStatusBoard(o: StatusBoardOptions) {
       components,
       incidents: shownIncidents(open).sort(newestFirst),
       history: shownIncidents(views.filter((v) => v.closedAt)).sort(newestFirst),
+      maintenance: allOccurrences(o.config.maintenance, t, t + 7 * 24 * 60 * 60 * 1000)
+        .map((m) => ({
+          id: m.key,
+          reason: m.reason,
+          start: new Date(m.start).toISOString(),
+          end: new Date(m.end).toISOString(),
+          inProgress: m.start <= t,
+          components: coveredComponents(o.config, m).map((service) => ({
+            service,
+            component: o.config.services.find((s) => s.id === service)!.component!,
+          })),
+        }))
+        .filter((m) => m.components.length > 0),
     };
     lastGood = board;
     return board;

@@ -378,6 +378,7 @@ function previousStatusBoard(o: {
         .filter((v) => Date.parse(v.closedAt!) >= cutoff)
         .map(toIncident)
         .sort(newestFirst),
+      maintenance: [],
     };
     lastGood = board;
     return board;

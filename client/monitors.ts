@@ -4,6 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Check, Config } from '../domain/config-schema.js';
+import { allOccurrences, covers, maintenanceHorizonMs } from '../domain/maintenance.js';
 import {
   configureSignal,
   monitorWorkflowId,
@@ -12,10 +13,19 @@ import {
   type MonitorConfig,
 } from '../workflows/monitor.js';
 
-export function monitorConfigFor(config: Config, check: Check): MonitorConfig {
-  const windows: MaintenanceWindow[] = config.maintenance
-    .filter((m) => m.checks.includes(check.id) || m.services.includes(check.service))
-    .map((m) => ({ from: m.from, until: m.until, reason: m.reason }));
+/**
+ * The check's monitor configuration. Recurring maintenance windows are laid out as fixed periods
+ * from now to `maintenanceHorizonMs` ahead (the worker reconciles again every day, so the horizon
+ * moves along).
+ */
+export function monitorConfigFor(config: Config, check: Check, nowMs = Date.now()): MonitorConfig {
+  const windows: MaintenanceWindow[] = allOccurrences(config.maintenance, nowMs, nowMs + maintenanceHorizonMs)
+    .filter((o) => covers(o, check))
+    .map((o) => ({
+      from: new Date(o.start).toISOString(),
+      until: new Date(o.end).toISOString(),
+      reason: o.reason,
+    }));
   return { check, windows };
 }
 

@@ -12,6 +12,7 @@ import { postmortemIssues } from './postmortem-validation.js';
 import { validateSchedule } from '../domain/schedule.js';
 import { scheduleGapWarnings } from '../domain/oncall.js';
 import { channelSecretNames } from '../domain/channels.js';
+import { maintenanceErrors, type MaintenanceEntry } from '../domain/maintenance.js';
 import { methodAddress } from '../domain/notification-plan.js';
 
 export interface ConfigIssue {
@@ -334,7 +335,8 @@ function crossReferenceIssues(c: Config): ConfigIssue[] {
     });
     if (m.checks.length === 0 && m.services.length === 0)
       add(`maintenance[${i}]`, 'name at least one check or service');
-    if (Date.parse(m.until) <= Date.parse(m.from)) add(`maintenance[${i}].until`, 'must be after "from"');
+    for (const e of maintenanceErrors(m as MaintenanceEntry))
+      add(`maintenance[${i}]${e.field ? `.${e.field}` : ''}`, e.message);
   });
   ids('integrations', c.integrations);
   c.integrations.forEach((g, i) => {

@@ -446,15 +446,49 @@ export const Config = Type.Object(
         },
       },
     ),
-    /** Planned work: failures inside a window are recorded but page nobody. */
+    /**
+     * Planned work: failures inside a window are recorded but page nobody; the status page shows the
+     * window (upcoming, in progress) and subscribers are told when it starts and ends. One fixed
+     * period (`from`/`until`), or recurring: `weekly` (days and a local time) or an RFC 5545 `rrule`
+     * (with `at`), each with a `duration`, in `timeZone` (default Europe/Oslo) — see domain/maintenance.ts.
+     */
     maintenance: Type.Array(
       Type.Object(
         {
+          /** Names the window in notices and on the status page's API (default maintenance-<n>). */
+          id: Type.Optional(Id),
           /** Check ids and/or service ids (a service covers its checks). */
           checks: Type.Array(Id, { default: [] }),
           services: Type.Array(Id, { default: [] }),
-          from: Type.String({ format: 'date-time' }),
-          until: Type.String({ format: 'date-time' }),
+          from: Type.Optional(Type.String({ format: 'date-time' })),
+          until: Type.Optional(Type.String({ format: 'date-time' })),
+          weekly: Type.Optional(
+            Type.Object(
+              {
+                days: Type.Array(
+                  Type.Union(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'].map((d) => Type.Literal(d))),
+                  { minItems: 1, maxItems: 7, uniqueItems: true },
+                ),
+                at: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'local time, HH:MM' }),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          rrule: Type.Optional(
+            Type.String({
+              minLength: 6,
+              maxLength: 500,
+              description: 'RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1TU',
+            }),
+          ),
+          at: Type.Optional(
+            Type.String({
+              pattern: '^([01]\\d|2[0-3]):[0-5]\\d$',
+              description: 'local start time of an rrule occurrence',
+            }),
+          ),
+          duration: Type.Optional(Duration),
+          timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
           reason: Type.String({ default: 'planned maintenance' }),
         },
         { additionalProperties: false },

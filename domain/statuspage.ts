@@ -30,6 +30,15 @@ export interface BoardInput {
   }>;
   incidents: BoardIncidentInput[];
   history: BoardIncidentInput[];
+  /** Maintenance windows in progress or upcoming (api/status-board.ts). */
+  maintenance?: Array<{
+    id: string;
+    reason: string;
+    start: string;
+    end: string;
+    inProgress: boolean;
+    components: Array<{ service: string }>;
+  }>;
 }
 export interface BoardIncidentInput {
   id: string;
@@ -197,7 +206,48 @@ export function statuspageShapes(board: BoardInput, page: PageInfo) {
     : 'none';
   const status: StatuspageStatus = { indicator: worst, description: indicatorText[worst] };
 
+  // Scheduled maintenances, in Statuspage's shape (an incident with impact "maintenance").
+  const maintenances = (board.maintenance ?? []).map((m) => {
+    const status = m.inProgress ? ('in_progress' as const) : ('scheduled' as const);
+    return {
+      id: m.id,
+      name: m.reason,
+      status,
+      created_at: board.generatedAt,
+      updated_at: board.generatedAt,
+      monitoring_at: null,
+      resolved_at: null,
+      impact: 'maintenance' as const,
+      shortlink: page.url,
+      started_at: m.start,
+      page_id: page.id,
+      scheduled_for: m.start,
+      scheduled_until: m.end,
+      incident_updates: [
+        {
+          id: `${m.id}-1`,
+          status,
+          body: m.reason,
+          incident_id: m.id,
+          created_at: board.generatedAt,
+          updated_at: board.generatedAt,
+          display_at: board.generatedAt,
+        },
+      ],
+      components: m.components.flatMap((c) => (byService.get(c.service) ? [byService.get(c.service)!] : [])),
+    };
+  });
+
   return {
+    maintenances: { page: pageObj, scheduled_maintenances: maintenances },
+    upcomingMaintenances: {
+      page: pageObj,
+      scheduled_maintenances: maintenances.filter((m) => m.status === 'scheduled'),
+    },
+    activeMaintenances: {
+      page: pageObj,
+      scheduled_maintenances: maintenances.filter((m) => m.status === 'in_progress'),
+    },
     status: { page: pageObj, status },
     components: { page: pageObj, components },
     incidents: { page: pageObj, incidents: recent },
@@ -206,7 +256,7 @@ export function statuspageShapes(board: BoardInput, page: PageInfo) {
       page: pageObj,
       components,
       incidents: unresolved,
-      scheduled_maintenances: [] as never[],
+      scheduled_maintenances: maintenances,
       status,
     },
   };

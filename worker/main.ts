@@ -18,6 +18,7 @@ import { createRecords } from '../store/records.js';
 import { createScheduleRecords } from '../store/schedules.js';
 import { createHandoffNotices } from './handoff-notices.js';
 import { createSubscriberNotices } from './subscriber-notices.js';
+import { createMaintenanceNotices } from './maintenance-notices.js';
 import { createSubscriberLinks } from '../activities/subscriber-links.js';
 import { createSubscriberRecords } from '../store/subscribers.js';
 import { freeLoopbackPort, startWorkerMetricsServer } from './metrics.js';
@@ -159,6 +160,20 @@ async function main() {
         log,
       })
     : undefined;
+  // Maintenance windows: their subscribers are told at each start and end (same signed links).
+  const maintenanceNotices = settings.ackLinkSecret
+    ? createMaintenanceNotices({
+        config: () => incidents.config,
+        subscribers: createSubscriberRecords(db),
+        records,
+        email,
+        links: createSubscriberLinks({ secret: settings.ackLinkSecret, baseUrl: settings.publicBaseUrl }),
+        publicBaseUrl: settings.publicBaseUrl,
+        workerName: `${hostname()}:${process.pid}`,
+        log,
+      })
+    : undefined;
+  maintenanceNotices?.start();
   if (subscriberNotices) subscriberNotices.start();
   else
     log(
@@ -192,8 +207,19 @@ async function main() {
         );
     },
   });
+  // Recurring maintenance windows reach the monitors as fixed periods up to 35 days ahead: once a
+  // day the monitors are reconciled again, so the horizon moves along.
+  const daily = setInterval(() => {
+    if (!incidents.config.maintenance.some((m) => m.weekly || m.rrule)) return;
+    void reconcileMonitors(client, incidents.config, settings.taskQueue).catch((e: unknown) =>
+      log(`could not lay out the maintenance windows for the monitors: ${(e as Error).message}`),
+    );
+  }, 86_400_000);
+  daily.unref();
   await running;
+  clearInterval(daily);
   watch.close();
+  await maintenanceNotices?.stop();
   await notices.stop();
   await subscriberNotices?.stop();
   email.close();

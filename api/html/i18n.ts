@@ -42,6 +42,10 @@ export interface StatusPageStrings {
   componentStatus: Record<ComponentStatus, string>;
   openIncidents: string;
   noOpenIncidents: string;
+  maintenance: string;
+  maintenanceInProgress: string;
+  maintenanceScheduled: string;
+  maintenanceUntil: string;
   history: string;
   noHistory: string;
   stateLabel: Record<StatusState, string>;
@@ -96,6 +100,10 @@ export const statusPageStrings: Record<Lang, StatusPageStrings> = {
     componentStatus: { operational: 'Operational', degraded: 'Degraded', major_outage: 'Outage' },
     openIncidents: 'Current incidents',
     noOpenIncidents: 'There are no current incidents.',
+    maintenance: 'Scheduled maintenance',
+    maintenanceInProgress: 'In progress',
+    maintenanceScheduled: 'Scheduled',
+    maintenanceUntil: 'until',
     history: 'History',
     noHistory: 'No incidents in this period.',
     stateLabel: {
@@ -153,6 +161,10 @@ export const statusPageStrings: Record<Lang, StatusPageStrings> = {
     componentStatus: { operational: 'I drift', degraded: 'Redusert', major_outage: 'Driftsavbrudd' },
     openIncidents: 'Pågående hendelser',
     noOpenIncidents: 'Det er ingen pågående hendelser.',
+    maintenance: 'Planlagt vedlikehold',
+    maintenanceInProgress: 'Pågår',
+    maintenanceScheduled: 'Planlagt',
+    maintenanceUntil: 'til',
     history: 'Historikk',
     noHistory: 'Ingen hendelser i denne perioden.',
     stateLabel: {

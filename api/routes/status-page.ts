@@ -199,6 +199,26 @@ function renderPage(
           )}
         </ul>
       </section>
+      ${
+        board.maintenance.length
+          ? html`<section aria-labelledby="maintenance">
+              <h2 id="maintenance">${t.maintenance}</h2>
+              ${board.maintenance.map(
+                (m) =>
+                  html`<article class="incident maintenance" data-maintenance="${m.id}">
+                    <h3>
+                      ${m.components.map((c) => c.component).join(', ')} —
+                      <span class="badge ${m.inProgress ? 'st-degraded' : ''}"
+                        >${m.inProgress ? t.maintenanceInProgress : t.maintenanceScheduled}</span
+                      >
+                    </h3>
+                    <p>${m.reason}</p>
+                    <p class="muted">${when(m.start, t)} ${t.maintenanceUntil} ${when(m.end, t)}</p>
+                  </article>`,
+              )}
+            </section>`
+          : ''
+      }
       <section aria-labelledby="open">
         <h2 id="open">${t.openIncidents}</h2>
         ${

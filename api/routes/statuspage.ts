@@ -52,7 +52,17 @@ export const statuspageRoutes: FastifyPluginAsyncTypebox<{
   route('/api/v2/incidents/unresolved.json', 'Statuspage unresolved incidents', (s) => s.unresolved);
   route(
     '/api/v2/scheduled-maintenances.json',
-    'Statuspage scheduled maintenances (none are published here yet)',
-    (s) => ({ page: s.summary.page, scheduled_maintenances: [] }),
+    'Statuspage scheduled maintenances: the config’s maintenance windows in progress or starting within 7 days',
+    (s) => s.maintenances,
+  );
+  route(
+    '/api/v2/scheduled-maintenances/upcoming.json',
+    'Statuspage upcoming scheduled maintenances',
+    (s) => s.upcomingMaintenances,
+  );
+  route(
+    '/api/v2/scheduled-maintenances/active.json',
+    'Statuspage scheduled maintenances in progress',
+    (s) => s.activeMaintenances,
   );
 };
