@@ -186,7 +186,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
             ${o.monitors ? html`<a href="/console/monitors${q}">${t.monitors}</a>` : ''}
             ${o.postmortems ? html`<a href="/console/postmortems${q}">${t.postmortems}</a>` : ''}
             ${o.oncall ? html`<a href="/console/oncall">${t.oncall}</a>` : ''}
-            ${o.records ? html`<a href="/console/reports">${t.reports}</a>` : ''}
+            ${o.records ? html`<a href="/console/reports${q}">${t.reports}</a>` : ''}
             <a href="/status">${t.status}</a>
           </nav>
         </header>
@@ -793,6 +793,39 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     },
   );
 
+  const reportWords = {
+    en: {
+      title: 'Reports',
+      service: 'service',
+      incidents: 'Incidents',
+      mtta: 'Mean time to acknowledge',
+      mttr: 'Mean time to resolve',
+      ttfm: 'Mean time to the first public message',
+      median: 'median',
+      pagesPerPerson: 'Pages per person',
+      person: 'Person',
+      pages: 'Pages',
+      perService: 'Incidents per service',
+      serviceCol: 'Service',
+      other: 'Norsk',
+    },
+    nb: {
+      title: 'Rapporter',
+      service: 'tjeneste',
+      incidents: 'Hendelser',
+      mtta: 'Gjennomsnittlig tid til kvittering',
+      mttr: 'Gjennomsnittlig tid til løst',
+      ttfm: 'Gjennomsnittlig tid til første offentlige melding',
+      median: 'median',
+      pagesPerPerson: 'Varsler per person',
+      person: 'Person',
+      pages: 'Varsler',
+      perService: 'Hendelser per tjeneste',
+      serviceCol: 'Tjeneste',
+      other: 'English',
+    },
+  } as const;
+
   app.get(
     '/console/reports',
     {
@@ -804,74 +837,84 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
           from: Type.Optional(Type.String({ format: 'date-time' })),
           to: Type.Optional(Type.String({ format: 'date-time' })),
           service: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+          lang: Type.Optional(Type.String({ maxLength: 20 })),
         }),
       },
     },
     async (req, reply) => {
       noStore(reply);
       if (!o.records) throw new HttpError(404, 'not_found', 'reports are not served here');
+      const l = pickLanguage(req.query.lang, req.headers['accept-language']);
+      const t = reportWords[l];
       const period = summaryPeriod(req.query);
       const r = await o.records.summary({
         ...period,
         ...(req.query.service ? { service: req.query.service } : {}),
       });
       const dur = (s: number | undefined) => (s === undefined ? '—' : formatDuration(s * 1000));
-      const body = html`<h1>Reports</h1>
+      const other = new URLSearchParams({
+        ...(req.query.from ? { from: req.query.from } : {}),
+        ...(req.query.to ? { to: req.query.to } : {}),
+        ...(req.query.service ? { service: req.query.service } : {}),
+        lang: l === 'en' ? 'nb' : 'en',
+      });
+      const body = html`<h1>${t.title}</h1>
+        <nav class="lang"><a href="/console/reports?${other.toString()}">${t.other}</a></nav>
         <p class="muted">
           ${when(r.from)} –
-          ${when(r.to)}${r.service ? html` · service ${services.get(r.service)?.name ?? r.service}` : ''}
+          ${when(r.to)}${r.service ? html` · ${t.service} ${services.get(r.service)?.name ?? r.service}` : ''}
         </p>
         <dl class="facts" id="figures">
-          <dt>Incidents</dt>
+          <dt>${t.incidents}</dt>
           <dd id="incidents">${String(r.incidents)}</dd>
-          <dt>Mean time to acknowledge</dt>
-          <dd id="mtta">${dur(r.mttaSeconds)} (median ${dur(r.medianTtaSeconds)})</dd>
-          <dt>Mean time to resolve</dt>
-          <dd id="mttr">${dur(r.mttrSeconds)} (median ${dur(r.medianTtrSeconds)})</dd>
-          <dt>Mean time to the first public message</dt>
+          <dt>${t.mtta}</dt>
+          <dd id="mtta">${dur(r.mttaSeconds)} (${t.median} ${dur(r.medianTtaSeconds)})</dd>
+          <dt>${t.mttr}</dt>
+          <dd id="mttr">${dur(r.mttrSeconds)} (${t.median} ${dur(r.medianTtrSeconds)})</dd>
+          <dt>${t.ttfm}</dt>
           <dd id="ttfm">${dur(r.meanTimeToFirstMessageSeconds)}</dd>
         </dl>
-        <h2>Pages per person</h2>
-        <table>
+        <h2>${t.pagesPerPerson}</h2>
+        <table class="stack">
           <thead>
             <tr>
-              <th>Person</th>
-              <th>Pages</th>
+              <th>${t.person}</th>
+              <th>${t.pages}</th>
             </tr>
           </thead>
           <tbody>
             ${r.pagesPerPerson.map(
               (p) =>
                 html`<tr>
-                  <td>${p.name}</td>
-                  <td>${String(p.pages)}</td>
+                  <td data-label="${t.person}">${p.name}</td>
+                  <td data-label="${t.pages}">${String(p.pages)}</td>
                 </tr>`,
             )}
           </tbody>
         </table>
-        <h2>Incidents per service</h2>
-        <table>
+        <h2>${t.perService}</h2>
+        <table class="stack">
           <thead>
             <tr>
-              <th>Service</th>
-              <th>Incidents</th>
+              <th>${t.serviceCol}</th>
+              <th>${t.incidents}</th>
             </tr>
           </thead>
           <tbody>
             ${r.incidentsPerService.map(
               (x) =>
                 html`<tr>
-                  <td>
-                    <a href="/console/reports?service=${x.service}"
+                  <td data-label="${t.serviceCol}">
+                    <a href="/console/reports?service=${x.service}&lang=${l}"
                       >${services.get(x.service)?.name ?? x.service}</a
                     >
                   </td>
-                  <td>${String(x.incidents)}</td>
+                  <td data-label="${t.incidents}">${String(x.incidents)}</td>
                 </tr>`,
             )}
           </tbody>
         </table>`;
-      return sendHtml(reply, 200, shell(req, 'Reports', body, []));
+      return sendHtml(reply, 200, shell(req, t.title, body, [], l));
     },
   );
 

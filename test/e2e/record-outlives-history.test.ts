@@ -235,7 +235,17 @@ describe('the record outlives the workflow histories', () => {
     });
     expect(reportsPage.statusCode).toBe(200);
     expect(reportsPage.body).toContain('<dd id="incidents">1</dd>');
-    expect(reportsPage.body).toContain('<td>Kari Nordmann</td>');
+    expect(reportsPage.body).toContain('<td data-label="Person">Kari Nordmann</td>');
+    // The same page in Norwegian (as the status page and the other console pages).
+    const norsk = await h.app.inject({
+      method: 'GET',
+      url: `/console/reports?service=${serviceId}&lang=nb`,
+      headers: h.auth('kari'),
+    });
+    expect(norsk.body).toContain('<html lang="nb">');
+    expect(norsk.body).toContain('<dt>Gjennomsnittlig tid til kvittering</dt>');
+    expect(norsk.body).toContain('<h2>Varsler per person</h2>');
+    expect(norsk.body).toContain('<dd id="incidents">1</dd>');
     const badPeriod = await h.app.inject({
       method: 'GET',
       url: '/api/reports/summary?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z',
