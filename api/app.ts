@@ -32,6 +32,7 @@ import { createReportIntake, reportRoutes } from './routes/reports.js';
 import type { PostmortemService } from './postmortem-service.js';
 import { postmortemRoutes } from './routes/postmortems.js';
 import { changeRoutes } from './routes/changes.js';
+import { changeWebhookRoutes } from './routes/change-webhooks.js';
 import { chatActionRoutes } from './routes/chat-actions.js';
 import { createSubscribeIntake, subscribeRoutes } from './routes/subscribe.js';
 import { createSubscriberRecords } from '../store/subscribers.js';
@@ -176,6 +177,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(scheduleRoutes, { oncall, publicBaseUrl: o.publicBaseUrl });
   if (o.postmortems) await app.register(postmortemRoutes, { postmortems: o.postmortems });
   if (o.postmortems) await app.register(changeRoutes, { postmortems: o.postmortems });
+  // CDEvents, GitHub and GitLab deployments (their secrets from the environment).
+  if (o.postmortems)
+    await app.register(changeWebhookRoutes, { postmortems: o.postmortems, env: o.env ?? process.env });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(docsRoutes);
   return app;
