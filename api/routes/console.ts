@@ -185,7 +185,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
             <a href="/console/history${q}">${t.history}</a>
             ${o.monitors ? html`<a href="/console/monitors${q}">${t.monitors}</a>` : ''}
             ${o.postmortems ? html`<a href="/console/postmortems${q}">${t.postmortems}</a>` : ''}
-            ${o.oncall ? html`<a href="/console/oncall">${t.oncall}</a>` : ''}
+            ${o.oncall ? html`<a href="/console/oncall${q}">${t.oncall}</a>` : ''}
             ${o.records ? html`<a href="/console/reports${q}">${t.reports}</a>` : ''}
             <a href="/status">${t.status}</a>
           </nav>
@@ -927,7 +927,75 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
   };
   const local = (iso: string, timeZone: string) => formatLocal(Date.parse(iso), timeZone);
 
-  async function onCallPage(req: FastifyRequest, flash?: { ok: boolean; text: string }): Promise<string> {
+  const oncallWords = {
+    en: {
+      title: 'On call',
+      other: 'Norsk',
+      now: 'On call now',
+      override: 'override',
+      until: 'until',
+      nobody: 'nobody',
+      next: 'Next',
+      from: 'from',
+      twoWeeks: 'The next two weeks',
+      who: 'Who',
+      fromCol: 'From',
+      untilCol: 'Until',
+      layer: 'Layer',
+      overrides: 'Overrides',
+      none: 'None.',
+      insteadOf: 'instead of',
+      by: 'by',
+      delete: 'Delete',
+      overrideLegend: (tz: string) => `Override (times in ${tz})`,
+      whoTakesOver: 'Who takes over',
+      insteadOfLabel: 'Instead of',
+      whoever: 'whoever is on call',
+      add: 'Add override',
+      feedIntro: 'Your shifts in a calendar app:',
+      feed: 'personal calendar feed',
+      feedNote: '(the link is the password: keep it to yourself)',
+      gaps: 'Gaps: nobody would be paged',
+      noSchedules: 'No schedules are configured.',
+    },
+    nb: {
+      title: 'Vakt',
+      other: 'English',
+      now: 'På vakt nå',
+      override: 'bytte',
+      until: 'til',
+      nobody: 'ingen',
+      next: 'Neste',
+      from: 'fra',
+      twoWeeks: 'De neste to ukene',
+      who: 'Hvem',
+      fromCol: 'Fra',
+      untilCol: 'Til',
+      layer: 'Lag',
+      overrides: 'Vaktbytter',
+      none: 'Ingen.',
+      insteadOf: 'i stedet for',
+      by: 'av',
+      delete: 'Slett',
+      overrideLegend: (tz: string) => `Vaktbytte (tider i ${tz})`,
+      whoTakesOver: 'Hvem tar over',
+      insteadOfLabel: 'I stedet for',
+      whoever: 'den som har vakt',
+      add: 'Legg til vaktbytte',
+      feedIntro: 'Vaktene dine i en kalenderapp:',
+      feed: 'personlig kalenderfeed',
+      feedNote: '(lenken er passordet: hold den for deg selv)',
+      gaps: 'Hull: ingen ville blitt varslet',
+      noSchedules: 'Ingen vaktplaner er satt opp.',
+    },
+  } as const;
+
+  async function onCallPage(
+    req: FastifyRequest,
+    flash?: { ok: boolean; text: string },
+    l: Lang = pickLanguage(undefined, req.headers['accept-language']),
+  ): Promise<string> {
+    const t = oncallWords[l];
     const oc = o.oncall!;
     const now = Date.now();
     const overview = await oc.overview(now);
@@ -942,61 +1010,63 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       return html`<section class="schedule" id="schedule-${v.id}">
         <h2>${v.name} <small class="muted">${v.timeZone}</small></h2>
         <dl class="facts">
-          <dt>On call now</dt>
+          <dt>${t.now}</dt>
           <dd class="oncall-now">
             ${
               s.now
-                ? html`${s.now.name}${s.now.source === 'override' ? ' (override)' : ''} until
+                ? html`${s.now.name}${s.now.source === 'override' ? ` (${t.override})` : ''} ${t.until}
                   ${local(s.now.until, v.timeZone)}`
                 : html`<span class="banner warn"
-                    >nobody${s.gapUntil ? html` until ${local(s.gapUntil, v.timeZone)}` : ''}</span
+                    >${t.nobody}${s.gapUntil ? html` ${t.until} ${local(s.gapUntil, v.timeZone)}` : ''}</span
                   >`
             }
           </dd>
-          <dt>Next</dt>
+          <dt>${t.next}</dt>
           <dd class="oncall-next">
-            ${s.next ? html`${s.next.name} from ${local(s.next.from, v.timeZone)}` : '—'}
+            ${s.next ? html`${s.next.name} ${t.from} ${local(s.next.from, v.timeZone)}` : '—'}
           </dd>
         </dl>
-        <h3>The next two weeks</h3>
-        <table class="shifts">
+        <h3>${t.twoWeeks}</h3>
+        <table class="shifts stack">
           <thead>
             <tr>
-              <th>Who</th>
-              <th>From</th>
-              <th>Until</th>
-              <th>Layer</th>
+              <th>${t.who}</th>
+              <th>${t.fromCol}</th>
+              <th>${t.untilCol}</th>
+              <th>${t.layer}</th>
             </tr>
           </thead>
           <tbody>
             ${v.shifts.map(
               (sh) =>
                 html`<tr class="${sh.source}">
-                  <td>${sh.name}${sh.source === 'override' ? ' (override)' : ''}</td>
-                  <td>${local(sh.start, v.timeZone)}</td>
-                  <td>${local(sh.end, v.timeZone)}</td>
-                  <td>${sh.layer ?? '—'}</td>
+                  <td data-label="${t.who}">
+                    ${sh.name}${sh.source === 'override' ? ` (${t.override})` : ''}
+                  </td>
+                  <td data-label="${t.fromCol}">${local(sh.start, v.timeZone)}</td>
+                  <td data-label="${t.untilCol}">${local(sh.end, v.timeZone)}</td>
+                  <td data-label="${t.layer}">${sh.layer ?? '—'}</td>
                 </tr>`,
             )}
           </tbody>
         </table>
-        <h3>Overrides</h3>
+        <h3>${t.overrides}</h3>
         ${
           v.overrides.length === 0
-            ? html`<p class="muted">None.</p>`
+            ? html`<p class="muted">${t.none}</p>`
             : html`<ul class="overrides">
                 ${v.overrides.map(
                   (x) =>
                     html`<li>
-                      ${who(x.by)}${x.replaces ? html` instead of ${who(x.replaces)}` : ''}:
+                      ${who(x.by)}${x.replaces ? html` ${t.insteadOf} ${who(x.replaces)}` : ''}:
                       ${local(x.from, v.timeZone)} – ${local(x.until, v.timeZone)}
-                      <small class="muted">(by ${who(x.createdBy)})</small>
+                      <small class="muted">(${t.by} ${who(x.createdBy)})</small>
                       <form
                         class="inline"
                         method="post"
                         action="/console/oncall/${v.id}/overrides/${x.id}/delete"
                       >
-                        ${csrfField(req)}<button type="submit">Delete</button>
+                        ${csrfField(req)}<button type="submit">${t.delete}</button>
                       </form>
                     </li>`,
                 )}
@@ -1005,51 +1075,52 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
         <form class="override" method="post" action="/console/oncall/${v.id}/overrides">
           ${csrfField(req)}
           <fieldset>
-            <legend>Override (times in ${v.timeZone})</legend>
+            <legend>${t.overrideLegend(v.timeZone)}</legend>
             <label
-              >Who takes over
+              >${t.whoTakesOver}
               <select name="by" required>
                 ${options()}
               </select></label
             >
             <label
-              >Instead of
+              >${t.insteadOfLabel}
               <select name="replaces">
-                <option value="">whoever is on call</option>
+                <option value="">${t.whoever}</option>
                 ${options()}
               </select></label
             >
-            <label>From <input type="datetime-local" name="from" required /></label>
-            <label>Until <input type="datetime-local" name="until" required /></label>
-            <button type="submit">Add override</button>
+            <label>${t.fromCol} <input type="datetime-local" name="from" required /></label>
+            <label>${t.untilCol} <input type="datetime-local" name="until" required /></label>
+            <button type="submit">${t.add}</button>
           </fieldset>
         </form>
       </section>`;
     });
     const feed = oc.calendarLinks
       ? html`<p>
-          Your shifts in a calendar app:
+          ${t.feedIntro}
           <a id="calendar-link" href="${oc.calendarLinks.url(`${req.protocol}://${req.host}`, req.actor!)}"
-            >personal calendar feed</a
+            >${t.feed}</a
           >
-          <small class="muted">(the link is the password: keep it to yourself)</small>
+          <small class="muted">${t.feedNote}</small>
         </p>`
       : '';
     const gaps = configWarnings(o.config, now);
-    const body = html`<h1>On call</h1>
+    const body = html`<h1>${t.title}</h1>
+      <nav class="lang"><a href="/console/oncall?lang=${l === 'en' ? 'nb' : 'en'}">${t.other}</a></nav>
       ${flash ? html`<p class="banner ${flash.ok ? 'ok' : 'bad'}" role="status">${flash.text}</p>` : ''}
       ${
         gaps.length > 0
           ? html`<div class="banner warn" id="gaps">
-              <strong>Gaps: nobody would be paged</strong>
+              <strong>${t.gaps}</strong>
               <ul>
                 ${gaps.map((g) => html`<li>${g.message}</li>`)}
               </ul>
             </div>`
           : ''
       }
-      ${feed} ${views.length === 0 ? html`<p class="muted">No schedules are configured.</p>` : sections}`;
-    return shell(req, 'On call', body, []);
+      ${feed} ${views.length === 0 ? html`<p class="muted">${t.noSchedules}</p>` : sections}`;
+    return shell(req, t.title, body, [], l);
   }
 
   app.get(
@@ -1059,19 +1130,29 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       preHandler: authenticate,
       schema: {
         hide: true,
-        querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 20 })) }),
+        querystring: Type.Object({
+          done: Type.Optional(Type.String({ maxLength: 20 })),
+          lang: Type.Optional(Type.String({ maxLength: 20 })),
+        }),
       },
     },
     async (req, reply) => {
       noStore(reply);
       if (!o.oncall) throw new HttpError(404, 'not_found', 'on-call schedules are not served here');
+      const l = pickLanguage(req.query.lang, req.headers['accept-language']);
       const flash =
         req.query.done === 'added'
-          ? { ok: true, text: 'Override added.' }
+          ? { ok: true, text: l === 'nb' ? 'Vaktbyttet er lagt til.' : 'Override added.' }
           : req.query.done === 'deleted'
-            ? { ok: true, text: 'Override deleted: the rotation applies again.' }
+            ? {
+                ok: true,
+                text:
+                  l === 'nb'
+                    ? 'Vaktbyttet er slettet: rotasjonen gjelder igjen.'
+                    : 'Override deleted: the rotation applies again.',
+              }
             : undefined;
-      return sendHtml(reply, 200, await onCallPage(req, flash));
+      return sendHtml(reply, 200, await onCallPage(req, flash, l));
     },
   );
 

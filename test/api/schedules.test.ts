@@ -273,8 +273,13 @@ describe('on-call API', () => {
     // The nights schedule's daily gap is named on the page too.
     expect(page.body).toMatch(/id="gaps"[\s\S]*nobody on call in schedule &quot;nights&quot;/);
     // Two weeks of weekly shifts: two or three rows, each handing over on a Monday at 09:00.
-    const rows = [...page.body.matchAll(/<td>(Mon \d{4}-\d\d-\d\d 09:00)<\/td>/g)];
+    const rows = [...page.body.matchAll(/<td data-label="From">(Mon \d{4}-\d\d-\d\d 09:00)<\/td>/g)];
     expect(rows.length).toBeGreaterThanOrEqual(2);
+    // In Norwegian too (?lang=nb, or the browser's Accept-Language).
+    const nb = await get('/console/oncall?lang=nb', 'ingrid');
+    expect(nb.body).toContain('<html lang="nb">');
+    expect(nb.body).toMatch(new RegExp(`<dt>På vakt nå</dt>\\s*<dd class="oncall-now">\\s*${name} til`));
+    expect(nb.body).toContain('<h3>De neste to ukene</h3>');
 
     // datetime-local fields are read in the schedule's zone: 10:00–12:00 Oslo tomorrow.
     const tomorrow = new Date(Date.now() + DAY).toISOString().slice(0, 10);
