@@ -1,9 +1,11 @@
 /**
  * The monitor's probe loop, as one long-lived heartbeating activity: it probes every interval and
  * returns only when the check changes state (or after `maxRunMs`), so a healthy check writes almost
- * nothing to workflow history. Progress survives a worker restart through the heartbeat details.
- * Every probe's start and result also go to the record store's `monitor_status` row (what the API
- * shows: heartbeats are throttled, so their details lag), written in the background, latest wins.
+ * nothing to workflow history. Heartbeats carry liveness only (no details): they are sent on a timer
+ * (a third of the heartbeat timeout, the SDK throttles them to 0.8 of it), independent of probes, so
+ * a dead worker is noticed within the heartbeat timeout the monitor sets (`probeLivenessMs`). Every
+ * probe's start and result go to the record store's `monitor_status` row (what the API shows),
+ * written in the background, latest wins; a retried loop takes its streak back from that row.
  */
 import { Context } from '@temporalio/activity';
 import type { ProbeCheck } from '../domain/config-schema.js';
@@ -27,7 +29,7 @@ export interface TimedResult extends ProbeResult {
   at: string;
 }
 
-/** What the activity heartbeats: the API reads it to show the last result and the next probe. */
+/** The loop's progress (returned on a change; the live part is in `monitor_status`). */
 export interface WatchProgress {
   state: ThresholdState;
   lastResult?: TimedResult;
@@ -46,7 +48,7 @@ export function createMonitorActivities(deps: {
   /** Credentials only from the worker's config (without one, a check that authenticates is refused). */
   secrets?: SecretResolver;
   /** The live state for the API (`monitor_status`); unset → not written. */
-  status?: Pick<MonitorStatus, 'put'>;
+  status?: Pick<MonitorStatus, 'put'> & Partial<Pick<MonitorStatus, 'get'>>;
   log?: { warn(message: string): void };
 }) {
   const secrets = deps.secrets ?? createSecretResolver({ env: deps.env });
@@ -75,53 +77,87 @@ export function createMonitorActivities(deps: {
       writer.busy = false;
     })();
   };
+  /**
+   * Where a loop starts: fresh on the first attempt; on a retry (the worker died or restarted) the
+   * streak from `monitor_status` if it belongs to the health the monitor knows, so a fault half-way to
+   * its threshold is not counted again from zero. (Loops started by the previous version kept their
+   * progress in heartbeat details; those are still honoured once.)
+   */
+  async function resumeProgress(ctx: Context, input: WatchInput): Promise<WatchProgress> {
+    const fresh: WatchProgress = { state: input.state, probes: 0 };
+    const old = ctx.info.heartbeatDetails as WatchProgress | undefined;
+    if (old?.state) return old;
+    if (ctx.info.attempt <= 1 || !deps.status?.get) return fresh;
+    try {
+      const row = await deps.status.get(input.check.id);
+      if (!row || row.health !== input.state.health) return fresh;
+      return {
+        state: { health: row.health, streak: row.streak },
+        ...(row.lastResult ? { lastResult: row.lastResult } : {}),
+        ...(row.streak > 0 && row.lastResult ? { streakSince: row.lastResult.at } : {}),
+        probes: row.probes,
+      };
+    } catch (e) {
+      deps.log?.warn(`monitor ${input.check.id}: streak not read back: ${(e as Error).message}`);
+      return fresh;
+    }
+  }
   return {
     async watchCheck(input: WatchInput): Promise<WatchResult> {
       const ctx = Context.current();
-      const resumed = ctx.info.heartbeatDetails as WatchProgress | undefined;
-      let progress: WatchProgress = resumed ?? { state: input.state, probes: 0 };
+      let progress = await resumeProgress(ctx, input);
       const started = Date.now();
-      const live = (p: WatchProgress, extra: Partial<MonitorStatusWrite>) =>
-        publish({
-          checkId: input.check.id,
-          ...(p.lastResult ? { lastResult: p.lastResult } : {}),
-          health: p.state.health,
-          streak: p.state.streak,
-          probes: p.probes,
-          ...extra,
-        });
-      for (;;) {
-        live(progress, { probingSince: new Date().toISOString() });
-        const run = secrets.checkToRun(input.check);
-        const result =
-          'refused' in run
-            ? run.refused
-            : await runProbe(run.check, {
-                env: deps.env,
-                timeoutMs: input.timeoutMs,
-                signal: ctx.cancellationSignal,
-              });
-        ctx.cancellationSignal.throwIfAborted();
-        const at = new Date().toISOString();
-        const o = observe(progress.state, result.ok, input.thresholds);
-        const streakSince =
-          o.state.streak === 0 ? undefined : progress.state.streak === 0 ? at : progress.streakSince;
-        progress = {
-          state: o.state,
-          lastResult: { ...result, at },
-          streakSince: o.changed ? (progress.streakSince ?? at) : streakSince,
-          probes: progress.probes + 1,
-        };
-        if (o.changed || Date.now() - started >= input.maxRunMs) {
-          // The monitor starts the next loop at once: its first probe writes `probingSince`.
-          live(progress, {});
-          return { ...progress, changed: o.changed };
+      // Liveness only: an empty heartbeat, whether a probe runs, waits or sleeps.
+      const beatEveryMs = Math.max(1000, (ctx.info.heartbeatTimeoutMs ?? 60_000) / 3);
+      ctx.heartbeat();
+      const beat = setInterval(() => ctx.heartbeat(), beatEveryMs);
+      try {
+        return await loop();
+      } finally {
+        clearInterval(beat);
+      }
+      async function loop(): Promise<WatchResult> {
+        const live = (p: WatchProgress, extra: Partial<MonitorStatusWrite>) =>
+          publish({
+            checkId: input.check.id,
+            ...(p.lastResult ? { lastResult: p.lastResult } : {}),
+            health: p.state.health,
+            streak: p.state.streak,
+            probes: p.probes,
+            ...extra,
+          });
+        for (;;) {
+          live(progress, { probingSince: new Date().toISOString() });
+          const run = secrets.checkToRun(input.check);
+          const result =
+            'refused' in run
+              ? run.refused
+              : await runProbe(run.check, {
+                  env: deps.env,
+                  timeoutMs: input.timeoutMs,
+                  signal: ctx.cancellationSignal,
+                });
+          ctx.cancellationSignal.throwIfAborted();
+          const at = new Date().toISOString();
+          const o = observe(progress.state, result.ok, input.thresholds);
+          const streakSince =
+            o.state.streak === 0 ? undefined : progress.state.streak === 0 ? at : progress.streakSince;
+          progress = {
+            state: o.state,
+            lastResult: { ...result, at },
+            streakSince: o.changed ? (progress.streakSince ?? at) : streakSince,
+            probes: progress.probes + 1,
+          };
+          if (o.changed || Date.now() - started >= input.maxRunMs) {
+            // The monitor starts the next loop at once: its first probe writes `probingSince`.
+            live(progress, {});
+            return { ...progress, changed: o.changed };
+          }
+          const wait = o.reprobeNow ? 0 : input.intervalMs;
+          progress.nextProbeAt = new Date(Date.now() + wait).toISOString();
+          live(progress, { nextProbeAt: progress.nextProbeAt });
+          if (wait > 0) await ctx.sleep(wait);
         }
-        const wait = o.reprobeNow ? 0 : input.intervalMs;
-        progress.nextProbeAt = new Date(Date.now() + wait).toISOString();
-        live(progress, { nextProbeAt: progress.nextProbeAt });
-        ctx.heartbeat(progress);
-        if (wait > 0) await ctx.sleep(wait);
       }
     },
   };

@@ -90,6 +90,11 @@ const defaultTimeoutMs = 10_000;
 /** A healthy watch returns after this long: ~6 history events an hour per healthy monitor. */
 const watchMaxRunMs = 60 * 60_000;
 const maxEvents = 50;
+/**
+ * A probe loop whose worker died is noticed within this long (the heartbeat timeout; the loop sends
+ * liveness-only heartbeats) and is then retried on a surviving worker about a second later.
+ */
+export const probeLivenessMs = 60_000;
 
 const incidents = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -265,7 +270,7 @@ export async function monitorWorkflow(input: MonitorInput): Promise<void> {
     const { watchCheck } = proxyActivities<Activities>({
       taskQueue: probeTaskQueue(workflowInfo().taskQueue),
       startToCloseTimeout: watchMaxRunMs + intervalMs + timeoutMs + 60_000,
-      heartbeatTimeout: intervalMs + timeoutMs + 30_000,
+      heartbeatTimeout: probeLivenessMs,
       retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
       // Do not wait for the probe loop to notice: its result no longer matters.
       cancellationType: 'TRY_CANCEL',
