@@ -34,13 +34,27 @@ export interface ReconcileResult {
   stopped: string[];
 }
 
+/**
+ * Start/signal calls in flight at once. One at a time, 2,500 checks took 381 s (a round trip each);
+ * this many keeps the server busy without flooding it (each call is one small RPC).
+ */
+export const reconcileConcurrency = 64;
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; the first failure rejects. */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
 export async function reconcileMonitors(
   client: Client,
   config: Config,
   taskQueue: string,
 ): Promise<ReconcileResult> {
-  const configured: string[] = [];
-  for (const check of config.checks) {
+  await eachLimited(config.checks, reconcileConcurrency, async (check) => {
     const mc = monitorConfigFor(config, check);
     await client.workflow.signalWithStart('monitorWorkflow', {
       workflowId: monitorWorkflowId(check.id),
@@ -49,16 +63,17 @@ export async function reconcileMonitors(
       signal: configureSignal,
       signalArgs: [mc],
     });
-    configured.push(check.id);
-  }
+  });
+  const configured = config.checks.map((c) => c.id);
   const wanted = new Set(config.checks.map((c) => monitorWorkflowId(c.id)));
-  const stopped: string[] = [];
+  const unwanted: string[] = [];
   for await (const w of client.workflow.list({
     query: `WorkflowType = 'monitorWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue.replace(/'/g, '')}'`,
   })) {
-    if (wanted.has(w.workflowId)) continue;
-    await client.workflow.getHandle(w.workflowId).signal(stopSignal);
-    stopped.push(w.workflowId);
+    if (!wanted.has(w.workflowId)) unwanted.push(w.workflowId);
   }
-  return { configured, stopped };
+  await eachLimited(unwanted, reconcileConcurrency, async (id) => {
+    await client.workflow.getHandle(id).signal(stopSignal);
+  });
+  return { configured, stopped: unwanted };
 }
