@@ -43,6 +43,21 @@ export interface WatchResult extends WatchProgress {
   changed: boolean;
 }
 
+/**
+ * Jitter: each check probes at its own phase of the interval (a hash of its id), so checks with the
+ * same interval do not fire together, and the period stays the interval (a probe's latency does not
+ * push the next one back). The wait is between half and one and a half intervals, so the first wait
+ * of a loop that started off-phase is never much shorter or longer than the interval.
+ */
+export function untilNextSlot(checkId: string, intervalMs: number, nowMs: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < checkId.length; i++) h = Math.imul(h ^ checkId.charCodeAt(i), 0x01000193) >>> 0;
+  const phase = h % intervalMs;
+  let wait = (((phase - nowMs) % intervalMs) + intervalMs) % intervalMs;
+  if (wait < intervalMs / 2) wait += intervalMs;
+  return wait;
+}
+
 export function createMonitorActivities(deps: {
   env: Record<string, string | undefined>;
   /** Credentials only from the worker's config (without one, a check that authenticates is refused). */
@@ -153,7 +168,7 @@ export function createMonitorActivities(deps: {
             live(progress, {});
             return { ...progress, changed: o.changed };
           }
-          const wait = o.reprobeNow ? 0 : input.intervalMs;
+          const wait = o.reprobeNow ? 0 : untilNextSlot(input.check.id, input.intervalMs, Date.now());
           progress.nextProbeAt = new Date(Date.now() + wait).toISOString();
           live(progress, { nextProbeAt: progress.nextProbeAt });
           if (wait > 0) await ctx.sleep(wait);
