@@ -58,6 +58,45 @@ export function untilNextSlot(checkId: string, intervalMs: number, nowMs: number
   return wait;
 }
 
+/**
+ * Probes in flight at once per worker. Every probe has a hard timeout, so a slot is busy at most that
+ * long; this is sized so that even 1,000 checks at 30 s whose probes all time out at 10 s (~333 in
+ * flight) never wait for a slot — unlike a health checker with a few slots, where one timeout queues
+ * the others (Gatus' 3 slots made a dropped port take 48 s to detect).
+ */
+export const defaultProbeConcurrency = 1000;
+
+/** A counting semaphore: `run` waits for a free slot (first come, first served); waits are logged. */
+export function probeSlots(limit: number, log?: { warn(message: string): void }) {
+  let busy = 0;
+  const waiting: (() => void)[] = [];
+  let warnedAt = 0;
+  return {
+    get busy() {
+      return busy;
+    },
+    get waiting() {
+      return waiting.length;
+    },
+    async run<T>(fn: () => Promise<T>): Promise<T> {
+      if (busy >= limit) {
+        if (Date.now() - warnedAt > 60_000) {
+          warnedAt = Date.now();
+          log?.warn(`all ${limit} probe slots are busy: probes wait (raise probeConcurrency or add workers)`);
+        }
+        await new Promise<void>((r) => waiting.push(r));
+      } else busy++;
+      try {
+        return await fn();
+      } finally {
+        const next = waiting.shift();
+        if (next) next();
+        else busy--;
+      }
+    },
+  };
+}
+
 export function createMonitorActivities(deps: {
   env: Record<string, string | undefined>;
   /** Credentials only from the worker's config (without one, a check that authenticates is refused). */
@@ -65,7 +104,10 @@ export function createMonitorActivities(deps: {
   /** The live state for the API (`monitor_status`); unset → not written. */
   status?: Pick<MonitorStatus, 'put'> & Partial<Pick<MonitorStatus, 'get'>>;
   log?: { warn(message: string): void };
+  /** Probes in flight at once on this worker (default `defaultProbeConcurrency`). */
+  probeConcurrency?: number;
 }) {
+  const slots = probeSlots(deps.probeConcurrency ?? defaultProbeConcurrency, deps.log);
   const secrets = deps.secrets ?? createSecretResolver({ env: deps.env });
   /** Per check: one write in flight, and only the newest waiting (a slow store never queues up). */
   const writers = new Map<string, { busy: boolean; next?: MonitorStatusWrite }>();
@@ -147,11 +189,13 @@ export function createMonitorActivities(deps: {
           const result =
             'refused' in run
               ? run.refused
-              : await runProbe(run.check, {
-                  env: deps.env,
-                  timeoutMs: input.timeoutMs,
-                  signal: ctx.cancellationSignal,
-                });
+              : await slots.run(() =>
+                  runProbe(run.check, {
+                    env: deps.env,
+                    timeoutMs: input.timeoutMs,
+                    signal: ctx.cancellationSignal,
+                  }),
+                );
           ctx.cancellationSignal.throwIfAborted();
           const at = new Date().toISOString();
           const o = observe(progress.state, result.ok, input.thresholds);
