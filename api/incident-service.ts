@@ -15,6 +15,7 @@ import {
   parseIncidentId,
   publishStatusUpdate,
   resolveUpdate,
+  forceResolveUpdate,
   viewQuery,
   type ReportResult,
 } from '../workflows/definitions.js';
@@ -225,6 +226,9 @@ export function createIncidentService(o: IncidentServiceOptions) {
       ),
     resolve: (id: string, actor: string, note?: string) =>
       update(id, (h) => h.executeUpdate(resolveUpdate, { args: [{ actor, note, incidentId: id }] })),
+    /** Closes it now without probe proof (admin); the timeline says so, with the reason. */
+    forceResolve: (id: string, actor: string, reason: string) =>
+      update(id, (h) => h.executeUpdate(forceResolveUpdate, { args: [{ actor, reason, incidentId: id }] })),
     note: (id: string, actor: string, text: string) =>
       update(id, (h) => h.executeUpdate(noteUpdate, { args: [{ actor, text, incidentId: id }] })),
     publishStatus: (id: string, actor: string, state: StatusState, message?: string) =>

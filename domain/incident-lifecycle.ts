@@ -70,6 +70,8 @@ export type LifecycleEvent =
   | { type: 'not-reproduced'; now: number }
   | { type: 'acknowledge'; actor: string; now: number }
   | { type: 'resolve-request'; actor: string; note?: string; now: number }
+  /** Staff close it now, with a reason, without waiting for a probe to prove recovery. */
+  | { type: 'force-resolve'; actor: string; reason: string; now: number }
   /** Something that reported the problem recovered (a monitor's check, an alert resolved). */
   | { type: 'recovered'; key: string; actor: string; detail: string; now: number }
   /** Between two waits: every key may have recovered while it was being verified. */
@@ -97,7 +99,7 @@ export type LifecycleCommand =
   /** Run one probe round and report it back as `probe-result`. */
   | { kind: 'probe' }
   /** Close it as resolved; `proof` says what proved it. Its record, chat and publish follow. */
-  | { kind: 'resolve'; detail: string; proof: 'keys' | 'probes' | 'no-probe' }
+  | { kind: 'resolve'; detail: string; proof: 'keys' | 'probes' | 'no-probe' | 'forced' }
   /** Tell everyone paged that it is resolved. */
   | { kind: 'notify-resolved' };
 
@@ -245,11 +247,11 @@ export function decide(state: LifecycleState, event: LifecycleEvent): Decision {
     delete s.acknowledgedBy;
     armEscalation();
   };
-  const resolve = (detail: string, proof: 'keys' | 'probes' | 'no-probe') => {
+  const resolve = (detail: string, proof: 'keys' | 'probes' | 'no-probe' | 'forced', actor = 'probe') => {
     cancel();
     s.state = 'resolved';
     emit({ kind: 'resolve', detail, proof });
-    record('resolved', 'probe', detail);
+    record('resolved', actor, detail);
     emit({ kind: 'chat', event: 'resolved', title: `${r.serviceName} is resolved`, text: detail });
     if (r.autoPublish || s.published) publish('resolved');
     if (r.notifyResolved) emit({ kind: 'notify-resolved' });
@@ -332,6 +334,13 @@ export function decide(state: LifecycleState, event: LifecycleEvent): Decision {
       setState('resolving');
       delete s.recovery;
       cancel();
+      break;
+    }
+
+    case 'force-resolve': {
+      if (s.state === 'resolved') break;
+      delete s.recovery;
+      resolve(`resolved without probe proof by ${event.actor}: ${event.reason}`, 'forced', event.actor);
       break;
     }
 

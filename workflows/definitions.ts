@@ -54,6 +54,10 @@ export const reportUpdate = defineUpdate<ReportResult, [Detection]>('report');
 export const recoveredUpdate = defineUpdate<StaffUpdateResult, [Recovery]>('recovered');
 export const acknowledgeUpdate = defineUpdate<StaffUpdateResult, [StaffAction]>('acknowledge');
 export const resolveUpdate = defineUpdate<StaffUpdateResult, [StaffAction & { note?: string }]>('resolve');
+/** Close it now without probe proof (admin), with a reason: the timeline says so. */
+export const forceResolveUpdate = defineUpdate<StaffUpdateResult, [StaffAction & { reason: string }]>(
+  'forceResolve',
+);
 export const noteUpdate = defineUpdate<StaffUpdateResult, [StaffAction & { text: string }]>('note');
 export const publishStatusUpdate = defineUpdate<
   StaffUpdateResult,

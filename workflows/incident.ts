@@ -74,6 +74,7 @@ import {
   rejection,
   reportUpdate,
   resolveUpdate,
+  forceResolveUpdate,
   viewQuery,
   recoveredUpdate,
   type StaffAction,
@@ -573,6 +574,27 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     ({ actor, note }) =>
       answer(dispatch({ type: 'resolve-request', actor, ...(note ? { note } : {}), now: lifecycleNow() })),
     { validator: (a: StaffAction) => rejectIfOther(a) },
+  );
+
+  setHandler(
+    forceResolveUpdate,
+    ({ actor, reason }) =>
+      answer(dispatch({ type: 'force-resolve', actor, reason: reason.trim(), now: lifecycleNow() })),
+    {
+      validator: (a) => {
+        rejectIfOther(a);
+        if (typeof a.reason !== 'string' || a.reason.trim() === '')
+          throw ApplicationFailure.nonRetryable(
+            'reason: say why it is resolved without probe proof',
+            rejection.invalid,
+          );
+        if (a.reason.length > maxNoteLength)
+          throw ApplicationFailure.nonRetryable(
+            `reason: at most ${maxNoteLength} characters`,
+            rejection.invalid,
+          );
+      },
+    },
   );
 
   setHandler(noteUpdate, ({ actor, text }) => answer(record('note', actor, text)), {

@@ -64,6 +64,7 @@ const doneMessages = {
   noted: 'Note added to the timeline.',
   published: 'Status message published.',
   resolving: 'Resolve requested: the incident resolves once the probes prove recovery.',
+  'force-resolved': 'Resolved without probe proof; the postmortem starts.',
 } as const;
 type Done = keyof typeof doneMessages;
 
@@ -542,6 +543,19 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
                   <button class="danger" type="submit">Resolve</button>
                 </form>`
           }
+          <form class="card" method="post" action="${base}/force-resolve">
+            ${csrf}${needs('admin')}
+            <label for="force-reason">Force-resolve now, without probe proof (why?)</label>
+            <input
+              type="text"
+              id="force-reason"
+              name="reason"
+              required
+              maxlength="2000"
+              placeholder="e.g. the probe target no longer exists"
+            />
+            <button class="danger" type="submit">Force-resolve</button>
+          </form>
         </section>`;
 
     const body = html`<p><a href="/console">← Open incidents</a></p>
@@ -1304,6 +1318,26 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
         throw new HttpError(400, 'invalid_request', 'note: at most 2000 characters');
       return act(req, req.params.id, reply, 'resolving', (actor) =>
         o.incidents.resolve(req.params.id, actor, note?.trim() || undefined),
+      );
+    },
+  );
+  app.post(
+    '/console/incidents/:id/force-resolve',
+    {
+      ...action,
+      config: { ...action.config, role: 'admin', action: 'Force-resolving' },
+      schema: {
+        hide: true,
+        params: Params,
+        body: Type.Object({ ...Csrf, reason: Type.String({ maxLength: 2000 }) }),
+      },
+    },
+    async (req, reply) => {
+      const reason = req.body.reason.trim();
+      if (!reason)
+        throw new HttpError(400, 'invalid_request', 'reason: say why it is resolved without probe proof');
+      return act(req, req.params.id, reply, 'force-resolved', (actor) =>
+        o.incidents.forceResolve(req.params.id, actor, reason),
       );
     },
   );

@@ -196,6 +196,27 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
   );
 
   app.post(
+    '/api/incidents/:id/force-resolve',
+    {
+      ...staff,
+      config: { role: 'admin', action: 'Force-resolving' },
+      schema: {
+        ...staff.schema,
+        tags: ['incidents'],
+        summary:
+          'Resolve now without probe proof (admin), with a required reason: recorded as "resolved without probe proof"; the postmortem starts',
+        params: Params,
+        body: Type.Object(
+          { reason: Type.String({ minLength: 1, maxLength: 2000 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Ack, ...errors },
+      },
+    },
+    async (req) => o.incidents.forceResolve(req.params.id, req.actor!, req.body.reason),
+  );
+
+  app.post(
     '/api/incidents/:id/notes',
     {
       ...staff,

@@ -305,6 +305,50 @@ describe('resolve and recovery', () => {
     expect(play(state, [{ type: 'resolve-request', actor: 'ola', now: at(3) }]).last).toEqual([]);
   });
 
+  it.each([
+    ['triggered (nobody answered)', [verified()]],
+    ['acknowledged', [verified(), ack('kari', 1)]],
+    [
+      'resolving, with a probe round out',
+      [
+        verified(),
+        ack('kari', 1),
+        { type: 'resolve-request', actor: 'kari', now: at(2) },
+        { type: 'recovery-start', now: at(2) },
+      ],
+    ],
+  ] as [string, LifecycleEvent[]][])(
+    'force-resolve from %s: resolved at once, by its actor, "without probe proof"',
+    (_name, before) => {
+      const start = play(initialState(rules({ autoPublish: true, notifyResolved: true }), []), before).state;
+      const { state, last } = play(start, [
+        { type: 'force-resolve', actor: 'kari', reason: 'the host was decommissioned', now: at(5) },
+      ]);
+      expect(state.state).toBe('resolved');
+      expect(last).toContainEqual({
+        kind: 'resolve',
+        detail: 'resolved without probe proof by kari: the host was decommissioned',
+        proof: 'forced',
+      });
+      expect(last).toContainEqual({
+        kind: 'record',
+        event: 'resolved',
+        actor: 'kari',
+        detail: 'resolved without probe proof by kari: the host was decommissioned',
+      });
+      expect(last).toContainEqual({ kind: 'publish', state: 'resolved' });
+      expect(last).toContainEqual({ kind: 'notify-resolved' });
+      // No clock keeps running, and nothing is paged any more.
+      expect(pages(last)).toEqual([]);
+      expect(kinds(last).filter((k) => k === 'timer')).toEqual([]);
+      // A probe result that comes back afterwards changes nothing; neither does a second force-resolve.
+      expect(play(state, [{ type: 'probe-result', probes: 1, failures: '', now: at(6) }]).last).toEqual([]);
+      expect(
+        play(state, [{ type: 'force-resolve', actor: 'ola', reason: 'again', now: at(7) }]).last,
+      ).toEqual([]);
+    },
+  );
+
   it('N passing rounds in a row resolve it; a failure in between starts the count again', () => {
     const resolving = play(acked, [
       { type: 'resolve-request', actor: 'kari', now: at(2) },
