@@ -3,8 +3,12 @@
  * API starts and answers 503 while Temporal is down, and recovers when it returns), listens, and
  * closes cleanly on SIGINT/SIGTERM.
  */
+import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../config/load.js';
+import { watchConfig } from '../config/reload.js';
+import type { Config } from '../domain/config-schema.js';
+import { createAppHolder } from './app-holder.js';
 import { runtimeSettings, temporalConnectConfig } from '../config/runtime.js';
 import { buildApp } from './app.js';
 import { loggerOptions } from './log-redaction.js';
@@ -31,32 +35,40 @@ async function main() {
   const client = new Client({ connection, namespace });
   const db = await openRecordStore(settings.databaseUrl, (l) => console.log(`[api] ${l}`));
   const records = createRecords(db);
-  const incidents = createIncidentService({
-    client,
-    connection,
-    config,
-    records,
-    taskQueue: settings.taskQueue,
-    publicBaseUrl: settings.publicBaseUrl,
-  });
-  const app = await buildApp({
-    config,
-    incidents,
-    postmortems: createPostmortemService({ client, config, taskQueue: settings.taskQueue, records }),
-    records,
-    staffTokens: settings.staffTokens,
-    ackLinks: settings.ackLinkSecret
-      ? createAckLinks({ secret: settings.ackLinkSecret, baseUrl: settings.publicBaseUrl })
-      : undefined,
-    sessionSecret: settings.sessionSecret,
-    metrics: createApiMetrics({ records }),
-    // Personal on-call calendar links are signed with the same secret (their own purpose prefix).
-    calendarSecret: settings.ackLinkSecret,
-    publicBaseUrl: settings.publicBaseUrl,
-    ...(oidc ? { oidc } : {}),
-    // Never log credentials (headers, or tokens in URL paths).
-    logger: loggerOptions(settings.logLevel),
-  });
+  // One metrics registry and one session key for the process: a config reload builds a new app
+  // (api/app-holder.ts) but keeps them, so figures carry on and console sessions stay signed in.
+  const metrics = createApiMetrics({ records });
+  const sessionSecret = settings.sessionSecret ?? randomBytes(32).toString('base64url');
+  const build = (config: Config) => {
+    const incidents = createIncidentService({
+      client,
+      connection,
+      config,
+      records,
+      taskQueue: settings.taskQueue,
+      publicBaseUrl: settings.publicBaseUrl,
+    });
+    return buildApp({
+      config,
+      incidents,
+      postmortems: createPostmortemService({ client, config, taskQueue: settings.taskQueue, records }),
+      records,
+      staffTokens: settings.staffTokens,
+      ackLinks: settings.ackLinkSecret
+        ? createAckLinks({ secret: settings.ackLinkSecret, baseUrl: settings.publicBaseUrl })
+        : undefined,
+      sessionSecret,
+      metrics,
+      // Personal on-call calendar links are signed with the same secret (their own purpose prefix).
+      calendarSecret: settings.ackLinkSecret,
+      publicBaseUrl: settings.publicBaseUrl,
+      ...(oidc ? { oidc } : {}),
+      // Never log credentials (headers, or tokens in URL paths).
+      logger: loggerOptions(settings.logLevel),
+    });
+  };
+  const holder = await createAppHolder({ config, build });
+  const app = holder.current();
   if (settings.staffTokens.size === 0 && !config.contacts.some((c) => c.tokenSha256))
     app.log.warn(
       'no staff tokens configured (STAFF_TOKENS or contacts[].tokenSha256): staff endpoints will answer 401',
@@ -68,16 +80,33 @@ async function main() {
     app.log.info(
       'SESSION_SECRET is not set: console sessions use a random key and end when the API restarts',
     );
+  // SIGHUP or a changed file: a valid file builds a new app that answers from then on (new incidents,
+  // the status page, schedules, routes use it); an invalid one is refused with its errors and the
+  // running configuration stays.
+  const watch = watchConfig({
+    file: settings.configPath,
+    current: config,
+    log: (m) => holder.current().log.info(m),
+    apply: (next) => holder.apply(next),
+  });
   const close = async () => {
     app.log.info('shutting down');
-    await app.close();
+    watch.close();
+    await holder.close();
     await connection.close();
     await db.end();
     process.exit(0);
   };
   process.once('SIGINT', () => void close());
   process.once('SIGTERM', () => void close());
-  await app.listen({ host: settings.host, port: settings.port });
+  await new Promise<void>((resolve, reject) => {
+    holder.server.once('error', reject);
+    holder.server.listen(settings.port, settings.host, () => resolve());
+  });
+  const addr = holder.server.address();
+  app.log.info(
+    `Server listening at http://${typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : settings.host}`,
+  );
 }
 
 main().catch((e: unknown) => {

@@ -39,7 +39,12 @@ export function watchConfig(o: {
     }
     const text = JSON.stringify(next);
     if (text === current) return 'unchanged';
-    await o.apply(next);
+    try {
+      await o.apply(next);
+    } catch (e) {
+      o.log(`config reload (${why}) refused, the running configuration stays: ${(e as Error).message}`);
+      return 'refused';
+    }
     current = text;
     o.log(`config reloaded (${why}) from ${o.file}`);
     return 'applied';

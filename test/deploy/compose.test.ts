@@ -127,6 +127,17 @@ describe('docker-compose.yml', () => {
     );
   });
 
+  it("makes the worker's /metrics reachable on its network (WORKER_METRICS_ADDRESS, read by config/runtime.ts), not on the host", () => {
+    const worker = service('worker');
+    // The worker's default (127.0.0.1:9464) would be unreachable from Prometheus in another container.
+    expect(environment(worker).WORKER_METRICS_ADDRESS).toBe('0.0.0.0:9464');
+    expect(((worker as { expose?: Array<string | number> }).expose ?? []).map(String)).toContain('9464');
+    expect((worker.ports ?? []).map(String).filter((p) => p.includes('9464'))).toEqual([]);
+    expect(fs.readFileSync(path.join(root, 'config/runtime.ts'), 'utf8')).toContain(
+      'env.WORKER_METRICS_ADDRESS',
+    );
+  });
+
   it('pins every image to an exact version (no floating tags, no defaults a shell can change)', () => {
     for (const [name, s] of Object.entries(services)) {
       if (s.build) continue; // this repo's image (its FROM lines are checked below)
