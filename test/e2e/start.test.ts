@@ -200,6 +200,27 @@ describe('npm start (embedded default)', () => {
       60_000,
       'the page in the record after the restart',
     );
+    // The example incident can be closed: its probe host never resolves, so Kari (admin) closes it
+    // from the console's force-resolve form (a bearer token stands in for the browser's session).
+    const closed = await fetch(`${api}/console/incidents/${incident.id}/force-resolve`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        reason: 'w3prod-datasync02 was replaced; the export runs elsewhere',
+      }).toString(),
+      redirect: 'manual',
+    });
+    expect(closed.status, await closed.clone().text()).toBe(303);
+    expect(closed.headers.get('location')).toBe(`/console/incidents/${incident.id}?done=force-resolved`);
+    const resolved = (await (
+      await fetch(`${api}/api/incidents/${incident.id}`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as View & { timeline: { kind: string; actor: string; detail: string }[] };
+    expect(resolved.state).toBe('resolved');
+    expect(resolved.timeline.find((e) => e.kind === 'resolved')).toMatchObject({
+      actor: 'kari',
+      detail:
+        'resolved without probe proof by kari: w3prod-datasync02 was replaced; the export runs elsewhere',
+    });
     // SIGTERM works the same way.
     proc.kill('SIGTERM');
     expect(await new Promise<number | null>((r) => proc!.once('exit', (c) => r(c)))).toBe(0);
