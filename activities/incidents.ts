@@ -16,6 +16,8 @@ export interface OpenForCheckInput {
   checkId: string;
   eventId: string;
   reason: string;
+  /** The first failing probe of the streak that made the check fail (UTC ISO-8601). */
+  firstFailureAt?: string;
 }
 
 export interface OpenForCheckResult {
@@ -45,6 +47,7 @@ export function createIncidentActivities(deps: IncidentClientOptions | undefined
         skipVerify: true,
         key: `check:${i.checkId}`,
         fromService: i.serviceId,
+        ...(i.firstFailureAt ? { firstFailureAt: i.firstFailureAt } : {}),
       };
       const r = await reportIncident(o, root, detection);
       return { incidentId: r.id, incidentService: root, opened: r.opened };

@@ -80,3 +80,24 @@ export function waitAfter(plan: readonly EscalationStep[], stepIndex: number): n
   if (!step || step.fallback) return undefined;
   return step.waitMs;
 }
+
+/** Who a page says comes after it: the next step's people and when, or nobody further. */
+export type WhoIsNext =
+  { kind: 'next'; level: number; fallback: boolean; names: string[]; afterMs: number } | { kind: 'nobody' };
+
+/** After `stepIndex` is paged: the next step (its people, the wait before it), or nobody further. */
+export function whoIsNext(plan: readonly EscalationStep[], stepIndex: number): WhoIsNext {
+  const next = nextStep(plan, stepIndex);
+  const wait = waitAfter(plan, stepIndex);
+  if (next.kind === 'exhausted' || wait === undefined) return { kind: 'nobody' };
+  return {
+    kind: 'next',
+    level: next.step.level,
+    fallback: next.step.fallback,
+    names: [
+      ...next.step.recipients.map((r) => r.name),
+      ...(next.step.schedules ?? []).map((id) => `whoever is on call in ${id}`),
+    ],
+    afterMs: wait,
+  };
+}

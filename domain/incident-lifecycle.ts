@@ -29,6 +29,12 @@ export interface LifecycleRules {
   recoveryIntervalMs: number;
   autoPublish: boolean;
   notifyResolved: boolean;
+  /**
+   * "monitoring — a fix is in place" goes out only once staff asked to resolve and the first probe
+   * round passed (not when the resolve is asked), and never for a resolve no probe can check.
+   * Off for histories recorded before (they published it at once).
+   */
+  monitoringAfterFirstPass?: boolean;
 }
 
 /**
@@ -59,7 +65,14 @@ export interface LifecycleState {
   /** The one timer that runs, and when it is due (UTC ms). */
   timer?: { name: TimerName; dueAt: number };
   /** A resolve waiting for proof: since when, passing rounds in a row, whether a round is out. */
-  recovery?: { startedAt: number; passes: number; reported: boolean; probing: boolean };
+  recovery?: {
+    startedAt: number;
+    passes: number;
+    reported: boolean;
+    probing: boolean;
+    /** "monitoring" was published during this recovery. */
+    monitoring?: boolean;
+  };
 }
 
 export type LifecycleEvent =
@@ -359,7 +372,7 @@ export function decide(state: LifecycleState, event: LifecycleEvent): Decision {
     case 'recovery-start':
       if (s.state !== 'resolving' || s.recovery) break;
       s.recovery = { startedAt: now, passes: 0, reported: false, probing: false };
-      if (r.autoPublish || s.published) publish('monitoring');
+      if (!r.monitoringAfterFirstPass && (r.autoPublish || s.published)) publish('monitoring');
       if (r.probes === 0) {
         resolve('no probe configured; resolved on the responder’s word', 'no-probe');
         break;
@@ -379,6 +392,12 @@ export function decide(state: LifecycleState, event: LifecycleEvent): Decision {
           'probe',
           `pass ${rec.passes}/${r.recoveryPasses}: all ${event.probes} probe(s) pass`,
         );
+        // The first pass after a resolve request: now a fix is in place (subscribers hear it before
+        // the resolution, even when this one pass proves it).
+        if (r.monitoringAfterFirstPass && !rec.monitoring && (r.autoPublish || s.published)) {
+          rec.monitoring = true;
+          publish('monitoring');
+        }
         if (rec.passes >= r.recoveryPasses) {
           resolve(`recovery proven: ${rec.passes} passing probe round(s) in a row`, 'probes');
           break;

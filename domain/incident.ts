@@ -5,6 +5,7 @@
 import type { Check, Severity } from './config-schema.js';
 import type { PostmortemSettings } from './postmortem.js';
 import type { PersonOutcome, PlannedSend, Reach } from './notification-plan.js';
+import type { RecoveryProof } from './recovery-facts.js';
 
 export const incidentStates = [
   'verifying',
@@ -131,6 +132,8 @@ export interface Detection {
    * address): a second report from another reporter corroborates an unverified incident.
    */
   reporter?: string;
+  /** A monitor's report: when its first failing probe of this failure ran (UTC ISO-8601). */
+  firstFailureAt?: string;
 }
 
 /** A recovery of something that opened or joined an incident (a monitor, an external alert). */
@@ -266,6 +269,16 @@ export interface IncidentView {
   /** Index into the escalation plan of the step last notified; -1 before the first page. */
   escalationStep: number;
   nextEscalationAt?: string;
+  /** The last step of the escalation plan has been paged: nobody further is paged automatically. */
+  nobodyFurther?: boolean;
+  /** Who the next escalation step pages (names), while one follows. */
+  nextEscalationTo?: string[];
+  /** What proved the recovery, once resolved (see domain/recovery-facts.ts). */
+  recoveryProof?: RecoveryProof;
+  /** Recovery probe rounds the incident ran (the timeline in the view keeps only the last few). */
+  recoveryRounds?: number;
+  /** The first failing probe of the monitor that opened it (monitor-detected incidents). */
+  firstProbeFailureAt?: string;
   affected: AffectedService[];
   /** The draft status message waiting for staff to publish or approve it (communication deadline). */
   statusDraft?: string;

@@ -15,6 +15,7 @@ import type {
 } from './incident.js';
 import { firstAcknowledgement, isActor, msBetween, parseProbeDetails } from './templates.js';
 import type { ProbeFinding } from './templates.js';
+import { recoveryFacts, recoverySentences } from './recovery-facts.js';
 
 export type FirstStatus = Pick<StatusMessage, 'at' | 'message' | 'author'> & {
   state?: StatusMessage['state'];
@@ -196,7 +197,7 @@ export function incidentFigures(view: IncidentView): IncidentFigures {
       .map((e) => ({ at: e.at, message: e.detail, author: e.actor }))[0];
   const resolvedAt = view.resolvedAt ?? [...view.timeline].reverse().find((e) => e.kind === 'resolved')?.at;
 
-  const firstProbeFailureAt = view.timeline.find((e) => parseProbeDetails(e.detail).some((f) => !f.ok))?.at;
+  const firstProbeFailureAt = firstFailingProbe(view);
   const faultBeganAt =
     firstProbeFailureAt && Date.parse(firstProbeFailureAt) < Date.parse(view.openedAt)
       ? firstProbeFailureAt
@@ -236,6 +237,25 @@ export function incidentFigures(view: IncidentView): IncidentFigures {
     monitoringReportedAt: firstBy('monitoring'),
     customerReportedAt: firstBy('customer'),
   };
+}
+
+/**
+ * When the first failing probe ran: what the monitor that opened it said (its first failing probe
+ * of the streak), or the earliest probe failure the timeline records.
+ */
+export function firstFailingProbe(
+  view: Pick<IncidentView, 'timeline' | 'firstProbeFailureAt'>,
+): string | undefined {
+  const fromTimeline = view.timeline.find((e) => parseProbeDetails(e.detail).some((f) => !f.ok))?.at;
+  // Records from before the field: the monitor's reason says `(failing since <ISO>)`.
+  const said = view.timeline
+    .filter((e) => e.kind === 'detected' && e.actor.startsWith('monitor:'))
+    .map((e) => /\(failing since (\d{4}-\d\d-\d\dT[\d:.]+Z)\)/.exec(e.detail)?.[1])
+    .find((x) => x !== undefined);
+  const candidates = [view.firstProbeFailureAt, said, fromTimeline].filter(
+    (x): x is string => x !== undefined && !Number.isNaN(Date.parse(x)),
+  );
+  return candidates.sort((a, b) => Date.parse(a) - Date.parse(b))[0];
 }
 
 /** The source a `joined` detail names: `another report joined this incident (customer): …`. */
@@ -466,6 +486,9 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
     `- Detected: ${view.openedAt}, by ${source.text}.`,
     `- Noticed first by ${noticedText(fig)}.`,
     `- First failing probe: ${fig.firstProbeFailureAt ?? 'none recorded'}.`,
+    ...(fig.timeToDetectMs !== undefined
+      ? [`- Time to detect (opened − first failing probe): ${dur(fig.timeToDetectMs)}.`]
+      : []),
     `- Verified: ${view.verifiedAt ? `${view.verifiedAt} (after ${dur(fig.timeToVerifyMs)})` : 'not verified by a probe'}.`,
     `- First page: ${page ? `${page.at} to ${md(person(page.recipient))} (after ${dur(fig.timeToFirstPageMs)})` : 'nobody was paged'}.`,
     `- First acknowledgement: ${ack ? `${ack.at} by ${md(ack.by)} (after ${dur(fig.timeToAcknowledgeMs)})` : 'none'}.`,
@@ -477,13 +500,12 @@ export function renderPostmortem(view: IncidentView, opts: PostmortemOptions): s
     '',
   );
 
-  const requested = [...view.timeline].reverse().find((e) => e.kind === 'resolve-requested');
-  const checks = view.timeline.filter((e) => e.kind === 'recovery-check');
+  const recovery = recoveryFacts(view);
   L.push(
     '## Recovery',
     '',
-    `- Resolve requested: ${requested ? `${requested.at} by ${md(requested.actor)}` : (view.resolveRequestedAt ?? 'no')}.`,
-    `- Recovery checks: ${checks.length === 0 ? 'none ran' : `${checks.length}, the last at ${checks[checks.length - 1]!.at}: ${oneLine(checks[checks.length - 1]!.detail)}`}.`,
+    `- Resolve requested: ${recovery.requested ? `${recovery.requested.at} by ${md(recovery.requested.by)}` : 'no'}.`,
+    ...recoverySentences(recovery).map((line) => `- ${oneLine(line)}`),
     `- Resolved: ${fig.resolvedAt ? `${fig.resolvedAt} (after ${dur(fig.timeToRecoverMs)})` : 'not resolved'}.`,
     '- Status messages:',
     ...(view.status.length

@@ -16,6 +16,8 @@ import type {
 } from './incident.js';
 import { buildInvitation } from './calendar.js';
 import type { FollowUp, MeetingInfo } from './postmortem.js';
+import type { WhoIsNext } from './escalation.js';
+import { recoveryFacts, recoverySentences } from './recovery-facts.js';
 
 /** Where a mail points: the incident in the API, and (for pages) a signed one-click acknowledge link. */
 export interface MailLinks {
@@ -163,6 +165,20 @@ const health: Record<IncidentState, string> = {
   resolved: 'RESOLVED',
 };
 
+/** Why a report skipped verification, naming its real source (never "the reporter" for a monitor). */
+export function verificationSkipped(d: { source: IncidentView['source']; actor: string }): string {
+  switch (d.source) {
+    case 'probe':
+      return `verification skipped: the monitor ${d.actor} already saw its check fail on consecutive probes (its fail threshold)`;
+    case 'event':
+      return `verification skipped: the alerting tool (${d.actor}) already evaluated its rule`;
+    case 'api':
+      return `verification skipped: ${d.actor} vouches for the problem`;
+    case 'customer':
+      return 'verification skipped: the reporter vouches for the problem';
+  }
+}
+
 function detectedBy(view: IncidentView): string {
   const actor = view.timeline.find((e) => e.kind === 'detected')?.actor;
   const who = actor ? ` (${actor})` : '';
@@ -229,12 +245,29 @@ function pagedBefore(view: IncidentView, step: PageStep, recipient: Recipient): 
 const ackHeading = 'Acknowledge, so the escalation stops:';
 const oneClickLine = (url: string) => `  - one click: ${url}`;
 
+/**
+ * What a page says comes after it: who is paged next and when, or that nobody further is paged.
+ * `sentAt` (ISO) is when this page goes out; without `next`, nothing is promised.
+ */
+export function nextLine(next: WhoIsNext | undefined, sentAt: string | undefined): string | undefined {
+  if (!next) return undefined;
+  if (next.kind === 'nobody')
+    return 'This is the last level: nobody further is paged automatically. If you cannot take it, find someone who can.';
+  const who = next.names.length > 0 ? next.names.join(', ') : 'nobody (no one is configured)';
+  const step = next.fallback ? 'the final fallback' : `level ${next.level}`;
+  const at = sentAt ? Date.parse(sentAt) : NaN;
+  const when = !Number.isNaN(at) ? ` (at ${formatUtc(new Date(at + next.afterMs).toISOString())})` : '';
+  return `If nobody acknowledges within ${formatDuration(next.afterMs)}${when}, ${step} is paged next: ${who}.`;
+}
+
 /** The page: what is wrong, since when, who did not answer, who is affected, how to acknowledge. */
 export function pageMail(
   view: IncidentView,
   step: PageStep,
   recipient: Recipient,
   links: MailLinks,
+  next?: WhoIsNext,
+  sentAt?: string,
 ): MailText {
   const state = health[view.state];
   const subject = `${severityTag(view)} ${view.service.name}: ${state} — ${stepLabel(step)}`;
@@ -269,9 +302,9 @@ export function pageMail(
   lines.push(
     `  - ${links.ackUrl ? 'or ' : ''}with the API:`,
     `    curl -X POST -H "Authorization: Bearer $TOKEN" ${incidentUrl}/acknowledge`,
-    '',
-    'If nobody acknowledges, the next person is paged automatically.',
   );
+  const after = nextLine(next, sentAt);
+  if (after) lines.push('', after);
   return { subject, text: `${lines.join('\n')}\n` };
 }
 
@@ -290,30 +323,14 @@ export function insertAckUrl(text: string, ackUrl: string): string {
   return lines.join('\n');
 }
 
-/** How recovery was proven: the passing probe runs at the end of the timeline, or who resolved it. */
+/** How recovery was proven (domain/recovery-facts.ts: the same facts as the console and the postmortem). */
 function recoveryProof(view: IncidentView): string[] {
-  const checks = view.timeline.filter((e) => e.kind === 'recovery-check');
-  const resolved = [...view.timeline].reverse().find((e) => e.kind === 'resolved');
-  const line = (e: TimelineEvent) => `  - ${formatUtc(e.at)}: ${oneLine(e.detail)}`;
-  if (checks.length === 0) {
-    const by = resolved?.actor ?? view.acknowledgedBy ?? 'staff';
-    return [
-      `No probe proved the recovery; it was resolved by ${by}${resolved?.detail ? `: ${oneLine(resolved.detail)}` : '.'}`,
-    ];
+  const facts = recoveryFacts(view);
+  const out = recoverySentences(facts);
+  if (facts.proof === 'probes') {
+    const passing = facts.checks.slice(-facts.passes);
+    out.push(...passing.map((e: TimelineEvent) => `  - ${formatUtc(e.at)}: ${oneLine(e.detail)}`));
   }
-  const passing: TimelineEvent[] = [];
-  for (const e of [...checks].reverse()) {
-    if (!isPassingCheck(e.detail)) break;
-    passing.unshift(e);
-  }
-  const out =
-    passing.length > 0
-      ? [
-          `Recovery was proven by ${passing.length} passing probe run${passing.length === 1 ? '' : 's'} in a row:`,
-        ]
-      : ['Recovery checks:'];
-  out.push(...(passing.length > 0 ? passing : checks.slice(-10)).map(line));
-  if (resolved?.detail) out.push(`Resolved by ${resolved.actor}: ${oneLine(resolved.detail)}`);
   return out;
 }
 

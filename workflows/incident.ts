@@ -20,7 +20,7 @@ import {
 import type { Activities, CheckResult } from '../activities/index.js';
 import type { OutgoingMail } from '../activities/notifiers/email.js';
 import { deliveryWorkflow } from './delivery.js';
-import { waitAfter } from '../domain/escalation.js';
+import { nextStep, waitAfter, whoIsNext } from '../domain/escalation.js';
 import {
   decide,
   initialState,
@@ -60,7 +60,13 @@ import {
   personOutcome,
   type PersonOutcome,
 } from '../domain/notification-plan.js';
-import { communicationsMail, pageMail, resolvedMail, statusMessage } from '../domain/templates.js';
+import {
+  communicationsMail,
+  pageMail,
+  resolvedMail,
+  statusMessage,
+  verificationSkipped,
+} from '../domain/templates.js';
 import type { ChatEvent } from '../domain/chat.js';
 import {
   acknowledgeUpdate,
@@ -189,6 +195,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     escalationStep: -1,
     affected: input.affected,
     openKeys: input.detection.key ? [input.detection.key] : [],
+    ...(input.detection.firstFailureAt ? { firstProbeFailureAt: input.detection.firstFailureAt } : {}),
     paged: [],
     status: [],
     timeline: [],
@@ -255,6 +262,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
 
   const record = (kind: TimelineKind, actor: string, detail: string, extra: Partial<StoredEvent> = {}) => {
     const event: TimelineEvent = { at: now(), actor, kind, detail };
+    if (kind === 'recovery-check') view.recoveryRounds = (view.recoveryRounds ?? 0) + 1;
     if (!useStore) {
       view.timeline.push(event);
       return 0;
@@ -424,6 +432,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
           setState('resolved');
           view.resolvedAt = now();
           view.closedAt = view.resolvedAt;
+          view.recoveryProof =
+            c.proof === 'keys' || c.proof === 'probes' || c.proof === 'no-probe' ? c.proof : 'unproven';
           armed = undefined;
           view.nextEscalationAt = undefined;
           touch();
@@ -439,6 +449,12 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     view.resolveRequestedAt = life.resolveRequestedAt;
     view.openKeys = [...life.openKeys];
     view.nextEscalationAt = armed?.name === 'escalation' ? new Date(armed.dueAt).toISOString() : undefined;
+    // What the console says comes next: the next step's people, or nobody further after the last.
+    const after =
+      life.escalationStep >= 0 && !isClosed() ? nextStep(input.plan, life.escalationStep) : undefined;
+    view.nobodyFurther = after?.kind === 'exhausted' ? true : undefined;
+    const next = after?.kind === 'notify' ? whoIsNext(input.plan, life.escalationStep) : undefined;
+    view.nextEscalationTo = next?.kind === 'next' ? next.names : undefined;
     return first ?? 0;
   }
   const dispatch = (e: LifecycleEvent) => run(decide(life, e));
@@ -905,7 +921,14 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       });
     for (const r of recipients) {
       addPage({ at: now(), level: step.level, cycle: step.cycle, recipient: r, reason });
-      const m = pageMail(view, { level: step.level, cycle: step.cycle, reason }, r, links);
+      const m = pageMail(
+        view,
+        { level: step.level, cycle: step.cycle, reason },
+        r,
+        links,
+        whoIsNext(input.plan, input.plan.indexOf(step)),
+        now(),
+      );
       if (r.reach && useStore && patched('notification-rules')) {
         // The person's own rules: each method after its delay, until the incident is acknowledged.
         reachPerson({
@@ -1084,7 +1107,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     if (comms && input.communicationDeadlineMs !== undefined)
       pending.push(communicationDeadline(input.communicationDeadlineMs));
   } else if (input.detection.skipVerify) {
-    record('verified', input.detection.actor, 'verification skipped: the reporter vouches for the problem');
+    record('verified', input.detection.actor, verificationSkipped(input.detection));
     confirmed = true;
   } else if (
     input.checks.length === 0 &&
@@ -1185,6 +1208,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       continue;
     }
     if (life.state === 'resolving' && !life.recovery) {
+      // Asked here, when a recovery starts, so histories that never resolve carry no marker.
+      rules.monitoringAfterFirstPass = patched('monitoring-after-first-pass');
       dispatch({ type: 'recovery-start', now: lifecycleNow() });
       continue;
     }

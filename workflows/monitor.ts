@@ -164,7 +164,7 @@ export async function monitorWorkflow(input: MonitorInput): Promise<void> {
     );
   };
 
-  async function becameFailing(reason: string) {
+  async function becameFailing(reason: string, firstFailureAt?: string) {
     state.health = 'failing';
     state.since = now();
     state.lastChange = state.since;
@@ -175,16 +175,17 @@ export async function monitorWorkflow(input: MonitorInput): Promise<void> {
       return;
     }
     note('failing', reason);
-    await openIncident(reason);
+    await openIncident(reason, firstFailureAt);
   }
 
-  async function openIncident(reason: string) {
+  async function openIncident(reason: string, firstFailureAt?: string) {
     state.suppressed = false;
     const r = await incidents.openIncidentForCheck({
       serviceId: config.check.service,
       checkId: config.check.id,
       eventId: `${chain}:${config.check.id}:${state.transitions}`,
       reason: `${config.check.name ?? config.check.id}: ${reason}`,
+      ...(firstFailureAt ? { firstFailureAt } : {}),
     });
     state.incident = { id: r.incidentId, service: r.incidentService };
     note('incident', `${r.opened ? 'opened' : 'joined'} incident ${r.incidentId}`);
@@ -312,6 +313,7 @@ export async function monitorWorkflow(input: MonitorInput): Promise<void> {
         if (result.state.health === 'failing')
           await becameFailing(
             `${r?.code ?? 'failed'} — ${r?.message ?? ''} (failing since ${result.streakSince ?? r?.at})`,
+            result.streakSince ?? r?.at,
           );
         else
           await becameHealthy(

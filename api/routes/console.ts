@@ -5,6 +5,7 @@
  * browser never adds that header by itself); the result redirects back (303), so a reload never
  * repeats an action.
  */
+import { recoveryFacts, recoverySentences } from '../../domain/recovery-facts.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -581,14 +582,23 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
           ${
             v.nextEscalationAt && next !== undefined
               ? html`${when(v.nextEscalationAt)} —
-                  <span data-countdown="${v.nextEscalationAt}">in ${shortDuration(next)}</span>`
-              : html`<span class="muted">none scheduled</span>`
+                  <span data-countdown="${v.nextEscalationAt}">in ${shortDuration(next)}</span
+                  >${v.nextEscalationTo?.length ? html`: ${v.nextEscalationTo.join(', ')}` : ''}`
+              : v.nobodyFurther && !closed
+                ? html`<span class="muted">nobody further: the last level has been paged</span>`
+                : html`<span class="muted">none scheduled</span>`
           }
         </dd>
         ${
           v.closedAt
             ? html`<dt>Closed</dt>
                 <dd>${when(v.closedAt)}</dd>`
+            : ''
+        }
+        ${
+          v.state === 'resolved'
+            ? html`<dt>Recovery</dt>
+                <dd id="recovery">${recoverySentences(recoveryFacts(v)).join(' ')}</dd>`
             : ''
         }
       </dl>

@@ -213,7 +213,7 @@ describe('public status page', () => {
     expect(past.messages.map((m) => m.state)).toEqual([
       'investigating',
       'identified',
-      'monitoring',
+      // Staff's own "monitoring"; none automatic: no probe is configured to prove a fix (#13 item 3).
       'monitoring',
       'resolved',
     ]);

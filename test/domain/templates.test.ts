@@ -149,7 +149,8 @@ describe('resolvedMail', () => {
     expect(text).toContain('Duration: 2h 1m');
     expect(text).toContain('Acknowledged by ola at 2022-06-14 07:42 UTC (32m after it opened)');
     expect(text).toContain(
-      'Recovery was proven by 2 passing probe runs in a row:\n' +
+      'Recovery was proven by 2 passing probe rounds in a row, after ola asked to resolve it.\n' +
+        'Recovery probe rounds run by the incident: 2, the last: ssh-datasync: ok (39ms).\n' +
         '  - 2022-06-14 09:10 UTC: ssh-datasync: ok (41ms)\n' +
         '  - 2022-06-14 09:11 UTC: ssh-datasync: ok (39ms)\n',
     );
@@ -164,7 +165,8 @@ describe('resolvedMail', () => {
       ],
     });
     expect(resolvedMail(view, people.owner, links).text).toContain(
-      'No probe proved the recovery; it was resolved by kari: checked by hand',
+      'No probe proved the recovery: it was resolved without probe proof by kari (checked by hand).\n' +
+        'Recovery probe rounds run by the incident: none.\n',
     );
   });
 
@@ -189,10 +191,10 @@ describe('resolvedMail', () => {
     });
     const { text } = resolvedMail(view, people.owner, links);
     expect(text).toContain(
-      'Recovery was proven by 2 passing probe runs in a row:\n' +
+      'Recovery was proven by 2 passing probe rounds in a row, after staff asked to resolve it.\n' +
+        'Recovery probe rounds run by the incident: 3, the last: pass 2/2: all 2 probe(s) pass.\n' +
         '  - 2022-06-14 09:10 UTC: pass 1/2: all 2 probe(s) pass\n' +
-        '  - 2022-06-14 09:11 UTC: pass 2/2: all 2 probe(s) pass\n' +
-        'Resolved by probe: recovery proven: 2 passing probe round(s) in a row\n',
+        '  - 2022-06-14 09:11 UTC: pass 2/2: all 2 probe(s) pass\n',
     );
   });
 
@@ -203,7 +205,11 @@ describe('resolvedMail', () => {
       ],
     });
     const { text } = resolvedMail(view, people.owner, links);
-    expect(text).toContain('Recovery checks:\n  - 2022-06-14 09:10 UTC: ssh-datasync: FAIL refused (2ms)');
+    expect(text).toContain(
+      'No probe proved the recovery: it was resolved without probe proof by staff.\n' +
+        'Recovery probe rounds run by the incident: 1, the last: ssh-datasync: FAIL refused (2ms).\n',
+    );
+    expect(text).not.toMatch(/proven/);
   });
 });
 
