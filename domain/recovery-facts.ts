@@ -118,6 +118,9 @@ export function recoverySentences(f: RecoveryFacts): string[] {
         `No probe proved the recovery: none is configured for the service, so it was resolved on the word of ${by ?? 'staff'}.`,
       ];
     default:
+      // A force-resolve says it in its own words: `resolved without probe proof by <admin>: <reason>`.
+      if (f.detail?.startsWith('resolved without probe proof'))
+        return [`No probe proved the recovery: it was ${f.detail}.`, checks];
       return [
         `No probe proved the recovery: it was resolved without probe proof${f.resolvedBy ? ` by ${f.resolvedBy}` : by ? ` by ${by}` : ''}` +
           (f.detail ? ` (${f.detail}).` : '.'),

@@ -156,6 +156,15 @@ describe('recovery facts: one source', () => {
     expect(recoverySentences(f)[0]).toBe(first);
   });
 
+  it('a force-resolve: no probe proof, by whom and why', () => {
+    const v = view({
+      timeline: tl(ev(iso(20), 'kari', 'resolved', 'resolved without probe proof by kari: host retired')),
+    });
+    expect(recoverySentences(recoveryFacts({ ...v, recoveryProof: 'unproven' }))[0]).toBe(
+      'No probe proved the recovery: it was resolved without probe proof by kari: host retired.',
+    );
+  });
+
   it('the stored proof wins over the wording; old wordings are read', () => {
     expect(recoveryFacts({ ...monitorResolved, recoveryProof: 'unproven' }).proof).toBe('unproven');
     expect(proofOf('2 recovery checks passed in a row')).toBe('probes');
