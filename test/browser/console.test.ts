@@ -125,7 +125,7 @@ describe('staff console in Chromium', () => {
 
   it('resolves through the form (no probe configured: on the responder’s word)', async () => {
     await page.getByLabel('Resolve (the probes must then pass)').fill('firewall rule restored');
-    await page.getByRole('button', { name: 'Resolve' }).click();
+    await page.getByRole('button', { name: 'Resolve', exact: true }).click();
     await page.waitForURL(/done=resolving/);
     await eventually(async () => (await view()).state === 'resolved', 10_000, 'resolved');
     await page.reload();
