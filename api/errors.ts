@@ -70,6 +70,7 @@ export function fromTemporal(e: unknown, what: string): HttpError {
     if (cause instanceof ApplicationFailure) {
       if (cause.type === rejection.closed) return new HttpError(409, 'incident_closed', cause.message);
       if (cause.type === rejection.invalid) return new HttpError(400, 'invalid_request', cause.message);
+      if (cause.type === rejection.conflict) return new HttpError(409, 'conflict', cause.message);
     }
     return new HttpError(409, 'rejected', cause?.message ?? e.message);
   }

@@ -8,6 +8,7 @@ import type { Config, Severity } from '../domain/config-schema.js';
 import type { DetectionSource, IncidentView, StatusState, UpdateResult } from '../domain/incident.js';
 import type { IncidentFilter, Records } from '../store/records.js';
 import { serviceById } from '../domain/model.js';
+import { severityRule } from '../domain/severity.js';
 import { reportIncident, retryAborted } from '../client/incidents.js';
 import {
   acknowledgeUpdate,
@@ -16,6 +17,7 @@ import {
   publishStatusUpdate,
   resolveUpdate,
   forceResolveUpdate,
+  changeSeverityUpdate,
   viewQuery,
   type ReportResult,
 } from '../workflows/definitions.js';
@@ -229,6 +231,21 @@ export function createIncidentService(o: IncidentServiceOptions) {
     /** Closes it now without probe proof (admin); the timeline says so, with the reason. */
     forceResolve: (id: string, actor: string, reason: string) =>
       update(id, (h) => h.executeUpdate(forceResolveUpdate, { args: [{ actor, reason, incidentId: id }] })),
+    /** Raises or lowers it (responder or higher): auto-publish and the comms deadline follow the new rule. */
+    changeSeverity: (id: string, actor: string, severity: Severity, reason?: string) =>
+      update(id, (h) =>
+        h.executeUpdate(changeSeverityUpdate, {
+          args: [
+            {
+              actor,
+              severity,
+              ...(reason?.trim() ? { reason: reason.trim() } : {}),
+              rule: severityRule(o.config, severity),
+              incidentId: id,
+            },
+          ],
+        }),
+      ),
     note: (id: string, actor: string, text: string) =>
       update(id, (h) => h.executeUpdate(noteUpdate, { args: [{ actor, text, incidentId: id }] })),
     publishStatus: (id: string, actor: string, state: StatusState, message?: string) =>

@@ -45,6 +45,7 @@ export const timelineKinds = [
   'webhook',
   'webhook-failed',
   'postmortem',
+  'severity',
 ] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 

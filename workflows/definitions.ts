@@ -12,6 +12,7 @@ import type {
   StatusState,
   UpdateResult,
 } from '../domain/incident.js';
+import type { Severity } from '../domain/config-schema.js';
 
 export const incidentServiceKey = defineSearchAttributeKey('IncidentService', SearchAttributeType.KEYWORD);
 export const incidentSeverityKey = defineSearchAttributeKey('IncidentSeverity', SearchAttributeType.KEYWORD);
@@ -22,6 +23,8 @@ export const searchAttributeNames = ['IncidentService', 'IncidentSeverity', 'Inc
 export const rejection = {
   closed: 'IncidentClosed',
   invalid: 'InvalidRequest',
+  /** The request would change nothing (the same severity again): the API answers 409. */
+  conflict: 'Conflict',
 } as const;
 
 export interface ReportResult {
@@ -58,6 +61,20 @@ export const resolveUpdate = defineUpdate<StaffUpdateResult, [StaffAction & { no
 export const forceResolveUpdate = defineUpdate<StaffUpdateResult, [StaffAction & { reason: string }]>(
   'forceResolve',
 );
+/**
+ * Change the severity (responder or higher); the API passes the new severity's rule from config, so
+ * auto-publish and the communication deadline are re-evaluated (domain/severity.ts).
+ */
+export const changeSeverityUpdate = defineUpdate<
+  StaffUpdateResult,
+  [
+    StaffAction & {
+      severity: Severity;
+      reason?: string;
+      rule: { autoPublish: boolean; postmortemDueDays: number; communicationDeadlineMs?: number };
+    },
+  ]
+>('changeSeverity');
 export const noteUpdate = defineUpdate<StaffUpdateResult, [StaffAction & { text: string }]>('note');
 export const publishStatusUpdate = defineUpdate<
   StaffUpdateResult,

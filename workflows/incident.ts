@@ -53,6 +53,8 @@ import type {
 } from '../domain/incident.js';
 import { closedStates, statusStates } from '../domain/incident.js';
 import { formatDuration } from '../domain/duration.js';
+import { severityChange } from '../domain/severity.js';
+import { severities } from '../domain/config-schema.js';
 import {
   failOver,
   nobodyReached,
@@ -81,6 +83,7 @@ import {
   reportUpdate,
   resolveUpdate,
   forceResolveUpdate,
+  changeSeverityUpdate,
   viewQuery,
   recoveredUpdate,
   type StaffAction,
@@ -608,6 +611,70 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
           throw ApplicationFailure.nonRetryable(
             `reason: at most ${maxNoteLength} characters`,
             rejection.invalid,
+          );
+      },
+    },
+  );
+
+  /** A communication deadline ran or runs (at verification, or started by a severity change). */
+  let deadlineStarted = false;
+  setHandler(
+    changeSeverityUpdate,
+    ({ actor, severity, reason, rule }) => {
+      // Asked only when a severity changes, so histories without one carry no marker.
+      patched('change-severity');
+      const d = severityChange({
+        from: view.severity,
+        to: severity,
+        rule,
+        state: view.state,
+        published: statusCount > 0,
+        deadlineStarted:
+          deadlineStarted || (view.state !== 'verifying' && input.communicationDeadlineMs !== undefined),
+      });
+      if (d.outcome === 'same') return answer(0);
+      view.severity = severity;
+      // Carried into a continued run, the postmortem and the messages from now on.
+      input.severity = severity;
+      input.autoPublish = d.autoPublish;
+      input.postmortemDueDays = rule.postmortemDueDays;
+      input.communicationDeadlineMs = rule.communicationDeadlineMs;
+      // The lifecycle reads the same rules object (see monitoringAfterFirstPass).
+      rules.autoPublish = d.autoPublish;
+      life.rules.autoPublish = d.autoPublish;
+      upsertSearchAttributes([{ key: incidentSeverityKey, value: severity }]);
+      const s = record(
+        'severity',
+        actor,
+        `${actor} ${d.detail}${reason?.trim() ? `: ${reason.trim()}` : ''}`,
+      );
+      if (d.publish) {
+        publishStatus('investigating', 'system');
+        dispatch({ type: 'status-published', now: lifecycleNow() });
+      }
+      if (d.startDeadlineMs !== undefined) {
+        deadlineStarted = true;
+        pending.push(communicationDeadline(d.startDeadlineMs));
+      }
+      return answer(s);
+    },
+    {
+      validator: (a) => {
+        rejectIfOther(a);
+        if (!severities.includes(a.severity))
+          throw ApplicationFailure.nonRetryable(
+            `severity: must be one of ${severities.join(', ')}`,
+            rejection.invalid,
+          );
+        if (a.reason !== undefined && (typeof a.reason !== 'string' || a.reason.length > maxNoteLength))
+          throw ApplicationFailure.nonRetryable(
+            `reason: at most ${maxNoteLength} characters`,
+            rejection.invalid,
+          );
+        if (a.severity === view.severity)
+          throw ApplicationFailure.nonRetryable(
+            `severity: the incident is already ${a.severity}`,
+            rejection.conflict,
           );
       },
     },

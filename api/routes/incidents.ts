@@ -217,6 +217,27 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
   );
 
   app.post(
+    '/api/incidents/:id/severity',
+    {
+      ...staff,
+      config: { role: 'responder', action: 'Changing the severity' },
+      schema: {
+        ...staff.schema,
+        tags: ['incidents'],
+        summary:
+          'Raise or lower the severity (responder or higher), recorded with its actor; the new severity re-evaluates auto-publish and the communication deadline. The same severity again is 409',
+        params: Params,
+        body: Type.Object(
+          { severity: Severity, reason: Type.Optional(Type.String({ maxLength: maxNoteLength })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Ack, ...errors },
+      },
+    },
+    async (req) => o.incidents.changeSeverity(req.params.id, req.actor!, req.body.severity, req.body.reason),
+  );
+
+  app.post(
     '/api/incidents/:id/notes',
     {
       ...staff,
