@@ -30,7 +30,7 @@ import { zone } from '../../domain/calendar.js';
 import { configWarnings } from '../../config/load.js';
 import type { MonitorReader } from './monitors.js';
 import { allowed } from '../../domain/access.js';
-import type { StaffRole } from '../../domain/config-schema.js';
+import { severities, type Severity, type StaffRole } from '../../domain/config-schema.js';
 import { registerConsolePages } from './console-pages.js';
 import { pickLanguage, type Lang } from '../html/i18n.js';
 import { OidcRefusal, oidcCookie, type OidcLogin } from '../oidc.js';
@@ -66,6 +66,7 @@ const doneMessages = {
   published: 'Status message published.',
   resolving: 'Resolve requested: the incident resolves once the probes prove recovery.',
   'force-resolved': 'Resolved without probe proof; the postmortem starts.',
+  'severity-changed': 'Severity changed; auto-publish and the deadlines follow the new severity.',
 } as const;
 type Done = keyof typeof doneMessages;
 
@@ -544,6 +545,18 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
                   <button class="danger" type="submit">Resolve</button>
                 </form>`
           }
+          <form class="card" method="post" action="${base}/severity">
+            ${csrf}${needs('responder')}
+            <label for="new-severity">Severity (now ${v.severity})</label>
+            <select id="new-severity" name="severity">
+              ${severities.map(
+                (sv) => html`<option value="${sv}" ${sv === v.severity ? 'selected' : ''}>${sv}</option>`,
+              )}
+            </select>
+            <label for="severity-reason">Why (optional)</label>
+            <input type="text" id="severity-reason" name="reason" maxlength="2000" />
+            <button type="submit">Change severity</button>
+          </form>
           <form class="card" method="post" action="${base}/force-resolve">
             ${csrf}${needs('admin')}
             <label for="force-reason">Force-resolve now, without probe proof (why?)</label>
@@ -1348,6 +1361,30 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
         throw new HttpError(400, 'invalid_request', 'reason: say why it is resolved without probe proof');
       return act(req, req.params.id, reply, 'force-resolved', (actor) =>
         o.incidents.forceResolve(req.params.id, actor, reason),
+      );
+    },
+  );
+  app.post(
+    '/console/incidents/:id/severity',
+    {
+      ...action,
+      config: { ...action.config, role: 'responder', action: 'Changing the severity' },
+      schema: {
+        hide: true,
+        params: Params,
+        body: Type.Object({
+          ...Csrf,
+          severity: Type.String({ maxLength: 10 }),
+          reason: Type.Optional(Type.String({ maxLength: 2000 })),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const severity = req.body.severity as Severity;
+      if (!severities.includes(severity))
+        throw new HttpError(400, 'invalid_request', `severity: must be one of ${severities.join(', ')}`);
+      return act(req, req.params.id, reply, 'severity-changed', (actor) =>
+        o.incidents.changeSeverity(req.params.id, actor, severity, req.body.reason),
       );
     },
   );
