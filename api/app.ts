@@ -46,6 +46,7 @@ import { scheduleRoutes } from './routes/schedules.js';
 import { createOnCallService } from './oncall-service.js';
 import { createCalendarLinks } from './calendar-links.js';
 import { createScheduleRecords } from '../store/schedules.js';
+import type { Tracing } from '../config/tracing.js';
 
 export interface AppOptions {
   config: Config;
@@ -75,6 +76,8 @@ export interface AppOptions {
   oidc?: OidcSettings;
   /** Where the config's `*Env` names for chat buttons are read (Slack signing secret, Mattermost token); default `process.env`. */
   env?: Record<string, string | undefined>;
+  /** OpenTelemetry (config/tracing.ts, off unless OTEL_* asks): a span per request, joined to an incoming `traceparent`. */
+  tracing?: Pick<Tracing, 'fastifyPlugin'>;
 }
 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
@@ -87,6 +90,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   // JSON bodies as sent (no coercion), strict dates, finite numbers, bounded nesting.
   app.setValidatorCompiler(createValidatorCompiler());
+  // First, so that every route and hook registered after it is inside the request's span.
+  if (o.tracing) await app.register(o.tracing.fastifyPlugin());
 
   await app.register(swagger, {
     openapi: {

@@ -19,20 +19,27 @@ import { openRecordStore } from '../store/db.js';
 import { createRecords } from '../store/records.js';
 import { createApiMetrics } from './metrics.js';
 import { oidcSettings, type OidcSettings } from './oidc.js';
+import { startTracing, type Tracing } from '../config/tracing.js';
 
 async function main() {
   const settings = runtimeSettings();
   const config = loadConfigOrExit(settings.configPath);
   let oidc: OidcSettings | undefined;
+  let tracing: Tracing | undefined;
   try {
     oidc = oidcSettings(process.env, settings.publicBaseUrl);
+    tracing = startTracing({ serviceName: 'incident-orchestrator-api' });
   } catch (e) {
     console.error(`[api] ${(e as Error).message}`);
     process.exit(1);
   }
   const { connectionOptions, namespace } = temporalConnectConfig();
   const connection = Connection.lazy(connectionOptions);
-  const client = new Client({ connection, namespace });
+  const client = new Client({
+    connection,
+    namespace,
+    ...(tracing ? { interceptors: { workflow: tracing.clientInterceptors } } : {}),
+  });
   const db = await openRecordStore(settings.databaseUrl, (l) => console.log(`[api] ${l}`));
   const records = createRecords(db);
   // One metrics registry and one session key for the process: a config reload builds a new app
@@ -63,6 +70,7 @@ async function main() {
       calendarSecret: settings.ackLinkSecret,
       publicBaseUrl: settings.publicBaseUrl,
       ...(oidc ? { oidc } : {}),
+      ...(tracing ? { tracing } : {}),
       // Never log credentials (headers, or tokens in URL paths).
       logger: loggerOptions(settings.logLevel),
     });
@@ -75,6 +83,10 @@ async function main() {
     );
   if (!settings.ackLinkSecret)
     app.log.warn('ACK_LINK_SECRET is not set: one-click acknowledge links from page mails will not work');
+  if (tracing)
+    app.log.info(
+      `tracing: spans go to ${tracing.settings.exporter === 'console' ? 'the console' : (tracing.settings.endpoint ?? 'the OTLP endpoint the OTEL_EXPORTER_OTLP_* variables name')} as ${tracing.settings.serviceName}`,
+    );
   if (oidc) app.log.info(`console sign-in with OpenID Connect: ${oidc.issuer} (client ${oidc.clientId})`);
   if (!settings.sessionSecret)
     app.log.info(
@@ -95,6 +107,7 @@ async function main() {
     await holder.close();
     await connection.close();
     await db.end();
+    await tracing?.shutdown().catch(() => undefined);
     process.exit(0);
   };
   process.once('SIGINT', () => void close());

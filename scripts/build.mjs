@@ -18,6 +18,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 const stamp = path.join(dist, '.built');
 const bundleFile = path.join(dist, 'workflow-bundle.js');
+/** The same workflows with the OpenTelemetry workflow interceptors, for a worker that traces. */
+const tracedBundleFile = path.join(dist, 'workflow-bundle-traced.js');
 /** What the build reads: the folders tsconfig.build.json compiles, the migrations, the build config. */
 const sources = [
   'workflows',
@@ -51,7 +53,7 @@ async function main() {
   const force = process.argv.includes('--force');
   const newest = newestSource();
   const built = existsSync(stamp) ? Number(readFileSync(stamp, 'utf8').trim()) : 0;
-  if (!force && existsSync(bundleFile) && built >= newest) {
+  if (!force && existsSync(bundleFile) && existsSync(tracedBundleFile) && built >= newest) {
     say('dist/ is up to date');
     return;
   }
@@ -70,18 +72,26 @@ async function main() {
   cpSync(path.join(root, 'store/migrations'), path.join(dist, 'store/migrations'), { recursive: true });
   say(`compiled in ${((Date.now() - started) / 1000).toFixed(1)} s; bundling the workflows…`);
   const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: path.join(dist, 'workflows/index.js'),
-    logger: {
-      trace() {},
-      debug() {},
-      info() {},
-      warn: (m) => say(`bundler: ${m}`),
-      error: (m) => say(`bundler: ${m}`),
-      log() {},
-    },
-  });
+  const logger = {
+    trace() {},
+    debug() {},
+    info() {},
+    warn: (m) => say(`bundler: ${m}`),
+    error: (m) => say(`bundler: ${m}`),
+    log() {},
+  };
+  const workflowsPath = path.join(dist, 'workflows/index.js');
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger });
   writeFileSync(bundleFile, code);
+  say('bundling the workflows with the OpenTelemetry interceptors (used when tracing is on)…');
+  const traced = await bundleWorkflowCode({
+    workflowsPath,
+    logger,
+    workflowInterceptorModules: [
+      require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+    ],
+  });
+  writeFileSync(tracedBundleFile, traced.code);
   // The newest source this build read: a file changed while it ran makes the next start build again.
   writeFileSync(stamp, `${newest}\n`);
   say(

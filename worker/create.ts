@@ -15,6 +15,7 @@ import { createActivities, secretResolverOf, type ActivityDeps } from '../activi
 import { createMonitorActivities } from '../activities/monitor.js';
 import { createMonitorStatus } from '../store/monitor-status.js';
 import { probeTaskQueue } from '../workflows/monitor.js';
+import type { Tracing } from '../config/tracing.js';
 
 const require = createRequire(import.meta.url);
 
@@ -28,6 +29,13 @@ export interface CreateWorkerOptions {
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   /** Probe loops that can run at once (one per monitored check; they mostly sleep). Default 5,000. */
   probeSlots?: number;
+  /**
+   * OpenTelemetry (config/tracing.ts): workflow and activity spans on the main worker. Its workflow
+   * interceptors must be in the bundle, so a traced worker loads dist/workflow-bundle-traced.js (or
+   * bundles at start) instead of the plain bundle. The probe loops are not traced: each is an
+   * hour-long activity, and their results reach the monitor workflows, which are.
+   */
+  tracing?: Tracing;
   /** Extra options for the main worker (benchmarks). */
   mainOptions?: Partial<WorkerOptions>;
 }
@@ -50,16 +58,21 @@ export function workflowsPath(): string {
   return require.resolve(compiled ? '../workflows/index.js' : '../workflows/index.ts');
 }
 
-/** The workflow bundle `npm run build` made (dist/workflow-bundle.js), when running compiled. */
-export function prebuiltWorkflowBundle(): { codePath: string } | undefined {
+/**
+ * The workflow bundle `npm run build` made (dist/workflow-bundle.js; with the OpenTelemetry workflow
+ * interceptors, dist/workflow-bundle-traced.js), when running compiled.
+ */
+export function prebuiltWorkflowBundle(traced = false): { codePath: string } | undefined {
   if (!compiled) return undefined;
-  const codePath = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+  const codePath = fileURLToPath(
+    new URL(traced ? '../workflow-bundle-traced.js' : '../workflow-bundle.js', import.meta.url),
+  );
   return existsSync(codePath) ? { codePath } : undefined;
 }
 
 export async function createIncidentWorker(o: CreateWorkerOptions): Promise<IncidentWorker> {
   const shutdownGraceTime = o.shutdownGraceTime ?? '10 seconds';
-  const bundle = o.workflowBundle ?? prebuiltWorkflowBundle();
+  const bundle = o.tracing ? prebuiltWorkflowBundle(true) : (o.workflowBundle ?? prebuiltWorkflowBundle());
   const main = await Worker.create({
     connection: o.connection,
     namespace: o.namespace,
@@ -67,6 +80,7 @@ export async function createIncidentWorker(o: CreateWorkerOptions): Promise<Inci
     activities: createActivities(o.deps),
     ...(bundle ? { workflowBundle: bundle } : { workflowsPath: workflowsPath() }),
     shutdownGraceTime,
+    ...(o.tracing ? { plugins: [o.tracing.workerPlugin] } : {}),
     ...o.mainOptions,
   });
   const probes = await Worker.create({

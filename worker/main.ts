@@ -22,6 +22,7 @@ import { createMaintenanceNotices } from './maintenance-notices.js';
 import { createSubscriberLinks } from '../activities/subscriber-links.js';
 import { createSubscriberRecords } from '../store/subscribers.js';
 import { freeLoopbackPort, startWorkerMetricsServer } from './metrics.js';
+import { startTracing, type Tracing } from '../config/tracing.js';
 
 const log = (msg: string) => console.log(`[worker] ${msg}`);
 
@@ -41,6 +42,17 @@ async function connectWithRetry(): Promise<NativeConnection> {
 async function main() {
   const settings = runtimeSettings();
   const config = loadConfigOrExit(settings.configPath);
+  let tracing: Tracing | undefined;
+  try {
+    tracing = startTracing({ serviceName: 'incident-orchestrator-worker' });
+  } catch (e) {
+    console.error(`[worker] ${(e as Error).message}`);
+    process.exit(1);
+  }
+  if (tracing)
+    log(
+      `tracing: spans go to ${tracing.settings.exporter === 'console' ? 'the console' : (tracing.settings.endpoint ?? 'the OTLP endpoint the OTEL_EXPORTER_OTLP_* variables name')} as ${tracing.settings.serviceName}`,
+    );
   const logger = withoutHarmlessWarnings(new DefaultLogger(settings.logLevel === 'debug' ? 'DEBUG' : 'WARN'));
   // The SDK's own metrics (task latencies, slots, polls), served by Core on a loopback port and read
   // into this worker's /metrics. Metrics never stop a worker: a port in use is logged, and it runs on.
@@ -89,7 +101,11 @@ async function main() {
   const connection = await connectWithRetry();
   const clientConnection = await Connection.connect(temporalConnectConfig().connectionOptions);
   await ensureSearchAttributes(clientConnection, namespace, log);
-  const client = new Client({ connection: clientConnection, namespace });
+  const client = new Client({
+    connection: clientConnection,
+    namespace,
+    ...(tracing ? { interceptors: { workflow: tracing.clientInterceptors } } : {}),
+  });
 
   const email = createEmailNotifier({
     smtpUrl: settings.smtpUrl,
@@ -119,6 +135,7 @@ async function main() {
     connection,
     namespace,
     taskQueue: settings.taskQueue,
+    tracing,
     deps: {
       email,
       env: process.env,
@@ -227,6 +244,9 @@ async function main() {
   await connection.close();
   await db.end();
   await metrics?.close();
+  await tracing
+    ?.shutdown()
+    .catch((e: unknown) => log(`could not flush the last spans: ${(e as Error).message}`));
   log('stopped');
 }
 

@@ -20,6 +20,7 @@ import type { RateLimits } from '../../api/plugins/security.js';
 import { openDb } from '../../store/db.js';
 import { createRecords, type Records } from '../../store/records.js';
 import { freshStore } from './store.js';
+import type { Tracing } from '../../config/tracing.js';
 
 // Drills take Temporal away on purpose: the SDK's retry warnings ("poll retried 6 times") are
 // expected then. Import this module before harness.ts so that this runtime is the one installed.
@@ -107,6 +108,8 @@ export async function startStack(o: {
   rateLimits?: Partial<RateLimits>;
   /** The record store's database (drills that share or kill it); a fresh one by default. */
   databaseUrl?: string;
+  /** OpenTelemetry on the client, the worker and the app, as api/server.ts and worker/main.ts wire it. */
+  tracing?: Tracing;
 }): Promise<Stack> {
   const address = o.address ?? inject('temporalAddress');
   const taskQueue = o.taskQueue ?? `drill-${randomUUID()}`;
@@ -118,7 +121,7 @@ export async function startStack(o: {
   const client = new Client({
     connection,
     namespace: 'default',
-    interceptors: { workflow: [errorRecorder(temporalErrors)] },
+    interceptors: { workflow: [...(o.tracing?.clientInterceptors ?? []), errorRecorder(temporalErrors)] },
   });
 
   let nativeConnection: NativeConnection | undefined;
@@ -150,6 +153,7 @@ export async function startStack(o: {
       },
       workflowBundle: { codePath: inject('workflowBundlePath') },
       shutdownGraceTime: '2 seconds',
+      tracing: o.tracing,
     });
     running = worker.run().catch((e: unknown) => {
       workerError = e;
@@ -171,6 +175,7 @@ export async function startStack(o: {
     staffTokens: new Map(o.config.contacts.map((c) => [`token-${c.id}`, c.id])),
     rateLimits: o.rateLimits,
     records,
+    tracing: o.tracing,
   });
 
   return {
