@@ -381,6 +381,83 @@ describe('monitors', () => {
     }
   }, 60_000);
 
+  it('a recurring window shows on /status before it starts, and a failure inside it pages nobody', async () => {
+    const ssh = await startSshServer();
+    try {
+      // A weekly window (UTC) starting at the next minute boundary at least 15 s away, for 2 minutes.
+      const start = Math.ceil((Date.now() + 15_000) / 60_000) * 60_000;
+      const at = new Date(start).toISOString().slice(11, 16);
+      const day = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][new Date(start).getUTCDay()];
+      const { prefix, config } = monitorConfig({
+        checks: (p) => [sshCheck(p, ssh.port)],
+        maintenance: (p) => [
+          {
+            id: 'weekly-firewall',
+            services: [`${p}-host`, `${p}-canvas`],
+            weekly: { days: [day], at },
+            duration: '2m',
+            timeZone: 'UTC',
+            reason: 'weekly firewall rule review',
+          },
+        ],
+      });
+      h = await startHarness({ config, smtpUrl: smtp.url, monitors: true });
+      const monitor = async () =>
+        (
+          await h!.app.inject({ method: 'GET', url: `/api/monitors/${prefix}-ssh`, headers: h!.auth('kari') })
+        ).json() as { state: string; events: { kind: string }[] };
+      await eventually(async () => (await monitor()).state === 'healthy', 15_000, 'healthy before');
+
+      // Before it starts: the visitor sees it scheduled, with its time and reason; so does the Statuspage API.
+      expect(Date.now()).toBeLessThan(start);
+      const maintenanceSection = async () => {
+        const page = await h!.app.inject({ method: 'GET', url: '/status?lang=en' });
+        expect(page.statusCode).toBe(200);
+        return /<section aria-labelledby="maintenance">([\s\S]*?)<\/section>/.exec(page.body)?.[1] ?? '';
+      };
+      const before = await maintenanceSection();
+      expect(before).toContain('Student system → Canvas integration');
+      expect(before).toContain('weekly firewall rule review');
+      expect(before).toMatch(/>\s*Scheduled\s*</);
+      expect(before).not.toContain('In progress');
+      const upcoming = await h!.app.inject({
+        method: 'GET',
+        url: '/api/v2/scheduled-maintenances/upcoming.json',
+      });
+      expect(upcoming.json().scheduled_maintenances[0]).toMatchObject({
+        id: `weekly-firewall/${new Date(start).toISOString()}`,
+        status: 'scheduled',
+        scheduled_for: new Date(start).toISOString(),
+      });
+
+      // Inside the window the host goes away (the seed's firewall change): failing, suppressed, nobody paged.
+      await new Promise((r) => setTimeout(r, Math.max(0, start - Date.now() + 1_000)));
+      const mailsBefore = smtp.messages.length;
+      await ssh.stop();
+      const suppressed = await eventually(
+        async () => {
+          const m = await monitor();
+          return m.state === 'failing (maintenance)' && m.events.some((e) => e.kind === 'suppressed')
+            ? m
+            : undefined;
+        },
+        20_000,
+        'failing inside the recurring window',
+      );
+      expect(suppressed.state).toBe('failing (maintenance)');
+      // Well past the 3 × 1 s threshold and the verification: still no incident and no mail.
+      await new Promise((r) => setTimeout(r, 8_000));
+      expect(await incidentOf(`${prefix}-host`)).toBeUndefined();
+      expect(await incidentOf(`${prefix}-canvas`)).toBeUndefined();
+      expect(smtp.messages.length).toBe(mailsBefore);
+      const during = await maintenanceSection();
+      expect(during).toContain('In progress');
+      expect(during).toContain('weekly firewall rule review');
+    } finally {
+      await ssh.close();
+    }
+  }, 150_000);
+
   it('pause through the API: failures are recorded but page nobody until resumed', async () => {
     const ssh = await startSshServer();
     try {
