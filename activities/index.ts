@@ -9,6 +9,7 @@ import { insertAckUrl } from '../domain/templates.js';
 import type { AckLinks } from './ack-links.js';
 import { runProbe } from './probes/index.js';
 import type { OutgoingMail, SendResult } from './notifiers/email.js';
+import { mailKindOf, renderMailHtml } from './notifiers/mail-html.js';
 import { createMonitorActivities } from './monitor.js';
 import { createWebhookNotifier } from './notifiers/webhook.js';
 import { createIncidentActivities } from './incidents.js';
@@ -151,11 +152,14 @@ function createActivitiesUnredacted(deps: ActivityDeps) {
           });
         }
       }
-      const text =
-        ackLink && deps.ackLinks
-          ? insertAckUrl(rest.text, deps.ackLinks.url(ackLink.incidentId, ackLink.recipientId))
-          : rest.text;
-      const result = await deps.email.send({ ...rest, text });
+      const ackUrl =
+        ackLink && deps.ackLinks ? deps.ackLinks.url(ackLink.incidentId, ackLink.recipientId) : undefined;
+      const text = ackUrl ? insertAckUrl(rest.text, ackUrl) : rest.text;
+      // Multipart: the HTML part says what the text says (activities/notifiers/mail-html.ts).
+      const html =
+        rest.html ??
+        renderMailHtml({ kind: mailKindOf(mail), subject: rest.subject, text: rest.text, ackUrl });
+      const result = await deps.email.send({ ...rest, text, html });
       if (records) {
         // Also after a local-ledger hit: a page sent while the store was down gets its shared row now.
         try {

@@ -1,8 +1,10 @@
 /**
  * Email through the worker's mail transport (SMTP or the outbox): the page text with its signed
- * one-click acknowledge link. The transport's own failures already follow the Notifier contract.
+ * one-click acknowledge link, and the same as HTML. The transport's own failures already follow the
+ * Notifier contract.
  */
 import { misconfigured } from '../http.js';
+import { renderMailHtml } from '../mail-html.js';
 import type { ChannelDeps, ChannelNotifier } from '../types.js';
 
 export function createEmailChannel(deps: ChannelDeps): ChannelNotifier {
@@ -15,6 +17,14 @@ export function createEmailChannel(deps: ChannelDeps): ChannelNotifier {
         to: [{ name: m.recipient.name, email: m.to }],
         subject: `[${m.page.severity}] ${m.page.title}`,
         text: m.page.consoleUrl ? `${text}\n${m.page.consoleUrl}\n` : text,
+        // Multipart: the same page as HTML, with the acknowledge button and the console link.
+        html: renderMailHtml({
+          kind: 'page',
+          subject: `[${m.page.severity}] ${m.page.title}`,
+          text: m.page.text,
+          ackUrl: m.ackUrl,
+          consoleUrl: m.page.consoleUrl,
+        }),
       });
       return { messageId: r.messageId, duplicate: r.duplicate, status: 'accepted' };
     },
