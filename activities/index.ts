@@ -157,8 +157,7 @@ function createActivitiesUnredacted(deps: ActivityDeps) {
       const text = ackUrl ? insertAckUrl(rest.text, ackUrl) : rest.text;
       // Multipart: the HTML part says what the text says (activities/notifiers/mail-html.ts).
       const html =
-        rest.html ??
-        renderMailHtml({ kind: mailKindOf(mail), subject: rest.subject, text: rest.text, ackUrl });
+        rest.html ?? renderMailHtml({ kind: mailKindOf(mail), subject: rest.subject, text, ackUrl });
       const result = await deps.email.send({ ...rest, text, html });
       if (records) {
         // Also after a local-ledger hit: a page sent while the store was down gets its shared row now.
