@@ -20,6 +20,17 @@ describe('page mail HTML in Chromium', () => {
   let h: Harness;
   let browser: Browser;
   let serviceId: string;
+  let incidentId: string;
+
+  /** The mail's HTML at a 390 px viewport, every request refused; asserts it fits. */
+  async function render(html: string) {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.route('**/*', (route) => route.abort());
+    await page.setContent(html, { waitUntil: 'load' });
+    expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(390);
+    return { page, close: () => context.close() };
+  }
 
   beforeAll(async () => {
     smtp = await startSmtpServer();
@@ -45,6 +56,7 @@ describe('page mail HTML in Chromium', () => {
     });
     expect(declared.statusCode).toBe(201);
     const id = declared.json().incident.id as string;
+    incidentId = id;
 
     const mail = await smtp.waitFor((m) => m.to.includes('kari@test.local'), 20_000);
     expect(mail.headers['content-type']).toMatch(/^multipart\/alternative/);
@@ -94,5 +106,47 @@ describe('page mail HTML in Chromium', () => {
     expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(390);
     await page.screenshot({ path: 'test-results/screenshots/page-mail-390.png', fullPage: true });
     await context.close();
+  });
+
+  it('the resolved mail and the postmortem draft link their console pages, never the API', async () => {
+    const resolved = await h.app.inject({
+      method: 'POST',
+      url: `/api/incidents/${incidentId}/force-resolve`,
+      headers: h.auth('per'),
+      payload: { reason: 'the export host was replaced <i>by hand</i>' },
+    });
+    expect(resolved.statusCode, resolved.body).toBe(200);
+    const consolePage = `http://127.0.0.1:3000/console/incidents/${incidentId}`;
+
+    const notice = await smtp.waitFor(
+      (m) => m.to.includes('kari@test.local') && / RESOLVED/.test(m.subject),
+      30_000,
+    );
+    expect(notice.html).toBeDefined();
+    const r = await render(notice.html!);
+    expect(await r.page.locator('[data-role="kind"]').innerText()).toMatch(/resolved/i);
+    expect(await r.page.locator('a[data-role="console"]').getAttribute('href')).toBe(consolePage);
+    expect(await r.page.locator('a[href*="/api/"]').count()).toBe(0);
+    expect(await r.page.locator('i, script, img').count()).toBe(0);
+    // The recovery facts of the text are in the HTML.
+    const said = notice.text.split('\n').find((l) => /probe proof/i.test(l));
+    expect(said).toBeDefined();
+    expect(await r.page.locator('body').innerText()).toContain(said!.trim());
+    await r.page.screenshot({ path: 'test-results/screenshots/resolved-mail-390.png', fullPage: true });
+    await r.close();
+
+    const draft = await smtp.waitFor(
+      (m) => m.to.includes('kari@test.local') && /Postmortem due/.test(m.subject),
+      60_000,
+    );
+    expect(draft.html).toBeDefined();
+    expect(draft.attachments.map((a) => a.filename)).toContain(`postmortem-${incidentId}.md`);
+    const p = await render(draft.html!);
+    expect(await p.page.locator('a[data-role="console"]').getAttribute('href')).toBe(
+      `${consolePage}/postmortem`,
+    );
+    expect(await p.page.locator('body').innerText()).toContain(/It is due by \S+\./.exec(draft.text)![0]);
+    await p.page.screenshot({ path: 'test-results/screenshots/postmortem-mail-390.png', fullPage: true });
+    await p.close();
   });
 });
