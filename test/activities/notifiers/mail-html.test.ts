@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { consolePageOf, mailBlocks, segments } from '../../../domain/mail-blocks.js';
 import { pageMail, postmortemMail, resolvedMail } from '../../../domain/templates.js';
@@ -133,6 +134,39 @@ describe('renderMailHtml', () => {
     const html = renderMailHtml({ kind: 'postmortem', subject: pm.subject, text: pm.text });
     expect(html).toContain(`data-role="console" href="${links.consoleUrl}/postmortem"`);
     expect(html).toContain('It is due by 2022-06-21.');
+  });
+});
+
+describe('renderMailHtml, any text', () => {
+  it('makes no element but the template’s own (every < of the text is escaped)', () => {
+    const piece = fc.oneof(
+      fc.string(),
+      fc.constantFrom(
+        '<',
+        '>',
+        '&',
+        '"',
+        "'",
+        '`',
+        '=',
+        '\n',
+        '  - ',
+        '    curl ',
+        ':',
+        'https://x.example/a?b=<c>',
+        '{{x}}',
+      ),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), fc.string(), (parts, subject) => {
+        const text = parts.join('');
+        const html = renderMailHtml({ kind: 'notice', subject, text });
+        expect(tags(html).filter((t) => !allowed.has(t))).toEqual([]);
+        const body = html.slice(html.indexOf('</h1>') + 5, html.indexOf('</body>'));
+        expect(body).not.toMatch(/<(?!\/?(div|p|a|strong|ul|li|pre)\b)/);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
