@@ -133,6 +133,7 @@ function createActivitiesUnredacted(deps: ActivityDeps) {
     /**
      * Sends one mail. Idempotent on `mail.idempotencyKey`: a retried activity does not send twice.
      * A page (`mail.ackLink`) gets its signed one-click acknowledge link here, never in the workflow.
+     * Every mail gets its HTML part here too, rendered from its text (activities/notifiers/mail-html.ts).
      */
     async sendEmail(mail: OutgoingMail): Promise<SendResult> {
       const { ackLink, ...rest } = mail;
