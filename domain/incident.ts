@@ -135,6 +135,11 @@ export interface Detection {
   reporter?: string;
   /** A monitor's report: when its first failing probe of this failure ran (UTC ISO-8601). */
   firstFailureAt?: string;
+  /**
+   * The rule `severity` brings from config (auto-publish, deadline, postmortem due), so a joining
+   * report of a higher severity can raise the incident's (set by buildIncidentInput).
+   */
+  severityRule?: { autoPublish: boolean; postmortemDueDays: number; communicationDeadlineMs?: number };
 }
 
 /** A recovery of something that opened or joined an incident (a monitor, an external alert). */

@@ -8,6 +8,7 @@ import { buildPlan, dedupeRecipients } from './escalation.js';
 import { postmortemSettings } from './postmortem.js';
 import { reachOf } from './notification-plan.js';
 import type { AffectedService, Detection, IncidentInput, Recipient } from './incident.js';
+import { incidentSeverity, severityRule } from './severity.js';
 
 export function contactById(config: Config, id: string): Recipient | undefined {
   const c = config.contacts.find((x) => x.id === id);
@@ -105,7 +106,13 @@ export function buildIncidentInput(
   if (!policy) throw new Error(`unknown policy "${service.policy}"`);
   const owner = contactById(config, service.owner);
   if (!owner) throw new Error(`unknown contact "${service.owner}"`);
-  const severity = detection.severity ?? service.severity;
+  const affected = affectedServices(config, serviceId);
+  const { severity } = incidentSeverity(
+    detection.severity,
+    service.severity,
+    // The dependents: the service's own severity is the default a detection may override.
+    affected.filter((a) => !a.root).map((a) => ({ id: a.id, severity: serviceById(config, a.id)!.severity })),
+  );
   const rule = config.severities[severity];
   const checks = checksForService(config, serviceId);
   const longestTimeout = Math.max(10_000, ...checks.map((c) => (c.timeout ? durationMs(c.timeout) : 10_000)));
@@ -115,8 +122,8 @@ export function buildIncidentInput(
     severity,
     autoPublish: rule.autoPublish,
     postmortemDueDays: rule.postmortemDueDays,
-    detection: { ...detection, severity },
-    affected: affectedServices(config, serviceId),
+    detection: { ...detection, severity, severityRule: severityRule(config, severity) },
+    affected,
     checks,
     plan: buildPlan(policy, (t) => resolveTargets(config, t)),
     acknowledgementTimeoutMs: durationMs(policy.acknowledgementTimeout),

@@ -87,3 +87,23 @@ export function severityRule(
       : {}),
   };
 }
+
+/**
+ * The severity an incident opens with (and a report brings when it joins): the highest of what the
+ * detection says (else the service's own) and every affected dependent's — a P2 host under a P1
+ * integration is a P1 outage. `from` names the dependent whose severity won, when one did.
+ */
+export function incidentSeverity(
+  detected: Severity | undefined,
+  own: Severity,
+  affected: readonly { id: string; severity: Severity }[],
+): { severity: Severity; from?: string } {
+  let severity = detected ?? own;
+  let from: string | undefined;
+  for (const a of affected)
+    if (compareSeverity(a.severity, severity) < 0) {
+      severity = a.severity;
+      from = a.id;
+    }
+  return from ? { severity, from } : { severity };
+}

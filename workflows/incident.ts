@@ -53,8 +53,9 @@ import type {
 } from '../domain/incident.js';
 import { closedStates, statusStates } from '../domain/incident.js';
 import { formatDuration } from '../domain/duration.js';
-import { severityChange } from '../domain/severity.js';
+import { compareSeverity, severityChange } from '../domain/severity.js';
 import { severities } from '../domain/config-schema.js';
+import type { Severity } from '../domain/config-schema.js';
 import {
   failOver,
   nobodyReached,
@@ -558,13 +559,26 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
             `more ${d.source} reports keep joining; from now on they are counted (the record keeps each one)`,
           );
       }
-      const seqNo = listed
+      let seqNo = listed
         ? record(
             'joined',
             d.actor,
             `another report joined this incident (${d.source}${via}): ${d.reason}${d.contact ? ` (contact: ${d.contact})` : ''}`,
           )
         : 0;
+      // A joining report of a higher severity raises the incident's (asked only then: no marker otherwise).
+      if (
+        d.severity &&
+        d.severityRule &&
+        compareSeverity(d.severity, view.severity) < 0 &&
+        patched('report-raises-severity')
+      )
+        seqNo = applySeverity(
+          'system',
+          d.severity,
+          d.severityRule,
+          `a joining ${d.source} report${via} is ${d.severity}`,
+        );
       return { id, opened: false, state: view.state, ...(useStore ? { seq: seqNo } : {}) };
     },
     { validator: (_d: Detection) => rejectIfClosed() },
@@ -618,45 +632,50 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
 
   /** A communication deadline ran or runs (at verification, or started by a severity change). */
   let deadlineStarted = false;
+  /** Sets a new severity and runs what follows from it (a staff change, or a joining report's raise). */
+  const applySeverity = (
+    actor: string,
+    severity: Severity,
+    rule: { autoPublish: boolean; postmortemDueDays: number; communicationDeadlineMs?: number },
+    reason?: string,
+  ): number => {
+    const d = severityChange({
+      from: view.severity,
+      to: severity,
+      rule,
+      state: view.state,
+      published: statusCount > 0,
+      deadlineStarted:
+        deadlineStarted || (view.state !== 'verifying' && input.communicationDeadlineMs !== undefined),
+    });
+    if (d.outcome === 'same') return 0;
+    view.severity = severity;
+    // Carried into a continued run, the postmortem and the messages from now on.
+    input.severity = severity;
+    input.autoPublish = d.autoPublish;
+    input.postmortemDueDays = rule.postmortemDueDays;
+    input.communicationDeadlineMs = rule.communicationDeadlineMs;
+    // The lifecycle reads the same rules object (see monitoringAfterFirstPass).
+    rules.autoPublish = d.autoPublish;
+    life.rules.autoPublish = d.autoPublish;
+    upsertSearchAttributes([{ key: incidentSeverityKey, value: severity }]);
+    const s = record('severity', actor, `${actor} ${d.detail}${reason?.trim() ? `: ${reason.trim()}` : ''}`);
+    if (d.publish) {
+      publishStatus('investigating', 'system');
+      dispatch({ type: 'status-published', now: lifecycleNow() });
+    }
+    if (d.startDeadlineMs !== undefined) {
+      deadlineStarted = true;
+      pending.push(communicationDeadline(d.startDeadlineMs));
+    }
+    return s;
+  };
   setHandler(
     changeSeverityUpdate,
     ({ actor, severity, reason, rule }) => {
       // Asked only when a severity changes, so histories without one carry no marker.
       patched('change-severity');
-      const d = severityChange({
-        from: view.severity,
-        to: severity,
-        rule,
-        state: view.state,
-        published: statusCount > 0,
-        deadlineStarted:
-          deadlineStarted || (view.state !== 'verifying' && input.communicationDeadlineMs !== undefined),
-      });
-      if (d.outcome === 'same') return answer(0);
-      view.severity = severity;
-      // Carried into a continued run, the postmortem and the messages from now on.
-      input.severity = severity;
-      input.autoPublish = d.autoPublish;
-      input.postmortemDueDays = rule.postmortemDueDays;
-      input.communicationDeadlineMs = rule.communicationDeadlineMs;
-      // The lifecycle reads the same rules object (see monitoringAfterFirstPass).
-      rules.autoPublish = d.autoPublish;
-      life.rules.autoPublish = d.autoPublish;
-      upsertSearchAttributes([{ key: incidentSeverityKey, value: severity }]);
-      const s = record(
-        'severity',
-        actor,
-        `${actor} ${d.detail}${reason?.trim() ? `: ${reason.trim()}` : ''}`,
-      );
-      if (d.publish) {
-        publishStatus('investigating', 'system');
-        dispatch({ type: 'status-published', now: lifecycleNow() });
-      }
-      if (d.startDeadlineMs !== undefined) {
-        deadlineStarted = true;
-        pending.push(communicationDeadline(d.startDeadlineMs));
-      }
-      return answer(s);
+      return answer(applySeverity(actor, severity, rule, reason));
     },
     {
       validator: (a) => {

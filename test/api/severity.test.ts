@@ -88,4 +88,53 @@ describe('change severity API', () => {
       await ssh.start();
     }
   });
+
+  it('a joining report of a higher severity raises the incident; a lower one changes nothing', async () => {
+    await ssh.stop();
+    try {
+      const first = await post('/api/incidents', {
+        service: serviceId,
+        reason: 'slow exports',
+        severity: 'P3',
+      });
+      expect([200, 201]).toContain(first.statusCode);
+      const id = (first.json() as { incident: IncidentView }).incident.id;
+      await eventually(async () => (await h.incidents.get(id)).state === 'triggered', 30_000, 'triggered');
+      if ((await h.incidents.get(id)).severity !== 'P3')
+        expect((await post(`/api/incidents/${id}/severity`, { severity: 'P3' })).statusCode).toBe(200);
+
+      const joined = await post(
+        '/api/incidents',
+        { service: serviceId, reason: 'every institution is cut off', severity: 'P1' },
+        'ola',
+      );
+      expect(joined.statusCode).toBe(200);
+      expect(joined.json().opened).toBe(false);
+      const view = await eventually(
+        async () => {
+          const v = await h.incidents.get(id);
+          return v.severity === 'P1' ? v : undefined;
+        },
+        15_000,
+        'raised to P1',
+      );
+      expect(view.timeline.filter((e) => e.kind === 'severity').at(-1)).toMatchObject({
+        actor: 'system',
+        detail: expect.stringMatching(
+          /^system raised the severity from P3 to P1(;.*)?: a joining api report is P1$/,
+        ),
+      });
+      expect((await publicEntry(id))?.messages.length).toBeGreaterThan(0);
+
+      const lower = await post('/api/incidents', { service: serviceId, reason: 'one user', severity: 'P2' });
+      expect(lower.statusCode).toBe(200);
+      const after = await h.incidents.get(id);
+      expect(after.severity).toBe('P1');
+      expect(after.timeline.filter((e) => e.kind === 'severity')).toHaveLength(
+        view.timeline.filter((e) => e.kind === 'severity').length,
+      );
+    } finally {
+      await ssh.start();
+    }
+  });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { compareSeverity, highestSeverity, severityChange, severityRule } from '../../domain/severity.js';
+import {
+  compareSeverity,
+  highestSeverity,
+  incidentSeverity,
+  severityChange,
+  severityRule,
+} from '../../domain/severity.js';
+import { buildIncidentInput } from '../../domain/model.js';
+import { validateConfig } from '../../config/load.js';
 import type { SeverityChangeInput } from '../../domain/severity.js';
 
 const base: SeverityChangeInput = {
@@ -110,5 +118,93 @@ describe('severityRule', () => {
       communicationDeadlineMs: 900_000,
     });
     expect(severityRule({ severities }, 'P3')).toEqual({ autoPublish: false, postmortemDueDays: 20 });
+  });
+});
+
+describe('incidentSeverity: the highest among the detection and the affected services', () => {
+  it.each([
+    ['P2 host, no dependents', undefined, 'P2', [], { severity: 'P2' }],
+    [
+      'P2 host under a P1 integration',
+      undefined,
+      'P2',
+      [{ id: 'fs-canvas', severity: 'P1' }],
+      { severity: 'P1', from: 'fs-canvas' },
+    ],
+    [
+      'a P0 alert on a P2 host under a P1 integration',
+      'P0',
+      'P2',
+      [{ id: 'fs-canvas', severity: 'P1' }],
+      { severity: 'P0' },
+    ],
+    [
+      'a P3 alert on a P2 host under a P1 integration',
+      'P3',
+      'P2',
+      [{ id: 'fs-canvas', severity: 'P1' }],
+      { severity: 'P1', from: 'fs-canvas' },
+    ],
+    [
+      'the highest of two dependents',
+      undefined,
+      'P3',
+      [
+        { id: 'a', severity: 'P2' },
+        { id: 'b', severity: 'P0' },
+      ],
+      { severity: 'P0', from: 'b' },
+    ],
+    ['a lower dependent changes nothing', undefined, 'P1', [{ id: 'a', severity: 'P3' }], { severity: 'P1' }],
+  ] as const)('%s', (_name, detected, own, affected, expected) => {
+    expect(incidentSeverity(detected, own, affected)).toEqual(expected);
+  });
+
+  it('is never lower than any input (property, all combinations of up to 3 affected)', () => {
+    const all = ['P0', 'P1', 'P2', 'P3'] as const;
+    const opt = [undefined, ...all];
+    for (const d of opt)
+      for (const own of all)
+        for (const a of opt)
+          for (const b of opt) {
+            const affected = [a, b]
+              .filter((x) => x !== undefined)
+              .map((s, i) => ({ id: `s${i}`, severity: s! }));
+            const r = incidentSeverity(d, own, affected).severity;
+            expect(r).toBe(highestSeverity([d ?? own, ...affected.map((x) => x.severity)]));
+          }
+  });
+
+  it('buildIncidentInput opens a P2 host incident as P1 when a P1 integration depends on it, with the P1 rule', () => {
+    const config = validateConfig(
+      {
+        contacts: [{ id: 'kari', name: 'Kari', email: 'kari@test.local' }],
+        policies: [
+          { id: 'chain', levels: [{ notify: ['kari'], ackTimeout: '5m' }], acknowledgementTimeout: '1h' },
+        ],
+        services: [
+          { id: 'host', name: 'data-sync host', owner: 'kari', policy: 'chain', severity: 'P2' },
+          {
+            id: 'canvas',
+            name: 'FS → Canvas',
+            owner: 'kari',
+            policy: 'chain',
+            severity: 'P1',
+            dependsOn: ['host'],
+          },
+        ],
+      },
+      'test',
+    );
+    const input = buildIncidentInput(config, 'host', {
+      eventId: 'e',
+      source: 'probe',
+      actor: 'm',
+      reason: 'r',
+    });
+    expect(input.severity).toBe('P1');
+    expect(input.autoPublish).toBe(config.severities.P1.autoPublish);
+    expect(input.detection.severity).toBe('P1');
+    expect(input.detection.severityRule).toEqual(severityRule(config, 'P1'));
   });
 });
