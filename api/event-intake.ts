@@ -9,7 +9,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { minSecretLength, type Config } from '../domain/config-schema.js';
 import { closedStates, type Detection, type IncidentView } from '../domain/incident.js';
-import { dependencyClosure } from '../domain/model.js';
+import { affectedServices, dependencyClosure } from '../domain/model.js';
 import { reportIncident, reportRecovery, rootIncidentService } from '../client/incidents.js';
 import {
   acknowledgeUpdate,
@@ -155,9 +155,15 @@ export function createEventIntake(
     }
   }
 
-  /** The open incident that holds `key`: the service's own, or one of what it depends on that it joined. */
+  /**
+   * The open incident that holds `key`: the service's own, one of what it depends on that it joined,
+   * or one of a dependent's that it joined (see rootIncidentService).
+   */
   async function holding(serviceId: string, key: string): Promise<IncidentView | undefined> {
-    for (const s of dependencyClosure(config, serviceId)) {
+    const dependents = affectedServices(config, serviceId)
+      .filter((a) => !a.root)
+      .map((a) => a.id);
+    for (const s of [...dependencyClosure(config, serviceId), ...dependents]) {
       const view = await call(`service "${s}"`, async () => {
         const handle = client.workflow.getHandle(incidentWorkflowId(s));
         const d = await handle.describe().catch((e: unknown) => {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Config } from '../domain/config-schema.js';
 import type { Detection, IncidentState, Recovery } from '../domain/incident.js';
-import { buildIncidentInput, dependencyClosure, serviceById } from '../domain/model.js';
+import { affectedServices, buildIncidentInput, dependencyClosure, serviceById } from '../domain/model.js';
 import {
   incidentServiceKey,
   incidentSeverityKey,
@@ -60,11 +60,16 @@ export async function reportIncident(
 
 /**
  * Where a failure of `serviceId` belongs: the open incident of something it depends on (its root
- * cause), else its own. A dependent's check that fails because the data-sync host is down joins the
- * host's incident instead of opening a second one.
+ * cause); else the open incident of something that depends on it (the customer-first order: a report
+ * opened the integration's incident, then the host it runs on fails); else its own. One outage is one
+ * incident either way: a dependent's check that fails because the data-sync host is down joins the
+ * host's incident, and the host's failure joins the integration's incident that is already paging.
  */
 export async function rootIncidentService(o: IncidentClientOptions, serviceId: string): Promise<string> {
-  for (const dep of dependencyClosure(o.config, serviceId).slice(1)) {
+  const dependents = affectedServices(o.config, serviceId)
+    .filter((a) => !a.root)
+    .map((a) => a.id);
+  for (const dep of [...dependencyClosure(o.config, serviceId).slice(1), ...dependents]) {
     try {
       const d = await o.client.workflow.getHandle(incidentWorkflowId(dep)).describe();
       if (d.status.name === 'RUNNING') {

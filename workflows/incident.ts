@@ -534,8 +534,14 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       countCustomer(d);
       corroborate(d);
       dispatch({ type: 'reported', ...(d.key ? { key: d.key } : {}), now: lifecycleNow() });
+      // A dependent's report joins its root cause's incident; a root cause's joins its dependent's
+      // incident that opened first (a customer report, then the host check fails).
       const via =
-        d.fromService && d.fromService !== input.service.id ? ` from dependent service ${d.fromService}` : '';
+        d.fromService && d.fromService !== input.service.id
+          ? input.affected.some((a) => a.id === d.fromService)
+            ? ` from dependent service ${d.fromService}`
+            : ` from ${d.fromService}, which this service depends on`
+          : '';
       let listed = true;
       if (useStore) {
         record('joined', d.actor, `report from ${d.source}`, {

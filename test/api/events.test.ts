@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentService } from '../../api/incident-service.js';
@@ -351,6 +352,12 @@ describe('inbound events under a burst (no Temporal: a stub that holds every cal
     const release: Array<() => void> = [];
     const client = {
       workflow: {
+        // No open incident anywhere: the root cause and the dependents are looked up first.
+        getHandle: (workflowId: string) => ({
+          describe: async () => {
+            throw new WorkflowNotFoundError('not found', workflowId, undefined);
+          },
+        }),
         executeUpdateWithStart: async () => {
           calls++;
           maxActive = Math.max(maxActive, ++active);
