@@ -9,6 +9,8 @@ import type { DetectionSource, IncidentView, StatusState, UpdateResult } from '.
 import type { IncidentFilter, Records } from '../store/records.js';
 import { serviceById } from '../domain/model.js';
 import { severityRule } from '../domain/severity.js';
+import { defaultReopenWindowMs, reopenDecision } from '../domain/reopen.js';
+import { durationMs } from '../domain/duration.js';
 import { reportIncident, retryAborted } from '../client/incidents.js';
 import {
   acknowledgeUpdate,
@@ -194,6 +196,59 @@ export function createIncidentService(o: IncidentServiceOptions) {
       if (req.withoutView) return result;
       const view = await this.get(result.id);
       return { ...result, view };
+    },
+
+    /**
+     * Reopens a closed incident (the latest of its service, within `incidents.reopenWindow`): a new
+     * incident opens at once at its severity, saying which one it reopens. Retried with the same
+     * incident, it answers the same new incident.
+     */
+    async reopen(id: string, actor: string, reason: string) {
+      const parsed = parseIncidentId(id);
+      if (!parsed?.runId) throw notFound(`incident "${id}"`);
+      const old = await fromStore(() => o.records.getIncident(id));
+      if (!old) throw notFound(`incident "${id}"`);
+      const latest = await fromStore(() => o.records.latestIncidentId(old.service.id));
+      const newerView =
+        latest && latest !== old.id ? await fromStore(() => o.records.getIncident(latest)) : undefined;
+      const d = reopenDecision({
+        id: old.id,
+        state: old.state,
+        closedAt: old.closedAt,
+        now: Date.now(),
+        windowMs: o.config.incidents.reopenWindow
+          ? durationMs(o.config.incidents.reopenWindow)
+          : defaultReopenWindowMs,
+        ...(newerView ? { newer: { id: newerView.id, state: newerView.state } } : {}),
+      });
+      if (!d.ok) throw new HttpError(409, 'cannot_reopen', d.message);
+      // A just-resolved incident may still be sending its resolved notices: its run refuses reports
+      // for a moment. Try again briefly, then 503 so the caller retries.
+      for (const delay of [250, 500, 1000, 1000, 1000, 1000, 2000, 2000, -1]) {
+        try {
+          const r = await this.declare({
+            service: old.service.id,
+            reason: `reopened ${old.id}${reason.trim() ? `: ${reason.trim()}` : ''}`,
+            actor,
+            severity: old.severity,
+            skipVerify: true,
+            eventId: `reopen:${old.id}`,
+          });
+          return { reopened: old.id, opened: r.opened, incident: r.view! };
+        } catch (e) {
+          if (!(e instanceof HttpError && e.code === 'incident_closed') || delay < 0) {
+            if (e instanceof HttpError && e.code === 'incident_closed')
+              throw new HttpError(
+                503,
+                'incident_closing',
+                `incident ${old.id} is still closing; retry shortly`,
+              );
+            throw e;
+          }
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+      throw new HttpError(503, 'incident_closing', `incident ${old.id} is still closing; retry shortly`);
     },
 
     /**

@@ -537,6 +537,8 @@ export const Config = Type.Object(
         recoveryPasses: Type.Integer({ minimum: 1, default: 2 }),
         recoveryInterval: Type.Optional(Duration),
         notifyResolved: Type.Boolean({ default: true }),
+        /** How long after closing an incident may be reopened (POST /api/incidents/:id/reopen); default 24h. */
+        reopenWindow: Type.Optional(Duration),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -238,6 +238,33 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
   );
 
   app.post(
+    '/api/incidents/:id/reopen',
+    {
+      ...staff,
+      config: { role: 'responder', action: 'Reopening an incident' },
+      schema: {
+        ...staff.schema,
+        tags: ['incidents'],
+        summary:
+          'Reopen a resolved or dismissed incident (responder or higher): the latest of its service, within incidents.reopenWindow (default 24 h). A new incident opens at once at its severity and pages, saying which one it reopens; 409 for an open incident, a newer one, or past the window',
+        params: Params,
+        body: Type.Object(
+          { reason: Type.Optional(Type.String({ maxLength: maxNoteLength })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({ reopened: Type.String(), opened: Type.Boolean(), incident: View }),
+          ...errors,
+        },
+      },
+    },
+    async (req, reply) => {
+      const r = await o.incidents.reopen(req.params.id, req.actor!, req.body?.reason ?? '');
+      return reply.status(201).header('location', `/api/incidents/${r.incident.id}`).send(r);
+    },
+  );
+
+  app.post(
     '/api/incidents/:id/notes',
     {
       ...staff,
