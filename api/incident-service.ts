@@ -7,7 +7,8 @@ import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import type { Config, Severity } from '../domain/config-schema.js';
 import type { DetectionSource, IncidentView, StatusState, UpdateResult } from '../domain/incident.js';
 import type { IncidentFilter, Records } from '../store/records.js';
-import { serviceById } from '../domain/model.js';
+import { contactById, serviceById } from '../domain/model.js';
+import { addResponder } from '../domain/responders.js';
 import { severityRule } from '../domain/severity.js';
 import { defaultReopenWindowMs, reopenDecision } from '../domain/reopen.js';
 import { durationMs } from '../domain/duration.js';
@@ -20,6 +21,9 @@ import {
   resolveUpdate,
   forceResolveUpdate,
   changeSeverityUpdate,
+  addResponderUpdate,
+  snoozeUpdate,
+  maxNoteLength,
   viewQuery,
   type ReportResult,
 } from '../workflows/definitions.js';
@@ -301,6 +305,32 @@ export function createIncidentService(o: IncidentServiceOptions) {
           ],
         }),
       ),
+    /**
+     * Adds a contact from config as a responder (responder or higher): paged at once, and one of the
+     * incident's recipients from then on. An unknown contact is 400 here; one already paged is 409.
+     */
+    addResponder: (id: string, actor: string, contactId: string, note?: string) => {
+      const contact = contactById(o.config, contactId);
+      const d = addResponder({ actor, contactId, contact, paged: [], note, maxNoteLength });
+      if (d.outcome === 'invalid')
+        return Promise.reject(new HttpError(400, 'invalid_request', d.message, d.message.split(':')[0]));
+      return update(id, (h) =>
+        h.executeUpdate(addResponderUpdate, {
+          args: [
+            {
+              actor,
+              contactId,
+              contact,
+              ...(note?.trim() ? { note: note.trim() } : {}),
+              incidentId: id,
+            },
+          ],
+        }),
+      );
+    },
+    /** Snoozes an acknowledged incident until a time or for a duration (at most 24 h); then it pages again. */
+    snooze: (id: string, actor: string, until: string) =>
+      update(id, (h) => h.executeUpdate(snoozeUpdate, { args: [{ actor, until, incidentId: id }] })),
     note: (id: string, actor: string, text: string) =>
       update(id, (h) => h.executeUpdate(noteUpdate, { args: [{ actor, text, incidentId: id }] })),
     publishStatus: (id: string, actor: string, state: StatusState, message?: string) =>

@@ -16,6 +16,7 @@ import type {
   TimelineKind,
 } from './incident.js';
 import { closedStates } from './incident.js';
+import { formatSnoozeTime } from './snooze.js';
 
 /** What the rules depend on, fixed when the incident opens. */
 export interface LifecycleRules {
@@ -64,6 +65,11 @@ export interface LifecycleState {
   published: boolean;
   /** The one timer that runs, and when it is due (UTC ms). */
   timer?: { name: TimerName; dueAt: number };
+  /**
+   * Snoozed (acknowledged): the acknowledgement timer runs out at `until` (UTC ms), and then it is
+   * triggered and paged again. Ends with another acknowledgement.
+   */
+  snooze?: { until: number; by: string };
   /** A resolve waiting for proof: since when, passing rounds in a row, whether a round is out. */
   recovery?: {
     startedAt: number;
@@ -94,6 +100,8 @@ export type LifecycleEvent =
   /** A probe round came back: `failures` is empty when all `probes` passed. */
   | { type: 'probe-result'; probes: number; failures: string; now: number }
   | { type: 'timeout'; timer: TimerName; now: number }
+  /** Staff snooze an acknowledged incident until `until` (UTC ms; domain/snooze.ts checked it). */
+  | { type: 'snooze'; actor: string; until: number; now: number }
   /** Staff published a status message. */
   | { type: 'status-published'; now: number };
 
@@ -247,15 +255,19 @@ export function decide(state: LifecycleState, event: LifecycleEvent): Decision {
   };
   /** The acknowledgement ran out: back to triggered, the acknowledger and the current level again. */
   const expire = () => {
+    const snooze = s.snooze;
+    delete s.snooze;
     record(
       'ack-timeout',
       'system',
-      `acknowledged ${formatDuration(T)} ago and not resolved; back to unacknowledged, escalation resumes`,
+      snooze
+        ? `the snooze until ${formatSnoozeTime(snooze.until)} is over and it is not resolved; back to unacknowledged, escalation resumes`
+        : `acknowledged ${formatDuration(T)} ago and not resolved; back to unacknowledged, escalation resumes`,
     );
     setState('triggered');
     const step = Math.max(0, s.escalationStep);
     s.escalationStep = step;
-    page(step, 'ack-timeout', ackTimeoutRecipients(r.plan, step, s.acknowledger));
+    page(step, snooze ? 'snoozed' : 'ack-timeout', ackTimeoutRecipients(r.plan, step, s.acknowledger));
     delete s.acknowledger;
     delete s.acknowledgedBy;
     armEscalation();
@@ -303,6 +315,7 @@ export function decide(state: LifecycleState, event: LifecycleEvent): Decision {
     case 'acknowledge': {
       if (s.state === 'resolving') break;
       s.acks++;
+      delete s.snooze;
       const { actor } = event;
       if (s.state === 'acknowledged') {
         record('acknowledged', actor, `acknowledged again by ${actor}; acknowledgement timeout restarts`);
@@ -440,6 +453,17 @@ export function decide(state: LifecycleState, event: LifecycleEvent): Decision {
 
     case 'status-published':
       s.published = true;
+      break;
+
+    case 'snooze':
+      if (s.state !== 'acknowledged' || event.until <= now) break;
+      s.snooze = { until: event.until, by: event.actor };
+      record(
+        'snoozed',
+        event.actor,
+        `${event.actor} snoozed until ${formatSnoozeTime(event.until)}; then it is paged again unless resolved`,
+      );
+      arm('acknowledgement', event.until - now);
       break;
   }
   return { state: s, commands };

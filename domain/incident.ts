@@ -46,6 +46,8 @@ export const timelineKinds = [
   'webhook-failed',
   'postmortem',
   'severity',
+  'responder',
+  'snoozed',
 ] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 
@@ -94,7 +96,8 @@ export interface PageRecord {
   level: number;
   cycle: number;
   recipient: Recipient;
-  reason: 'initial' | 'escalation' | 'ack-timeout' | 'fallback';
+  /** `added`: staff added them as a responder (level 0, cycle 0: outside the escalation chain). */
+  reason: 'initial' | 'escalation' | 'ack-timeout' | 'fallback' | 'added' | 'snoozed';
 }
 
 /** A service touched by the incident (the service itself and everything that depends on it). */
@@ -237,6 +240,13 @@ export interface ReachJob {
   text: string;
   short: string;
   plan: PlannedSend[];
+  /**
+   * An added responder: their rules run on after an acknowledgement (help was asked for), until the
+   * incident closes. Absent: a level's page, whose rules stop once someone acknowledges.
+   */
+  untilClosed?: boolean;
+  /** No one-click acknowledge link (an added responder's page once someone has acknowledged). */
+  ackLink?: false;
 }
 
 /** How each person of one level's page stands: decided once someone is reached or nobody can be. */
@@ -277,6 +287,9 @@ export interface IncidentView {
   nextEscalationAt?: string;
   /** The last step of the escalation plan has been paged: nobody further is paged automatically. */
   nobodyFurther?: boolean;
+  /** Snoozed until (UTC ISO), by whom: then it is triggered and paged again unless resolved. */
+  snoozedUntil?: string;
+  snoozedBy?: string;
   /** Who the next escalation step pages (names), while one follows. */
   nextEscalationTo?: string[];
   /** What proved the recovery, once resolved (see domain/recovery-facts.ts). */

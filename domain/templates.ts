@@ -199,7 +199,12 @@ function affectedLines(view: IncidentView): string[] {
 function stepLabel(step: PageStep): string {
   if (step.reason === 'fallback' || step.level === 0) return 'final fallback page';
   const repeat = step.cycle > 0 ? ` (repeat ${step.cycle})` : '';
-  const expired = step.reason === 'ack-timeout' ? ' (acknowledgement expired)' : '';
+  const expired =
+    step.reason === 'ack-timeout'
+      ? ' (acknowledgement expired)'
+      : step.reason === 'snoozed'
+        ? ' (snooze over)'
+        : '';
   return `level ${step.level} page${repeat}${expired}`;
 }
 
@@ -218,6 +223,10 @@ function whyYou(view: IncidentView, step: PageStep): string {
     }
     case 'fallback':
       return 'Nobody in the escalation chain acknowledged. You are the final fallback.';
+    case 'added':
+      return 'Staff added you as a responder.';
+    case 'snoozed':
+      return `It was acknowledged and snoozed; the snooze is over and it is not resolved, so you are paged again (level ${step.level}).`;
   }
 }
 
@@ -290,7 +299,8 @@ export function pageMail(
   if (before.length > 0) {
     lines.push('Paged before you, without an answer:');
     for (const p of before) {
-      const level = p.level === 0 ? 'final fallback' : `level ${p.level}`;
+      const level =
+        p.reason === 'added' ? 'added as a responder' : p.level === 0 ? 'final fallback' : `level ${p.level}`;
       const who = p.recipient.id === recipient.id ? 'you' : `${p.recipient.name} <${p.recipient.email}>`;
       lines.push(`  - ${who} — ${level}, ${formatUtc(p.at)}`);
     }
@@ -305,6 +315,51 @@ export function pageMail(
   );
   const after = nextLine(next, sentAt);
   if (after) lines.push('', after);
+  return { subject, text: `${lines.join('\n')}\n` };
+}
+
+/**
+ * The page to a contact staff added as a responder: who added them and why, what is wrong, and how
+ * to acknowledge while nobody has (once someone has, it says who, and offers no acknowledge link).
+ */
+export function responderMail(
+  view: IncidentView,
+  recipient: Recipient,
+  added: { by: string; note?: string },
+  links: MailLinks,
+): MailText {
+  const state = health[view.state];
+  const subject = `${severityTag(view)} ${view.service.name}: ${state} — you are added as a responder`;
+  const incidentUrl = trimSlash(links.incidentUrl);
+  const note = added.note?.trim() ? `: ${oneLine(added.note)}` : '.';
+  const lines = [
+    `Hi ${recipient.name},`,
+    '',
+    `${view.service.name} is ${state} (${view.severity}). ${added.by} added you as a responder to this incident${note}`,
+    '',
+    'What is wrong:',
+    `  ${oneLine(view.reason)}`,
+    '',
+    `Since: ${formatUtc(view.openedAt)} (detected by ${detectedBy(view)})`,
+    `Incident: ${view.id} — ${incidentUrl}`,
+    ...(links.consoleUrl ? [`In the console: ${links.consoleUrl}`] : []),
+    '',
+    'Affected services:',
+    ...affectedLines(view),
+    '',
+  ];
+  if (view.state === 'triggered') {
+    lines.push(ackHeading);
+    if (links.ackUrl) lines.push(oneClickLine(links.ackUrl));
+    lines.push(
+      `  - ${links.ackUrl ? 'or ' : ''}with the API:`,
+      `    curl -X POST -H "Authorization: Bearer $TOKEN" ${incidentUrl}/acknowledge`,
+    );
+  } else if (view.acknowledgedAt) {
+    lines.push(
+      `${view.acknowledgedBy ?? 'Someone'} acknowledged it at ${formatUtc(view.acknowledgedAt)}; the escalation is stopped, and you are asked to help.`,
+    );
+  }
   return { subject, text: `${lines.join('\n')}\n` };
 }
 

@@ -8,6 +8,7 @@ import type {
   Detection,
   IncidentState,
   IncidentView,
+  Recipient,
   Recovery,
   StatusState,
   UpdateResult,
@@ -75,6 +76,19 @@ export const changeSeverityUpdate = defineUpdate<
     },
   ]
 >('changeSeverity');
+/**
+ * Add a responder (responder or higher): the API passes the contact as config has it (with their
+ * methods and notification rules); they are paged at once and stay among the incident's recipients.
+ */
+export const addResponderUpdate = defineUpdate<
+  StaffUpdateResult,
+  [StaffAction & { contactId: string; contact?: Recipient; note?: string }]
+>('addResponder');
+/**
+ * Snooze an acknowledged incident (responder or higher) until a UTC time or for a duration (`30m`),
+ * at most 24 h: then it is triggered and paged again, unless resolved first (domain/snooze.ts).
+ */
+export const snoozeUpdate = defineUpdate<StaffUpdateResult, [StaffAction & { until: string }]>('snooze');
 export const noteUpdate = defineUpdate<StaffUpdateResult, [StaffAction & { text: string }]>('note');
 export const publishStatusUpdate = defineUpdate<
   StaffUpdateResult,

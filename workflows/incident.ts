@@ -67,6 +67,7 @@ import {
   communicationsMail,
   pageMail,
   resolvedMail,
+  responderMail,
   statusMessage,
   verificationSkipped,
 } from '../domain/templates.js';
@@ -85,11 +86,15 @@ import {
   resolveUpdate,
   forceResolveUpdate,
   changeSeverityUpdate,
+  addResponderUpdate,
+  snoozeUpdate,
   viewQuery,
   recoveredUpdate,
   type StaffAction,
 } from './definitions.js';
 import { postmortemWorkflow } from './postmortem.js';
+import { addResponder } from '../domain/responders.js';
+import { snoozeDecision } from '../domain/snooze.js';
 
 const probes = proxyActivities<Activities>({
   // A probe reports failure as a result; retrying it here would only hide what it saw.
@@ -368,6 +373,9 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
           ...(view.acknowledgedAt ? { acknowledgedAt: view.acknowledgedAt } : {}),
           ...(view.acknowledgedBy ? { acknowledgedBy: view.acknowledgedBy } : {}),
           ...(view.resolveRequestedAt ? { resolveRequestedAt: view.resolveRequestedAt } : {}),
+          ...(view.snoozedUntil
+            ? { snooze: { until: Date.parse(view.snoozedUntil), by: view.snoozedBy ?? 'unknown' } }
+            : {}),
           acks: resume.ackSeq,
           openKeys: view.openKeys,
           hadKeys: resume.hadKeys,
@@ -452,6 +460,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     view.acknowledgedBy = life.acknowledgedBy;
     view.resolveRequestedAt = life.resolveRequestedAt;
     view.openKeys = [...life.openKeys];
+    view.snoozedUntil = life.snooze ? new Date(life.snooze.until).toISOString() : undefined;
+    view.snoozedBy = life.snooze?.by;
     view.nextEscalationAt = armed?.name === 'escalation' ? new Date(armed.dueAt).toISOString() : undefined;
     // What the console says comes next: the next step's people, or nobody further after the last.
     const after =
@@ -738,7 +748,88 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     },
   );
 
+  /** Everyone paged for the incident so far, by contact id. */
+  const pagedIds = () => (useStore ? [...pagedRecipients.keys()] : view.paged.map((p) => p.recipient.id));
+  setHandler(
+    addResponderUpdate,
+    ({ actor, contactId, contact, note }) => {
+      // Asked only when a responder is added, so histories without one carry no marker.
+      patched('add-responder');
+      const d = addResponder({ actor, contactId, contact, paged: pagedIds(), note, maxNoteLength });
+      if (d.outcome !== 'add' || !contact) return answer(0);
+      const s = record('responder', actor, d.detail);
+      pageResponder(contact, actor, note);
+      return answer(s);
+    },
+    {
+      validator: (a) => {
+        rejectIfOther(a);
+        const d = addResponder({
+          actor: a.actor,
+          contactId: a.contactId,
+          contact: a.contact,
+          paged: pagedIds(),
+          note: a.note,
+          maxNoteLength,
+        });
+        if (d.outcome === 'invalid') throw ApplicationFailure.nonRetryable(d.message, rejection.invalid);
+        if (d.outcome === 'already') throw ApplicationFailure.nonRetryable(d.message, rejection.conflict);
+      },
+    },
+  );
+
+  setHandler(
+    snoozeUpdate,
+    ({ actor, until }) => {
+      // Asked only when it is snoozed, so histories without a snooze carry no marker.
+      patched('snooze');
+      const d = snoozeDecision({ until, now: lifecycleNow(), state: view.state });
+      if (d.outcome !== 'snooze') return answer(0);
+      return answer(dispatch({ type: 'snooze', actor, until: d.until, now: lifecycleNow() }));
+    },
+    {
+      validator: (a) => {
+        rejectIfOther(a);
+        const d = snoozeDecision({ until: a.until, now: lifecycleNow(), state: view.state });
+        if (d.outcome === 'invalid') throw ApplicationFailure.nonRetryable(d.message, rejection.invalid);
+        if (d.outcome === 'conflict') throw ApplicationFailure.nonRetryable(d.message, rejection.conflict);
+      },
+    },
+  );
+
   // ---- helpers --------------------------------------------------------------------------------
+  /**
+   * Pages a contact staff added as a responder, at once, the way a level pages: their notification
+   * rules (which run on after an acknowledgement, until it closes) or one email, under the sent
+   * ledger's idempotency keys, with the one-click acknowledge link while nobody has acknowledged.
+   */
+  function pageResponder(r: Recipient, actor: string, note?: string) {
+    const seq = ++sendSeq;
+    addPage({ at: now(), level: 0, cycle: 0, recipient: r, reason: 'added' });
+    touch();
+    const by = input.contacts?.find((c) => c.id === actor)?.name ?? actor;
+    const m = responderMail(view, r, { by, ...(note ? { note } : {}) }, links);
+    const ackLink = view.state === 'triggered';
+    const what = 'added responder:';
+    if (r.reach && useStore && patched('notification-rules')) {
+      reachPerson({
+        key: `${info.workflowId}/${info.runId}/responder-${seq}/${r.id}`,
+        seq,
+        recipient: { id: r.id, name: r.name, email: r.email },
+        level: 0,
+        what,
+        title: m.subject.replace(/^\[[^\]]*\]\s*/, ''),
+        text: m.text,
+        short: `${input.service.name} (${input.severity}): ${by} added you as a responder: ${input.detection.reason.replace(/\s+/g, ' ').slice(0, 300)}`,
+        plan: notificationPlan(r.reach, Date.now()),
+        untilClosed: true,
+        ...(ackLink ? {} : { ackLink: false as const }),
+      });
+      return;
+    }
+    sendTracked(`responder-${seq}`, r, m.subject, m.text, `${what} paged`, ackLink);
+  }
+
   function publishStatus(state: StatusState, author: string, message?: string): number {
     const text =
       message ??
@@ -1067,7 +1158,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   }
 
   /** Stops a person's rules: the incident is acknowledged (or being resolved, or closed). */
-  const rulesStopped = () => life.state !== 'triggered';
+  const levelRulesStopped = () => life.state !== 'triggered';
 
   function reachPerson(job: ReachJob) {
     reaching.set(job.key, job);
@@ -1078,6 +1169,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
 
   /** One send of a person's plan: wait until it is due, then deliver, retrying what may pass. */
   async function reachBy(job: ReachJob, i: number): Promise<void> {
+    // An added responder was asked to help: an acknowledgement does not stop their rules.
+    const rulesStopped = job.untilClosed ? isClosed : levelRulesStopped;
     const s = job.plan[i]!;
     if (s.state !== 'waiting') return;
     // A failover moves `dueAt` earlier: the wait is cut short and taken again.
@@ -1125,7 +1218,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
             service: input.service.name,
             consoleUrl: links.consoleUrl,
           },
-          ackLink: true,
+          ackLink: job.ackLink ?? true,
         });
         s.state = 'reached';
         record(

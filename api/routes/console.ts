@@ -67,6 +67,8 @@ const doneMessages = {
   resolving: 'Resolve requested: the incident resolves once the probes prove recovery.',
   'force-resolved': 'Resolved without probe proof; the postmortem starts.',
   'severity-changed': 'Severity changed; auto-publish and the deadlines follow the new severity.',
+  'responder-added': 'Responder added: they are paged now, and told when it is resolved.',
+  snoozed: 'Snoozed: at the end of the snooze it is paged again, unless it is resolved.',
 } as const;
 type Done = keyof typeof doneMessages;
 
@@ -496,6 +498,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
         : html`<p class="muted role-hint">
             Needs the ${role} role; you have ${roles.length ? roles.join(', ') : 'none (read only)'}.
           </p>`;
+    // Whom "Add responder" offers: contacts not paged for it yet.
+    const candidates = o.config.contacts.filter((c) => !v.paged.some((p) => p.recipient.id === c.id));
     const actions = closed
       ? html`<p class="banner info">This incident is ${v.state}; nothing more can be done here.</p>
           ${v.state === 'resolved' && o.postmortems ? html`<p><a href="${base}/postmortem">The postmortem</a></p>` : ''}`
@@ -557,6 +561,39 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
             <input type="text" id="severity-reason" name="reason" maxlength="2000" />
             <button type="submit">Change severity</button>
           </form>
+          ${
+            candidates.length === 0
+              ? html`<p class="card muted">Every contact has been paged for this incident.</p>`
+              : html`<form class="card" method="post" action="${base}/responders">
+                  ${csrf}${needs('responder')}
+                  <label for="responder-contact">Add responder (paged now)</label>
+                  <select id="responder-contact" name="contact" required>
+                    ${candidates.map((c) => html`<option value="${c.id}">${c.name}</option>`)}
+                  </select>
+                  <label for="responder-note">Why them (optional)</label>
+                  <input type="text" id="responder-note" name="note" maxlength="2000" />
+                  <button type="submit">Add responder</button>
+                </form>`
+          }
+          ${
+            v.state === 'acknowledged'
+              ? html`<form class="card" method="post" action="${base}/snooze">
+                  ${csrf}${needs('responder')}
+                  <label for="snooze-until"
+                    >Snooze until (a UTC time, or a duration like 30m; at most 24 h)</label
+                  >
+                  <input
+                    type="text"
+                    id="snooze-until"
+                    name="until"
+                    required
+                    maxlength="40"
+                    placeholder="30m"
+                  />
+                  <button type="submit">Snooze</button>
+                </form>`
+              : ''
+          }
           <form class="card" method="post" action="${base}/force-resolve">
             ${csrf}${needs('admin')}
             <label for="force-reason">Force-resolve now, without probe proof (why?)</label>
@@ -590,6 +627,12 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
         <dd>
           ${v.acknowledgedAt ? html`${who(v.acknowledgedBy)} at ${when(v.acknowledgedAt)}` : html`<span class="muted">not yet</span>`}
         </dd>
+        ${
+          v.snoozedUntil
+            ? html`<dt>Snoozed</dt>
+                <dd id="snoozed">until ${when(v.snoozedUntil)} by ${who(v.snoozedBy)}</dd>`
+            : ''
+        }
         <dt>Next escalation</dt>
         <dd id="next-escalation">
           ${
@@ -636,7 +679,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
                       <td data-label="When">${when(p.at)}</td>
                       <td data-label="Who">${p.recipient.name} &lt;${p.recipient.email}&gt;</td>
                       <td data-label="Level">
-                        ${p.level === 0 ? 'final fallback' : `level ${p.level}`}${p.cycle > 0 ? ` (repeat ${p.cycle})` : ''}
+                        ${p.reason === 'added' ? 'added as a responder' : p.level === 0 ? 'final fallback' : `level ${p.level}`}${p.cycle > 0 ? ` (repeat ${p.cycle})` : ''}
                       </td>
                       <td data-label="Why">${p.reason}</td>
                     </tr>`,
@@ -1387,5 +1430,41 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
         o.incidents.changeSeverity(req.params.id, actor, severity, req.body.reason),
       );
     },
+  );
+  app.post(
+    '/console/incidents/:id/snooze',
+    {
+      ...action,
+      config: { ...action.config, role: 'responder', action: 'Snoozing' },
+      schema: {
+        hide: true,
+        params: Params,
+        body: Type.Object({ ...Csrf, until: Type.String({ maxLength: 40 }) }),
+      },
+    },
+    async (req, reply) =>
+      act(req, req.params.id, reply, 'snoozed', (actor) =>
+        o.incidents.snooze(req.params.id, actor, req.body.until),
+      ),
+  );
+  app.post(
+    '/console/incidents/:id/responders',
+    {
+      ...action,
+      config: { ...action.config, role: 'responder', action: 'Adding a responder' },
+      schema: {
+        hide: true,
+        params: Params,
+        body: Type.Object({
+          ...Csrf,
+          contact: Type.String({ maxLength: 100 }),
+          note: Type.Optional(Type.String({ maxLength: 2000 })),
+        }),
+      },
+    },
+    async (req, reply) =>
+      act(req, req.params.id, reply, 'responder-added', (actor) =>
+        o.incidents.addResponder(req.params.id, actor, req.body.contact, req.body.note),
+      ),
   );
 };

@@ -265,6 +265,57 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
   );
 
   app.post(
+    '/api/incidents/:id/responders',
+    {
+      ...staff,
+      config: { role: 'responder', action: 'Adding a responder' },
+      schema: {
+        ...staff.schema,
+        tags: ['incidents'],
+        summary:
+          'Add a responder (responder or higher): a contact from config, paged at once like an escalation level (their notification rules, the one-click acknowledge link) and told when it is resolved; recorded as "<actor> added <Name> as a responder". An unknown contact is 400, one already paged for the incident 409',
+        params: Params,
+        body: Type.Object(
+          {
+            contact: Type.String({ minLength: 1, maxLength: 100, description: 'a contact id from config' }),
+            note: Type.Optional(Type.String({ maxLength: maxNoteLength })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Ack, ...errors },
+      },
+    },
+    async (req) => o.incidents.addResponder(req.params.id, req.actor!, req.body.contact, req.body.note),
+  );
+
+  app.post(
+    '/api/incidents/:id/snooze',
+    {
+      ...staff,
+      config: { role: 'responder', action: 'Snoozing' },
+      schema: {
+        ...staff.schema,
+        tags: ['incidents'],
+        summary:
+          'Snooze an acknowledged incident (responder or higher) until a UTC time or for a duration (30m), at most 24 hours: recorded as "<actor> snoozed until <time>"; then it is triggered again and the acknowledger and the current level are paged, unless it was resolved or acknowledged again first. In the past or over 24 h is 400, an unacknowledged incident 409',
+        params: Params,
+        body: Type.Object(
+          {
+            until: Type.String({
+              minLength: 1,
+              maxLength: 40,
+              description: 'a time with a zone (2026-12-03T14:00:00Z) or a duration (90s, 30m, 2h)',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Ack, ...errors },
+      },
+    },
+    async (req) => o.incidents.snooze(req.params.id, req.actor!, req.body.until),
+  );
+
+  app.post(
     '/api/incidents/:id/notes',
     {
       ...staff,
