@@ -197,6 +197,13 @@ async function main() {
       'ACK_LINK_SECRET is not set: status page subscribers are not notified (their mails need signed links)',
     );
   log(`polling task queue "${settings.taskQueue}" in namespace "${namespace}"`);
+  // A SIGHUP before the watcher below is listening must not kill the worker (the default action):
+  // it is kept and applied once the monitors have started.
+  let hupPending = false;
+  const earlyHup = () => {
+    hupPending = true;
+  };
+  process.on('SIGHUP', earlyHup);
   const running = worker.run();
   try {
     const r = await reconcileMonitors(client, config, settings.taskQueue);
@@ -224,6 +231,8 @@ async function main() {
         );
     },
   });
+  process.off('SIGHUP', earlyHup);
+  if (hupPending) void watch.reload('SIGHUP');
   // Recurring maintenance windows reach the monitors as fixed periods up to 35 days ahead: once a
   // day the monitors are reconciled again, so the horizon moves along.
   const daily = setInterval(() => {

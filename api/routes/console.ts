@@ -69,6 +69,7 @@ const doneMessages = {
   'severity-changed': 'Severity changed; auto-publish and the deadlines follow the new severity.',
   'responder-added': 'Responder added: they are paged now, and told when it is resolved.',
   snoozed: 'Snoozed: at the end of the snooze it is paged again, unless it is resolved.',
+  reopened: 'Reopened: this new incident pages now; its reason names the one it reopens.',
 } as const;
 type Done = keyof typeof doneMessages;
 
@@ -502,7 +503,23 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     const candidates = o.config.contacts.filter((c) => !v.paged.some((p) => p.recipient.id === c.id));
     const actions = closed
       ? html`<p class="banner info">This incident is ${v.state}; nothing more can be done here.</p>
-          ${v.state === 'resolved' && o.postmortems ? html`<p><a href="${base}/postmortem">The postmortem</a></p>` : ''}`
+          ${v.state === 'resolved' && o.postmortems ? html`<p><a href="${base}/postmortem">The postmortem</a></p>` : ''}
+          <section class="actions" aria-label="Actions">
+            <form class="card" method="post" action="${base}/reopen">
+              ${csrf}${needs('responder')}
+              <label for="reopen-reason"
+                >The problem is back? Reopen it as a new incident that pages now</label
+              >
+              <input
+                type="text"
+                id="reopen-reason"
+                name="reason"
+                maxlength="2000"
+                placeholder="what is back"
+              />
+              <button type="submit">Reopen</button>
+            </form>
+          </section>`
       : html`<section class="actions" aria-label="Actions">
           ${
             v.state === 'resolving'
@@ -1385,6 +1402,29 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       return act(req, req.params.id, reply, 'resolving', (actor) =>
         o.incidents.resolve(req.params.id, actor, note?.trim() || undefined),
       );
+    },
+  );
+  app.post(
+    '/console/incidents/:id/reopen',
+    {
+      ...action,
+      config: { ...action.config, role: 'responder', action: 'Reopening an incident' },
+      schema: {
+        hide: true,
+        params: Params,
+        body: Type.Object({ ...Csrf, reason: Type.Optional(Type.String({ maxLength: 2000 })) }),
+      },
+    },
+    async (req, reply) => {
+      noStore(reply);
+      try {
+        const r = await o.incidents.reopen(req.params.id, req.actor!, req.body.reason ?? '');
+        return reply.redirect(`/console/incidents/${encodeURIComponent(r.incident.id)}?done=reopened`, 303);
+      } catch (e) {
+        if (!(e instanceof HttpError) || e.statusCode !== 409) throw e;
+        const view = await o.incidents.get(req.params.id);
+        return sendHtml(reply, 409, incidentPage(req, view, { ok: false, text: e.message }));
+      }
     },
   );
   app.post(

@@ -133,4 +133,27 @@ describe('force-resolve in Chromium', () => {
     });
     expect(again.statusCode).toBe(409);
   });
+
+  it('the problem comes back: a responder reopens it from the console as a new incident that pages', async () => {
+    const page = await signIn('ola');
+    await page.goto(`${base}/console/incidents/${incidentId}`);
+    await page
+      .getByLabel('The problem is back? Reopen it as a new incident that pages now')
+      .fill('the export stopped again');
+    await page.getByRole('button', { name: 'Reopen' }).click();
+    await page.waitForURL(/done=reopened/);
+    expect(await page.getByRole('status').innerText()).toBe(
+      'Reopened: this new incident pages now; its reason names the one it reopens.',
+    );
+    const newId = decodeURIComponent(new URL(page.url()).pathname.split('/').at(-1)!);
+    expect(newId).not.toBe(incidentId);
+    const view = (await h.app.inject({ url: `/api/incidents/${newId}`, headers: h.auth('per') })).json();
+    expect(view.reason).toBe(`reopened ${incidentId}: the export stopped again`);
+    // A second click on the old incident's page: refused on the page, naming the open one.
+    await page.goto(`${base}/console/incidents/${incidentId}`);
+    await page.getByRole('button', { name: 'Reopen' }).click();
+    expect(await page.locator('body').innerText()).toContain(
+      `this service has an open incident (${newId}); add to that one instead`,
+    );
+  });
 });
