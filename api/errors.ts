@@ -87,3 +87,25 @@ export function fromTemporal(e: unknown, what: string): HttpError {
     return new HttpError(503, 'temporal_unavailable', 'Temporal is not reachable; try again shortly');
   return new HttpError(500, 'internal', 'internal error');
 }
+
+/**
+ * Runs `fn` again while it answers 409 `incident_closed`: a just-resolved incident still sending its
+ * resolved notices refuses reports for a moment. Waits `delays` ms between tries; when they run out,
+ * throws `closing()` (a 503, so the caller retries).
+ */
+export async function retryWhileClosing<T>(
+  fn: () => Promise<T>,
+  delays: readonly number[],
+  closing: () => HttpError,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof HttpError && e.code === 'incident_closed')) throw e;
+      const delay = delays[attempt];
+      if (delay === undefined) throw closing();
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

@@ -19,7 +19,7 @@ import {
   type ReportResult,
 } from '../workflows/definitions.js';
 import type { IncidentService } from './incident-service.js';
-import { HttpError } from './errors.js';
+import { HttpError, retryWhileClosing } from './errors.js';
 import { sha256 } from './plugins/auth.js';
 
 export type Integration = Config['integrations'][number];
@@ -127,7 +127,6 @@ export function createEventIntake(
     });
     return p;
   };
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   /**
    * Opens the service's incident or joins the open one (or the open incident of what it depends on).
@@ -135,24 +134,20 @@ export function createEventIntake(
    * retried briefly, then 503 so the sender retries.
    */
   async function open(serviceId: string, d: Detection): Promise<ReportResult> {
-    const delays = [250, 500, 1000, 1000, 1000, 1000];
-    for (let attempt = 0; ; attempt++) {
-      const target = await call(`service "${serviceId}"`, () => rootIncidentService(opts, serviceId));
-      try {
+    let target = serviceId;
+    return retryWhileClosing(
+      async () => {
+        target = await call(`service "${serviceId}"`, () => rootIncidentService(opts, serviceId));
         const r = await call(`service "${target}"`, () =>
           reportIncident(opts, target, { ...d, fromService: target !== serviceId ? serviceId : undefined }),
         );
         // Read-your-writes: what the sender reads next already has this report.
         await o.incidents.settle(r.id, r.seq ?? (r.opened ? 1 : 0));
         return r;
-      } catch (e) {
-        if (!(e instanceof HttpError && e.code === 'incident_closed')) throw e;
-        const delay = delays[attempt];
-        if (delay === undefined)
-          throw new HttpError(503, 'incident_closing', `the incident of ${target} is closing; retry shortly`);
-        await sleep(delay);
-      }
-    }
+      },
+      [250, 500, 1000, 1000, 1000, 1000],
+      () => new HttpError(503, 'incident_closing', `the incident of ${target} is closing; retry shortly`),
+    );
   }
 
   /**

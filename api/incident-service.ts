@@ -28,7 +28,7 @@ import {
   type ReportResult,
 } from '../workflows/definitions.js';
 import type { incidentWorkflow } from '../workflows/incident.js';
-import { fromTemporal, HttpError, notFound } from './errors.js';
+import { fromTemporal, HttpError, notFound, retryWhileClosing } from './errors.js';
 
 export type { IncidentSummary } from '../store/records.js';
 
@@ -228,31 +228,20 @@ export function createIncidentService(o: IncidentServiceOptions) {
       if (!d.ok) throw new HttpError(409, 'cannot_reopen', d.message);
       // A just-resolved incident may still be sending its resolved notices: its run refuses reports
       // for a moment. Try again briefly, then 503 so the caller retries.
-      for (const delay of [250, 500, 1000, 1000, 1000, 1000, 2000, 2000, -1]) {
-        try {
-          const r = await this.declare({
+      const r = await retryWhileClosing(
+        () =>
+          this.declare({
             service: old.service.id,
             reason: `reopened ${old.id}${reason.trim() ? `: ${reason.trim()}` : ''}`,
             actor,
             severity: old.severity,
             skipVerify: true,
             eventId: `reopen:${old.id}`,
-          });
-          return { reopened: old.id, opened: r.opened, incident: r.view! };
-        } catch (e) {
-          if (!(e instanceof HttpError && e.code === 'incident_closed') || delay < 0) {
-            if (e instanceof HttpError && e.code === 'incident_closed')
-              throw new HttpError(
-                503,
-                'incident_closing',
-                `incident ${old.id} is still closing; retry shortly`,
-              );
-            throw e;
-          }
-          await new Promise((r) => setTimeout(r, delay));
-        }
-      }
-      throw new HttpError(503, 'incident_closing', `incident ${old.id} is still closing; retry shortly`);
+          }),
+        [250, 500, 1000, 1000, 1000, 1000, 2000, 2000],
+        () => new HttpError(503, 'incident_closing', `incident ${old.id} is still closing; retry shortly`),
+      );
+      return { reopened: old.id, opened: r.opened, incident: r.view! };
     },
 
     /**
