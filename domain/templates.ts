@@ -269,6 +269,18 @@ export function nextLine(next: WhoIsNext | undefined, sentAt: string | undefined
   return `If nobody acknowledges within ${formatDuration(next.afterMs)}${when}, ${step} is paged next: ${who}.`;
 }
 
+/** A page's facts: what is wrong, since when and who saw it, and where the incident is. */
+function whatIsWrong(view: IncidentView, incidentUrl: string, links: MailLinks): string[] {
+  return [
+    'What is wrong:',
+    `  ${oneLine(view.reason)}`,
+    '',
+    `Since: ${formatUtc(view.openedAt)} (detected by ${detectedBy(view)})`,
+    `Incident: ${view.id} — ${incidentUrl}`,
+    ...(links.consoleUrl ? [`In the console: ${links.consoleUrl}`] : []),
+  ];
+}
+
 /** The page: what is wrong, since when, who did not answer, who is affected, how to acknowledge. */
 export function pageMail(
   view: IncidentView,
@@ -288,12 +300,7 @@ export function pageMail(
     '',
     `${view.service.name} is ${state} (${view.severity}). ${whyYou(view, step)}`,
     '',
-    'What is wrong:',
-    `  ${oneLine(view.reason)}`,
-    '',
-    `Since: ${formatUtc(view.openedAt)} (detected by ${detectedBy(view)})`,
-    `Incident: ${view.id} — ${incidentUrl}`,
-    ...(links.consoleUrl ? [`In the console: ${links.consoleUrl}`] : []),
+    ...whatIsWrong(view, incidentUrl, links),
     '',
   ];
   if (before.length > 0) {
@@ -337,12 +344,7 @@ export function responderMail(
     '',
     `${view.service.name} is ${state} (${view.severity}). ${added.by} added you as a responder to this incident${note}`,
     '',
-    'What is wrong:',
-    `  ${oneLine(view.reason)}`,
-    '',
-    `Since: ${formatUtc(view.openedAt)} (detected by ${detectedBy(view)})`,
-    `Incident: ${view.id} — ${incidentUrl}`,
-    ...(links.consoleUrl ? [`In the console: ${links.consoleUrl}`] : []),
+    ...whatIsWrong(view, incidentUrl, links),
     '',
     'Affected services:',
     ...affectedLines(view),
