@@ -1,6 +1,7 @@
 /**
- * The public pages' words in English and Norwegian (bokmål), and the choice between them: `?lang=`
- * wins, then `Accept-Language` by preference; anything unknown falls back to English.
+ * The pages' words in English and Norwegian (bokmål) — the public pages and the console's incident
+ * page — and the choice between them: `?lang=` wins, then `Accept-Language` by preference; anything
+ * unknown falls back to English.
  */
 import type { StatusLanguage } from '../../domain/templates.js';
 import type { StatusState } from '../../domain/incident.js';
@@ -302,5 +303,273 @@ export const ackPageStrings: Record<Lang, AckPageStrings> = {
     state: 'Tilstand',
     since: 'Siden',
     console: 'Åpne driftskonsollet',
+  },
+};
+
+/**
+ * The console's incident page: its facts, the action forms and their answers, the paged table and
+ * the headings. The timeline's entries, the reasons and the service's error messages are records
+ * and stay as they were written.
+ */
+export interface ConsoleIncidentStrings {
+  back: string;
+  otherLanguage: string;
+  facts: {
+    incident: string;
+    opened: string;
+    verified: string;
+    acknowledged: string;
+    notYet: string;
+    snoozed: string;
+    nextEscalation: string;
+    closed: string;
+    recovery: string;
+  };
+  /** `<who> at <time>` for the acknowledgement. */
+  ackedBy: (who: string) => string;
+  until: string;
+  /** The countdown to the next escalation: `in 2 min 5 s`. */
+  inTime: (d: string) => string;
+  nobodyFurther: string;
+  noneScheduled: string;
+  closedBanner: (state: string) => string;
+  postmortem: string;
+  actions: string;
+  needsRole: (role: string, have: string) => string;
+  noRoles: string;
+  reopen: { label: string; placeholder: string; button: string };
+  acknowledge: { intro: string; again: string; button: string };
+  note: { label: string; button: string };
+  status: { label: string; text: string; button: string };
+  resolve: { label: string; placeholder: string; button: string };
+  severity: { label: (now: string) => string; why: string; button: string };
+  responder: { label: string; why: string; button: string; everyonePaged: string };
+  snooze: { label: string; button: string };
+  forceResolve: { label: string; placeholder: string; button: string };
+  /** The banner after an action (the `done=` of its redirect). */
+  done: Record<ConsoleIncidentDone, string>;
+  paged: string;
+  nobodyPaged: string;
+  cols: {
+    when: string;
+    who: string;
+    level: string;
+    why: string;
+    whenUtc: string;
+    what: string;
+    detail: string;
+  };
+  addedAsResponder: string;
+  finalFallback: string;
+  level: (n: number) => string;
+  repeat: (n: number) => string;
+  statusMessages: string;
+  nonePublished: string;
+  by: string;
+  timeline: string;
+}
+
+export const consoleIncidentDone = [
+  'acknowledged',
+  'noted',
+  'published',
+  'resolving',
+  'force-resolved',
+  'severity-changed',
+  'responder-added',
+  'snoozed',
+  'reopened',
+] as const;
+export type ConsoleIncidentDone = (typeof consoleIncidentDone)[number];
+
+export const consoleIncidentStrings: Record<Lang, ConsoleIncidentStrings> = {
+  en: {
+    back: '← Open incidents',
+    otherLanguage: 'Norsk',
+    facts: {
+      incident: 'Incident',
+      opened: 'Opened',
+      verified: 'Verified',
+      acknowledged: 'Acknowledged',
+      notYet: 'not yet',
+      snoozed: 'Snoozed',
+      nextEscalation: 'Next escalation',
+      closed: 'Closed',
+      recovery: 'Recovery',
+    },
+    ackedBy: (who) => `${who} at`,
+    until: 'until',
+    inTime: (d) => `in ${d}`,
+    nobodyFurther: 'nobody further: the last level has been paged',
+    noneScheduled: 'none scheduled',
+    closedBanner: (state) => `This incident is ${state}; nothing more can be done here.`,
+    postmortem: 'The postmortem',
+    actions: 'Actions',
+    needsRole: (role, have) => `Needs the ${role} role; you have ${have}.`,
+    noRoles: 'none (read only)',
+    reopen: {
+      label: 'The problem is back? Reopen it as a new incident that pages now',
+      placeholder: 'what is back',
+      button: 'Reopen',
+    },
+    acknowledge: {
+      intro: 'Stop the escalation: you are on it.',
+      again: 'Acknowledged. Acknowledge again to restart the acknowledgement timeout.',
+      button: 'Acknowledge',
+    },
+    note: { label: 'Note for the timeline', button: 'Add note' },
+    status: {
+      label: 'Public status message',
+      text: 'Text (empty: the standard text for the state)',
+      button: 'Publish',
+    },
+    resolve: {
+      label: 'Resolve (the probes must then pass)',
+      placeholder: 'what fixed it (optional)',
+      button: 'Resolve',
+    },
+    severity: { label: (now) => `Severity (now ${now})`, why: 'Why (optional)', button: 'Change severity' },
+    responder: {
+      label: 'Add responder (paged now)',
+      why: 'Why them (optional)',
+      button: 'Add responder',
+      everyonePaged: 'Every contact has been paged for this incident.',
+    },
+    snooze: {
+      label: 'Snooze until (a UTC time, or a duration like 30m; at most 24 h)',
+      button: 'Snooze',
+    },
+    forceResolve: {
+      label: 'Force-resolve now, without probe proof (why?)',
+      placeholder: 'e.g. the probe target no longer exists',
+      button: 'Force-resolve',
+    },
+    done: {
+      acknowledged: 'Acknowledged: escalation has stopped.',
+      noted: 'Note added to the timeline.',
+      published: 'Status message published.',
+      resolving: 'Resolve requested: the incident resolves once the probes prove recovery.',
+      'force-resolved': 'Resolved without probe proof; the postmortem starts.',
+      'severity-changed': 'Severity changed; auto-publish and the deadlines follow the new severity.',
+      'responder-added': 'Responder added: they are paged now, and told when it is resolved.',
+      snoozed: 'Snoozed: at the end of the snooze it is paged again, unless it is resolved.',
+      reopened: 'Reopened: this new incident pages now; its reason names the one it reopens.',
+    },
+    paged: 'Paged',
+    nobodyPaged: 'Nobody has been paged.',
+    cols: {
+      when: 'When',
+      who: 'Who',
+      level: 'Level',
+      why: 'Why',
+      whenUtc: 'When (UTC)',
+      what: 'What',
+      detail: 'Detail',
+    },
+    addedAsResponder: 'added as a responder',
+    finalFallback: 'final fallback',
+    level: (n) => `level ${n}`,
+    repeat: (n) => ` (repeat ${n})`,
+    statusMessages: 'Public status messages',
+    nonePublished: 'None published.',
+    by: 'by',
+    timeline: 'Timeline',
+  },
+  nb: {
+    back: '← Åpne hendelser',
+    otherLanguage: 'English',
+    facts: {
+      incident: 'Hendelse',
+      opened: 'Åpnet',
+      verified: 'Bekreftet',
+      acknowledged: 'Kvittert',
+      notYet: 'ikke ennå',
+      snoozed: 'Utsatt',
+      nextEscalation: 'Neste eskalering',
+      closed: 'Lukket',
+      recovery: 'Gjenoppretting',
+    },
+    ackedBy: (who) => `${who},`,
+    until: 'til',
+    inTime: (d) => `om ${d}`,
+    nobodyFurther: 'ingen flere: siste nivå er varslet',
+    noneScheduled: 'ingen planlagt',
+    closedBanner: (state) => `Denne hendelsen er ${state}; her kan ingenting mer gjøres.`,
+    postmortem: 'Etterarbeidet',
+    actions: 'Handlinger',
+    needsRole: (role, have) => `Krever rollen ${role}; du har ${have}.`,
+    noRoles: 'ingen (kun lesing)',
+    reopen: {
+      label: 'Er problemet tilbake? Gjenåpne det som en ny hendelse som varsler nå',
+      placeholder: 'hva som er tilbake',
+      button: 'Gjenåpne',
+    },
+    acknowledge: {
+      intro: 'Stopp eskaleringen: du tar saken.',
+      again: 'Kvittert. Kvitter igjen for å starte kvitteringsfristen på nytt.',
+      button: 'Kvitter',
+    },
+    note: { label: 'Notat til tidslinjen', button: 'Legg til notat' },
+    status: {
+      label: 'Offentlig driftsmelding',
+      text: 'Tekst (tom: standardteksten for tilstanden)',
+      button: 'Publiser',
+    },
+    resolve: {
+      label: 'Løs (sjekkene må så bestå)',
+      placeholder: 'hva som løste det (valgfritt)',
+      button: 'Løs',
+    },
+    severity: {
+      label: (now) => `Alvorlighet (nå ${now})`,
+      why: 'Hvorfor (valgfritt)',
+      button: 'Endre alvorlighet',
+    },
+    responder: {
+      label: 'Tilkall en til (varsles nå)',
+      why: 'Hvorfor denne personen (valgfritt)',
+      button: 'Tilkall',
+      everyonePaged: 'Alle kontaktene er varslet for denne hendelsen.',
+    },
+    snooze: {
+      label: 'Utsett til (et UTC-tidspunkt, eller en varighet som 30m; høyst 24 t)',
+      button: 'Utsett',
+    },
+    forceResolve: {
+      label: 'Tvangsløs nå, uten bevis fra sjekkene (hvorfor?)',
+      placeholder: 'f.eks. sjekkens mål finnes ikke lenger',
+      button: 'Tvangsløs',
+    },
+    done: {
+      acknowledged: 'Kvittert: eskaleringen er stoppet.',
+      noted: 'Notatet er lagt til i tidslinjen.',
+      published: 'Driftsmeldingen er publisert.',
+      resolving: 'Løsning bedt om: hendelsen løses når sjekkene viser at tjenesten virker igjen.',
+      'force-resolved': 'Løst uten bevis fra sjekkene; etterarbeidet starter.',
+      'severity-changed':
+        'Alvorligheten er endret; automatisk publisering og fristene følger den nye alvorligheten.',
+      'responder-added': 'Tilkalt: personen varsles nå, og får beskjed når hendelsen er løst.',
+      snoozed: 'Utsatt: når utsettelsen er over, varsles det igjen, med mindre hendelsen er løst.',
+      reopened: 'Gjenåpnet: denne nye hendelsen varsler nå; årsaken nevner hendelsen den gjenåpner.',
+    },
+    paged: 'Varslet',
+    nobodyPaged: 'Ingen er varslet.',
+    cols: {
+      when: 'Når',
+      who: 'Hvem',
+      level: 'Nivå',
+      why: 'Hvorfor',
+      whenUtc: 'Når (UTC)',
+      what: 'Hva',
+      detail: 'Detaljer',
+    },
+    addedAsResponder: 'tilkalt',
+    finalFallback: 'siste reserve',
+    level: (n) => `nivå ${n}`,
+    repeat: (n) => ` (runde ${n})`,
+    statusMessages: 'Offentlige driftsmeldinger',
+    nonePublished: 'Ingen er publisert.',
+    by: 'av',
+    timeline: 'Tidslinje',
   },
 };

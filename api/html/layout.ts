@@ -106,10 +106,13 @@ const consoleJs = `'use strict';
     var s = Math.max(0, Math.round(ms / 1000)), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
     return h > 0 ? h + ' h ' + m + ' min' : m > 0 ? m + ' min ' + r + ' s' : r + ' s';
   }
+  var nb = document.documentElement.lang === 'nb';
   function tick() {
     els.forEach(function (el) {
       var left = Date.parse(el.getAttribute('data-countdown')) - Date.now();
-      el.textContent = left > 0 ? 'in ' + fmt(left) : 'due now (reload for the latest)';
+      el.textContent = left > 0
+        ? (nb ? 'om ' : 'in ') + fmt(left)
+        : nb ? 'nå (last siden på nytt for det siste)' : 'due now (reload for the latest)';
     });
   }
   tick();

@@ -30,7 +30,7 @@ export interface ConsolePagesContext {
   when: (iso: string | undefined) => Html;
 }
 
-const words = {
+export const consolePagesWords = {
   en: {
     history: 'Incident history',
     monitors: 'Monitors',
@@ -181,7 +181,7 @@ export function registerConsolePages(app: FastifyInstance, c: ConsolePagesContex
     async (req, reply) => {
       noStore(reply);
       const l = lang(req);
-      const t = words[l];
+      const t = consolePagesWords[l];
       const q = req.query as Record<string, string | undefined>;
       const pick = <T extends string>(v: string | undefined, allowed: readonly T[]) =>
         v && (allowed as readonly string[]).includes(v) ? (v as T) : undefined;
@@ -307,7 +307,7 @@ export function registerConsolePages(app: FastifyInstance, c: ConsolePagesContex
 
   // ---- monitors ---------------------------------------------------------------------------------
   const monitorsPage = async (req: FastifyRequest, l: Lang, flash?: { ok: boolean; text: string }) => {
-    const t = words[l];
+    const t = consolePagesWords[l];
     if (!c.monitors) throw new HttpError(404, 'not_found', 'monitors are not served here');
     const list = await c.monitors.list();
     const now = Date.now();
@@ -413,9 +413,9 @@ export function registerConsolePages(app: FastifyInstance, c: ConsolePagesContex
       const done = (req.query as { done?: string }).done;
       const flash =
         done === 'paused'
-          ? { ok: true, text: words[l].pausedDone }
+          ? { ok: true, text: consolePagesWords[l].pausedDone }
           : done === 'resumed'
-            ? { ok: true, text: words[l].resumedDone }
+            ? { ok: true, text: consolePagesWords[l].resumedDone }
             : undefined;
       return sendHtml(reply, 200, await monitorsPage(req, l, flash));
     },
@@ -487,7 +487,7 @@ export function registerConsolePages(app: FastifyInstance, c: ConsolePagesContex
     async (req, reply) => {
       noStore(reply);
       const l = lang(req);
-      const t = words[l];
+      const t = consolePagesWords[l];
       if (!c.postmortems) throw new HttpError(404, 'not_found', 'postmortems are not served here');
       const raw = (req.query as { state?: string }).state;
       const state = (postmortemListStates as readonly string[]).includes(raw ?? '')

@@ -32,7 +32,14 @@ import type { MonitorReader } from './monitors.js';
 import { allowed } from '../../domain/access.js';
 import { severities, type Severity, type StaffRole } from '../../domain/config-schema.js';
 import { registerConsolePages } from './console-pages.js';
-import { pickLanguage, type Lang } from '../html/i18n.js';
+import {
+  consoleIncidentDone,
+  consoleIncidentStrings,
+  pickLanguage,
+  statusPageStrings,
+  type ConsoleIncidentDone,
+  type Lang,
+} from '../html/i18n.js';
 import { OidcRefusal, oidcCookie, type OidcLogin } from '../oidc.js';
 
 export interface ConsoleOptions {
@@ -60,18 +67,17 @@ declare module 'fastify' {
 
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 120 }) });
 const Csrf = { _csrf: Type.Optional(Type.String({ maxLength: 200 })) };
-const doneMessages = {
-  acknowledged: 'Acknowledged: escalation has stopped.',
-  noted: 'Note added to the timeline.',
-  published: 'Status message published.',
-  resolving: 'Resolve requested: the incident resolves once the probes prove recovery.',
-  'force-resolved': 'Resolved without probe proof; the postmortem starts.',
-  'severity-changed': 'Severity changed; auto-publish and the deadlines follow the new severity.',
-  'responder-added': 'Responder added: they are paged now, and told when it is resolved.',
-  snoozed: 'Snoozed: at the end of the snooze it is paged again, unless it is resolved.',
-  reopened: 'Reopened: this new incident pages now; its reason names the one it reopens.',
-} as const;
-type Done = keyof typeof doneMessages;
+const LangQuery = Type.Object({ lang: Type.Optional(Type.String({ maxLength: 20 })) });
+
+/**
+ * The request's language (`?lang=`, then Accept-Language), and `carry`: `?lang=<it>` when it was
+ * chosen explicitly, so the action forms and their redirects keep it (empty otherwise).
+ */
+function consoleLang(req: FastifyRequest): { l: Lang; carry: string } {
+  const asked = (req.query as { lang?: unknown } | undefined)?.lang;
+  const l = pickLanguage(asked, req.headers['accept-language']);
+  return { l, carry: typeof asked === 'string' && asked !== '' ? `?lang=${l}` : '' };
+}
 
 function when(iso: string | undefined): Html {
   const s = showTime(iso);
@@ -483,7 +489,17 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     },
   );
 
+  /**
+   * The incident page in the request's language. `carry` keeps an explicit `?lang=` on the action
+   * forms and their redirects; without one each request picks its own from Accept-Language.
+   */
   function incidentPage(req: FastifyRequest, v: IncidentView, flash?: { ok: boolean; text: string }): string {
+    const { l, carry } = consoleLang(req);
+    const t = consoleIncidentStrings[l];
+    /** A status message's state: as the public page words it in nb, the API's word in en. */
+    const shownState = (s: StatusState) => (l === 'en' ? s : statusPageStrings[l].stateLabel[s]);
+    const statusOption = (s: StatusState) =>
+      html`<option value="${s}" ${s === nextStatus ? 'selected' : ''}>${shownState(s)}</option>`;
     const closed = closedStates.includes(v.state);
     const csrf = csrfField(req);
     const base = `/console/incidents/${v.id}`;
@@ -497,136 +513,148 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       allowed(roles, role)
         ? ''
         : html`<p class="muted role-hint">
-            Needs the ${role} role; you have ${roles.length ? roles.join(', ') : 'none (read only)'}.
+            ${t.needsRole(role, roles.length ? roles.join(', ') : t.noRoles)}
           </p>`;
+    /** One action: a card form posting to `<incident>/<path>`, with the CSRF field and its role hint. */
+    const actionForm = (path: string, role: StaffRole, fields: Html, className = 'card') =>
+      html`<form class="${className}" method="post" action="${base}/${path}${carry}">
+        ${csrf}${needs(role)} ${fields}
+      </form>`;
     // Whom "Add responder" offers: contacts not paged for it yet.
     const candidates = o.config.contacts.filter((c) => !v.paged.some((p) => p.recipient.id === c.id));
     const actions = closed
-      ? html`<p class="banner info">This incident is ${v.state}; nothing more can be done here.</p>
-          ${v.state === 'resolved' && o.postmortems ? html`<p><a href="${base}/postmortem">The postmortem</a></p>` : ''}
-          <section class="actions" aria-label="Actions">
-            <form class="card" method="post" action="${base}/reopen">
-              ${csrf}${needs('responder')}
-              <label for="reopen-reason"
-                >The problem is back? Reopen it as a new incident that pages now</label
-              >
-              <input
-                type="text"
-                id="reopen-reason"
-                name="reason"
-                maxlength="2000"
-                placeholder="what is back"
-              />
-              <button type="submit">Reopen</button>
-            </form>
+      ? html`<p class="banner info">${t.closedBanner(v.state)}</p>
+          ${v.state === 'resolved' && o.postmortems ? html`<p><a href="${base}/postmortem${carry}">${t.postmortem}</a></p>` : ''}
+          <section class="actions" aria-label="${t.actions}">
+            ${actionForm(
+              'reopen',
+              'responder',
+              html`<label for="reopen-reason">${t.reopen.label}</label>
+                <input
+                  type="text"
+                  id="reopen-reason"
+                  name="reason"
+                  maxlength="2000"
+                  placeholder="${t.reopen.placeholder}"
+                />
+                <button type="submit">${t.reopen.button}</button>`,
+            )}
           </section>`
-      : html`<section class="actions" aria-label="Actions">
+      : html`<section class="actions" aria-label="${t.actions}">
           ${
             v.state === 'resolving'
               ? ''
-              : html`<form class="card" method="post" action="${base}/acknowledge">
-                  ${csrf}${needs('responder')}
-                  <p>
-                    ${v.state === 'acknowledged' ? 'Acknowledged. Acknowledge again to restart the acknowledgement timeout.' : 'Stop the escalation: you are on it.'}
-                  </p>
-                  <button class="primary" type="submit" name="action" value="acknowledge">Acknowledge</button>
-                </form>`
+              : actionForm(
+                  'acknowledge',
+                  'responder',
+                  html`<p>${v.state === 'acknowledged' ? t.acknowledge.again : t.acknowledge.intro}</p>
+                    <button class="primary" type="submit" name="action" value="acknowledge">
+                      ${t.acknowledge.button}
+                    </button>`,
+                )
           }
-          <form class="card" method="post" action="${base}/notes">
-            ${csrf}${needs('responder')}
-            <label for="note-text">Note for the timeline</label>
-            <textarea id="note-text" name="text" required maxlength="5000"></textarea>
-            <button type="submit">Add note</button>
-          </form>
-          <form class="card" method="post" action="${base}/status">
-            ${csrf}${needs('communicator')}
-            <label for="status-state">Public status message</label>
-            <select id="status-state" name="state">
-              ${statusStates.map(
-                (s) => html`<option value="${s}" ${s === nextStatus ? html` selected` : ''}>${s}</option>`,
-              )}
-            </select>
-            <label for="status-message">Text (empty: the standard text for the state)</label>
-            <textarea id="status-message" name="message" maxlength="5000"></textarea>
-            <button type="submit">Publish</button>
-          </form>
+          ${actionForm(
+            'notes',
+            'responder',
+            html`<label for="note-text">${t.note.label}</label>
+              <textarea id="note-text" name="text" required maxlength="5000"></textarea>
+              <button type="submit">${t.note.button}</button>`,
+          )}
+          ${actionForm(
+            'status',
+            'communicator',
+            html`<label for="status-state">${t.status.label}</label>
+              <select id="status-state" name="state">
+                ${statusStates.map(statusOption)}
+              </select>
+              <label for="status-message">${t.status.text}</label>
+              <textarea id="status-message" name="message" maxlength="5000"></textarea>
+              <button type="submit">${t.status.button}</button>`,
+          )}
           ${
             v.state === 'resolving'
               ? ''
-              : html`<form class="card" method="post" action="${base}/resolve">
-                  ${csrf}${needs('responder')}
-                  <label for="resolve-note">Resolve (the probes must then pass)</label>
-                  <input
-                    type="text"
-                    id="resolve-note"
-                    name="note"
-                    maxlength="2000"
-                    placeholder="what fixed it (optional)"
-                  />
-                  <button class="danger" type="submit">Resolve</button>
-                </form>`
+              : actionForm(
+                  'resolve',
+                  'responder',
+                  html`<label for="resolve-note">${t.resolve.label}</label>
+                    <input
+                      type="text"
+                      id="resolve-note"
+                      name="note"
+                      maxlength="2000"
+                      placeholder="${t.resolve.placeholder}"
+                    />
+                    <button class="danger" type="submit">${t.resolve.button}</button>`,
+                )
           }
-          <form class="card" method="post" action="${base}/severity">
-            ${csrf}${needs('responder')}
-            <label for="new-severity">Severity (now ${v.severity})</label>
-            <select id="new-severity" name="severity">
-              ${severities.map(
-                (sv) => html`<option value="${sv}" ${sv === v.severity ? 'selected' : ''}>${sv}</option>`,
-              )}
-            </select>
-            <label for="severity-reason">Why (optional)</label>
-            <input type="text" id="severity-reason" name="reason" maxlength="2000" />
-            <button type="submit">Change severity</button>
-          </form>
+          ${actionForm(
+            'severity',
+            'responder',
+            html`<label for="new-severity">${t.severity.label(v.severity)}</label>
+              <select id="new-severity" name="severity">
+                ${severities.map(
+                  (sv) => html`<option value="${sv}" ${sv === v.severity ? 'selected' : ''}>${sv}</option>`,
+                )}
+              </select>
+              <label for="severity-reason">${t.severity.why}</label>
+              <input type="text" id="severity-reason" name="reason" maxlength="2000" />
+              <button type="submit">${t.severity.button}</button>`,
+          )}
           ${
             candidates.length === 0
-              ? html`<p class="card muted">Every contact has been paged for this incident.</p>`
-              : html`<form class="card" method="post" action="${base}/responders">
-                  ${csrf}${needs('responder')}
-                  <label for="responder-contact">Add responder (paged now)</label>
-                  <select id="responder-contact" name="contact" required>
-                    ${candidates.map((c) => html`<option value="${c.id}">${c.name}</option>`)}
-                  </select>
-                  <label for="responder-note">Why them (optional)</label>
-                  <input type="text" id="responder-note" name="note" maxlength="2000" />
-                  <button type="submit">Add responder</button>
-                </form>`
+              ? html`<p class="card muted">${t.responder.everyonePaged}</p>`
+              : actionForm(
+                  'responders',
+                  'responder',
+                  html`<label for="responder-contact">${t.responder.label}</label>
+                    <select id="responder-contact" name="contact" required>
+                      ${candidates.map((c) => html`<option value="${c.id}">${c.name}</option>`)}
+                    </select>
+                    <label for="responder-note">${t.responder.why}</label>
+                    <input type="text" id="responder-note" name="note" maxlength="2000" />
+                    <button type="submit">${t.responder.button}</button>`,
+                )
           }
           ${
             v.state === 'acknowledged'
-              ? html`<form class="card" method="post" action="${base}/snooze">
-                  ${csrf}${needs('responder')}
-                  <label for="snooze-until"
-                    >Snooze until (a UTC time, or a duration like 30m; at most 24 h)</label
-                  >
-                  <input
-                    type="text"
-                    id="snooze-until"
-                    name="until"
-                    required
-                    maxlength="40"
-                    placeholder="30m"
-                  />
-                  <button type="submit">Snooze</button>
-                </form>`
+              ? actionForm(
+                  'snooze',
+                  'responder',
+                  html`<label for="snooze-until">${t.snooze.label}</label>
+                    <input
+                      type="text"
+                      id="snooze-until"
+                      name="until"
+                      required
+                      maxlength="40"
+                      placeholder="30m"
+                    />
+                    <button type="submit">${t.snooze.button}</button>`,
+                )
               : ''
           }
-          <form class="card" method="post" action="${base}/force-resolve">
-            ${csrf}${needs('admin')}
-            <label for="force-reason">Force-resolve now, without probe proof (why?)</label>
-            <input
-              type="text"
-              id="force-reason"
-              name="reason"
-              required
-              maxlength="2000"
-              placeholder="e.g. the probe target no longer exists"
-            />
-            <button class="danger" type="submit">Force-resolve</button>
-          </form>
+          ${actionForm(
+            'force-resolve',
+            'admin',
+            html`<label for="force-reason">${t.forceResolve.label}</label>
+              <input
+                type="text"
+                id="force-reason"
+                name="reason"
+                required
+                maxlength="2000"
+                placeholder="${t.forceResolve.placeholder}"
+              />
+              <button class="danger" type="submit">${t.forceResolve.button}</button>`,
+          )}
         </section>`;
 
-    const body = html`<p><a href="/console">← Open incidents</a></p>
+    const q = l === 'en' ? '' : `?lang=${l}`;
+    const body = html`<p><a href="/console${q}">${t.back}</a></p>
+      <nav class="lang">
+        <a href="${base}?lang=${l === 'en' ? 'nb' : 'en'}">${t.otherLanguage}</a>
+      </nav>
       <h2>
         ${v.service.name} <span class="badge">${v.severity}</span>
         <span class="badge st-${v.state}" id="state">${v.state}</span>
@@ -634,113 +662,114 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       ${flash ? html`<p class="banner ${flash.ok ? 'ok' : 'bad'}" role="status">${flash.text}</p>` : ''}
       <p class="message">${v.reason}</p>
       <dl class="facts">
-        <dt>Incident</dt>
+        <dt>${t.facts.incident}</dt>
         <dd>${v.id}</dd>
-        <dt>Opened</dt>
+        <dt>${t.facts.opened}</dt>
         <dd>${when(v.openedAt)}</dd>
-        <dt>Verified</dt>
+        <dt>${t.facts.verified}</dt>
         <dd>${when(v.verifiedAt)}</dd>
-        <dt>Acknowledged</dt>
+        <dt>${t.facts.acknowledged}</dt>
         <dd>
-          ${v.acknowledgedAt ? html`${who(v.acknowledgedBy)} at ${when(v.acknowledgedAt)}` : html`<span class="muted">not yet</span>`}
+          ${v.acknowledgedAt ? html`${t.ackedBy(who(v.acknowledgedBy))} ${when(v.acknowledgedAt)}` : html`<span class="muted">${t.facts.notYet}</span>`}
         </dd>
         ${
           v.snoozedUntil
-            ? html`<dt>Snoozed</dt>
-                <dd id="snoozed">until ${when(v.snoozedUntil)} by ${who(v.snoozedBy)}</dd>`
+            ? html`<dt>${t.facts.snoozed}</dt>
+                <dd id="snoozed">${t.until} ${when(v.snoozedUntil)} ${t.by} ${who(v.snoozedBy)}</dd>`
             : ''
         }
-        <dt>Next escalation</dt>
+        <dt>${t.facts.nextEscalation}</dt>
         <dd id="next-escalation">
           ${
             v.nextEscalationAt && next !== undefined
               ? html`${when(v.nextEscalationAt)} —
-                  <span data-countdown="${v.nextEscalationAt}">in ${shortDuration(next)}</span
+                  <span data-countdown="${v.nextEscalationAt}">${t.inTime(shortDuration(next))}</span
                   >${v.nextEscalationTo?.length ? html`: ${v.nextEscalationTo.join(', ')}` : ''}`
               : v.nobodyFurther && !closed
-                ? html`<span class="muted">nobody further: the last level has been paged</span>`
-                : html`<span class="muted">none scheduled</span>`
+                ? html`<span class="muted">${t.nobodyFurther}</span>`
+                : html`<span class="muted">${t.noneScheduled}</span>`
           }
         </dd>
         ${
           v.closedAt
-            ? html`<dt>Closed</dt>
+            ? html`<dt>${t.facts.closed}</dt>
                 <dd>${when(v.closedAt)}</dd>`
             : ''
         }
         ${
           v.state === 'resolved'
-            ? html`<dt>Recovery</dt>
+            ? html`<dt>${t.facts.recovery}</dt>
                 <dd id="recovery">${recoverySentences(recoveryFacts(v)).join(' ')}</dd>`
             : ''
         }
       </dl>
       ${actions}
-      <h3>Paged</h3>
+      <h3>${t.paged}</h3>
       ${
         v.paged.length === 0
-          ? html`<p class="muted">Nobody has been paged.</p>`
+          ? html`<p class="muted">${t.nobodyPaged}</p>`
           : html`<table class="stack" id="paged">
               <thead>
                 <tr>
-                  <th>When</th>
-                  <th>Who</th>
-                  <th>Level</th>
-                  <th>Why</th>
+                  <th>${t.cols.when}</th>
+                  <th>${t.cols.who}</th>
+                  <th>${t.cols.level}</th>
+                  <th>${t.cols.why}</th>
                 </tr>
               </thead>
               <tbody>
                 ${v.paged.map(
                   (p) =>
                     html`<tr>
-                      <td data-label="When">${when(p.at)}</td>
-                      <td data-label="Who">${p.recipient.name} &lt;${p.recipient.email}&gt;</td>
-                      <td data-label="Level">
-                        ${p.reason === 'added' ? 'added as a responder' : p.level === 0 ? 'final fallback' : `level ${p.level}`}${p.cycle > 0 ? ` (repeat ${p.cycle})` : ''}
+                      <td data-label="${t.cols.when}">${when(p.at)}</td>
+                      <td data-label="${t.cols.who}">${p.recipient.name} &lt;${p.recipient.email}&gt;</td>
+                      <td data-label="${t.cols.level}">
+                        ${p.reason === 'added' ? t.addedAsResponder : p.level === 0 ? t.finalFallback : t.level(p.level)}${p.cycle > 0 ? t.repeat(p.cycle) : ''}
                       </td>
-                      <td data-label="Why">${p.reason}</td>
+                      <td data-label="${t.cols.why}">${p.reason}</td>
                     </tr>`,
                 )}
               </tbody>
             </table>`
       }
-      <h3>Public status messages</h3>
+      <h3>${t.statusMessages}</h3>
       ${
         v.status.length === 0
-          ? html`<p class="muted">None published.</p>`
+          ? html`<p class="muted">${t.nonePublished}</p>`
           : html`<ol class="messages">
               ${v.status.map(
                 (m) =>
                   html`<li>
-                    <strong>${m.state}</strong> — ${when(m.at)} by ${who(m.author) || m.author}
+                    <strong>${shownState(m.state)}</strong> — ${when(m.at)} ${t.by}
+                    ${who(m.author) || m.author}
                     <p class="message">${m.message}</p>
                   </li>`,
               )}
             </ol>`
       }
-      <h3>Timeline</h3>
+      <h3>${t.timeline}</h3>
       <table class="stack" id="timeline">
         <thead>
           <tr>
-            <th>When (UTC)</th>
-            <th>Who</th>
-            <th>What</th>
-            <th>Detail</th>
+            <th>${t.cols.whenUtc}</th>
+            <th>${t.cols.who}</th>
+            <th>${t.cols.what}</th>
+            <th>${t.cols.detail}</th>
           </tr>
         </thead>
         <tbody>
           ${v.timeline.map(
             (e) =>
               html`<tr>
-                <td data-label="When (UTC)">${when(e.at)}</td>
-                <td data-label="Who">${e.actor}</td>
-                <td data-label="What">${e.kind}</td>
-                <td data-label="Detail" class="detail">${e.detail}</td>
+                <td data-label="${t.cols.whenUtc}">${when(e.at)}</td>
+                <td data-label="${t.cols.who}">${e.actor}</td>
+                <td data-label="${t.cols.what}">${e.kind}</td>
+                <td data-label="${t.cols.detail}" class="detail">${e.detail}</td>
               </tr>`,
           )}
         </tbody>
       </table>`;
-    return shell(req, v.service.name, body, [assets.consoleJs.path]);
+    return shell(req, v.service.name, body, [assets.consoleJs.path], l);
   }
 
   app.get(
@@ -751,14 +780,21 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       schema: {
         hide: true,
         params: Params,
-        querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 40 })) }),
+        querystring: Type.Object({
+          done: Type.Optional(Type.String({ maxLength: 40 })),
+          lang: Type.Optional(Type.String({ maxLength: 20 })),
+        }),
       },
     },
     async (req, reply) => {
       noStore(reply);
       const view = await o.incidents.get(req.params.id);
-      const done = req.query.done as Done | undefined;
-      const flash = done && done in doneMessages ? { ok: true, text: doneMessages[done] } : undefined;
+      const t = consoleIncidentStrings[consoleLang(req).l];
+      const done = req.query.done as ConsoleIncidentDone | undefined;
+      const flash =
+        done && (consoleIncidentDone as readonly string[]).includes(done)
+          ? { ok: true, text: t.done[done] }
+          : undefined;
       return sendHtml(reply, 200, incidentPage(req, view, flash));
     },
   );
@@ -1322,7 +1358,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     req: FastifyRequest,
     id: string,
     reply: FastifyReply,
-    done: Done,
+    done: ConsoleIncidentDone,
     run: (actor: string) => Promise<unknown>,
   ) {
     noStore(reply);
@@ -1333,7 +1369,11 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       const view = await o.incidents.get(id);
       return sendHtml(reply, e.statusCode, incidentPage(req, view, { ok: false, text: e.message }));
     }
-    return reply.redirect(`/console/incidents/${encodeURIComponent(id)}?done=${done}`, 303);
+    const { l, carry } = consoleLang(req);
+    return reply.redirect(
+      `/console/incidents/${encodeURIComponent(id)}?done=${done}${carry ? `&lang=${l}` : ''}`,
+      303,
+    );
   }
 
   const action = { config: { staffRateLimit: true }, preHandler: authenticate } as const;
@@ -1342,7 +1382,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     {
       ...action,
       config: { ...action.config, role: 'responder', action: 'Acknowledging' },
-      schema: { hide: true, params: Params },
+      schema: { hide: true, params: Params, querystring: LangQuery },
     },
     async (req, reply) =>
       act(req, req.params.id, reply, 'acknowledged', (actor) =>
@@ -1357,6 +1397,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       schema: {
         hide: true,
         params: Params,
+        querystring: LangQuery,
         body: Type.Object({ ...Csrf, text: Type.String({ maxLength: 5000 }) }),
       },
     },
@@ -1374,6 +1415,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       schema: {
         hide: true,
         params: Params,
+        querystring: LangQuery,
         body: Type.Object({
           ...Csrf,
           state: Type.Union(statusStates.map((s) => Type.Literal(s))),
@@ -1393,7 +1435,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     {
       ...action,
       config: { ...action.config, role: 'responder', action: 'Resolving' },
-      schema: { hide: true, params: Params },
+      schema: { hide: true, params: Params, querystring: LangQuery },
     },
     async (req, reply) => {
       const note = (req.body as { note?: unknown } | undefined)?.note;
@@ -1412,6 +1454,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       schema: {
         hide: true,
         params: Params,
+        querystring: LangQuery,
         body: Type.Object({ ...Csrf, reason: Type.Optional(Type.String({ maxLength: 2000 })) }),
       },
     },
@@ -1419,7 +1462,11 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       noStore(reply);
       try {
         const r = await o.incidents.reopen(req.params.id, req.actor!, req.body.reason ?? '');
-        return reply.redirect(`/console/incidents/${encodeURIComponent(r.incident.id)}?done=reopened`, 303);
+        const { l, carry } = consoleLang(req);
+        return reply.redirect(
+          `/console/incidents/${encodeURIComponent(r.incident.id)}?done=reopened${carry ? `&lang=${l}` : ''}`,
+          303,
+        );
       } catch (e) {
         if (!(e instanceof HttpError) || e.statusCode !== 409) throw e;
         const view = await o.incidents.get(req.params.id);
@@ -1435,6 +1482,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       schema: {
         hide: true,
         params: Params,
+        querystring: LangQuery,
         body: Type.Object({ ...Csrf, reason: Type.String({ maxLength: 2000 }) }),
       },
     },
@@ -1455,6 +1503,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       schema: {
         hide: true,
         params: Params,
+        querystring: LangQuery,
         body: Type.Object({
           ...Csrf,
           severity: Type.String({ maxLength: 10 }),
@@ -1479,6 +1528,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       schema: {
         hide: true,
         params: Params,
+        querystring: LangQuery,
         body: Type.Object({ ...Csrf, until: Type.String({ maxLength: 40 }) }),
       },
     },
@@ -1495,6 +1545,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       schema: {
         hide: true,
         params: Params,
+        querystring: LangQuery,
         body: Type.Object({
           ...Csrf,
           contact: Type.String({ maxLength: 100 }),
