@@ -11,6 +11,7 @@ import { contactById, serviceById } from '../domain/model.js';
 import { addResponder } from '../domain/responders.js';
 import { severityRule } from '../domain/severity.js';
 import { defaultReopenWindowMs, reopenDecision } from '../domain/reopen.js';
+import { mergeDecision } from '../domain/merge.js';
 import { durationMs } from '../domain/duration.js';
 import { reportIncident, retryAborted } from '../client/incidents.js';
 import {
@@ -20,6 +21,8 @@ import {
   publishStatusUpdate,
   resolveUpdate,
   forceResolveUpdate,
+  absorbUpdate,
+  mergeIntoUpdate,
   changeSeverityUpdate,
   addResponderUpdate,
   snoozeUpdate,
@@ -320,6 +323,68 @@ export function createIncidentService(o: IncidentServiceOptions) {
     /** Snoozes an acknowledged incident until a time or for a duration (at most 24 h); then it pages again. */
     snooze: (id: string, actor: string, until: string) =>
       update(id, (h) => h.executeUpdate(snoozeUpdate, { args: [{ actor, until, incidentId: id }] })),
+    /**
+     * Merges incident `id` into incident `into` (responder or higher): the target takes it in first
+     * (recorded, its services and people carried over, a higher severity raising the target's), then
+     * it closes as merged, with no postmortem of its own.
+     */
+    async merge(id: string, actor: string, into: string, reason?: string) {
+      const parsed = parseIncidentId(id);
+      if (!parsed?.runId) throw notFound(`incident "${id}"`);
+      const source = await fromStore(() => o.records.getIncident(id));
+      if (!source) throw notFound(`incident "${id}"`);
+      const targetId = typeof into === 'string' ? into.trim() : into;
+      const target = parseIncidentId(targetId)?.runId
+        ? await fromStore(() => o.records.getIncident(targetId))
+        : undefined;
+      const d = mergeDecision({
+        source: { id: source.id, state: source.state, serviceId: source.service.id },
+        target: target && { id: target.id, state: target.state, serviceId: target.service.id },
+        into: targetId,
+        reason,
+        maxReasonLength: maxNoteLength,
+      });
+      if (!d.ok)
+        throw new HttpError(
+          d.status,
+          d.code,
+          d.message,
+          d.status === 400 ? d.message.split(':')[0] : undefined,
+        );
+      const recipients = [...new Map(source.paged.map((p) => [p.recipient.id, p.recipient])).values()];
+      const why = reason?.trim() ? { reason: reason.trim() } : {};
+      await update(target!.id, (h) =>
+        h.executeUpdate(absorbUpdate, {
+          args: [
+            {
+              actor,
+              incidentId: target!.id,
+              from: {
+                id: source.id,
+                serviceId: source.service.id,
+                serviceName: source.service.name,
+                severity: source.severity,
+                openedAt: source.openedAt,
+                reason: source.reason,
+                affected: source.affected,
+                recipients,
+              },
+              rule: severityRule(o.config, source.severity),
+              ...why,
+            },
+          ],
+          // Retried, the target takes it in once.
+          updateId: `absorb:${source.id}`,
+        }),
+      );
+      const r = await update(id, (h) =>
+        h.executeUpdate(mergeIntoUpdate, {
+          args: [{ actor, into: target!.id, incidentId: id, ...why }],
+          updateId: `merge-into:${target!.id}`,
+        }),
+      );
+      return { merged: source.id, into: target!.id, state: r.state };
+    },
     note: (id: string, actor: string, text: string) =>
       update(id, (h) => h.executeUpdate(noteUpdate, { args: [{ actor, text, incidentId: id }] })),
     publishStatus: (id: string, actor: string, state: StatusState, message?: string) =>

@@ -103,7 +103,12 @@ export type LifecycleEvent =
   /** Staff snooze an acknowledged incident until `until` (UTC ms; domain/snooze.ts checked it). */
   | { type: 'snooze'; actor: string; until: number; now: number }
   /** Staff published a status message. */
-  | { type: 'status-published'; now: number };
+  | { type: 'status-published'; now: number }
+  /**
+   * Staff merged it into another incident (domain/merge.ts): it closes as merged, with no publish,
+   * no resolved notice and no postmortem of its own; the other incident carries the outage on.
+   */
+  | { type: 'merge'; actor: string; detail: string; now: number };
 
 export type ChatKind = 'acknowledged' | 'escalated' | 'resolved';
 
@@ -120,7 +125,7 @@ export type LifecycleCommand =
   /** Run one probe round and report it back as `probe-result`. */
   | { kind: 'probe' }
   /** Close it as resolved; `proof` says what proved it. Its record, chat and publish follow. */
-  | { kind: 'resolve'; detail: string; proof: 'keys' | 'probes' | 'no-probe' | 'forced' }
+  | { kind: 'resolve'; detail: string; proof: 'keys' | 'probes' | 'no-probe' | 'forced' | 'merged' }
   /** Tell everyone paged that it is resolved. */
   | { kind: 'notify-resolved' };
 
@@ -367,6 +372,17 @@ export function decide(state: LifecycleState, event: LifecycleEvent): Decision {
       if (s.state === 'resolved') break;
       delete s.recovery;
       resolve(`resolved without probe proof by ${event.actor}: ${event.reason}`, 'forced', event.actor);
+      break;
+    }
+
+    case 'merge': {
+      if (s.state === 'resolved' || s.state === 'dismissed') break;
+      cancel();
+      delete s.recovery;
+      s.state = 'resolved';
+      emit({ kind: 'resolve', detail: event.detail, proof: 'merged' });
+      record('merged', event.actor, event.detail);
+      emit({ kind: 'chat', event: 'resolved', title: `${r.serviceName} is merged`, text: event.detail });
       break;
     }
 

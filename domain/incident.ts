@@ -48,6 +48,7 @@ export const timelineKinds = [
   'severity',
   'responder',
   'snoozed',
+  'merged',
 ] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 
@@ -314,6 +315,10 @@ export interface IncidentView {
   paged: PageRecord[];
   status: StatusMessage[];
   timeline: TimelineEvent[];
+  /** Merged by staff into this incident (domain/merge.ts): it closed without a postmortem of its own. */
+  mergedInto?: string;
+  /** Incidents merged into this one, oldest first. */
+  merged?: { id: string; serviceId: string; serviceName: string; at: string; by: string }[];
   /** Every delivery attempt, oldest first (read from the record store; the workflow keeps none). */
   deliveries?: DeliveryRecord[];
 }

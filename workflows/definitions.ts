@@ -5,6 +5,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type {
+  AffectedService,
   Detection,
   IncidentState,
   IncidentView,
@@ -89,6 +90,38 @@ export const addResponderUpdate = defineUpdate<
  * at most 24 h: then it is triggered and paged again, unless resolved first (domain/snooze.ts).
  */
 export const snoozeUpdate = defineUpdate<StaffUpdateResult, [StaffAction & { until: string }]>('snooze');
+/**
+ * Merge this incident into another (responder or higher): it closes as merged, with no postmortem
+ * or resolved notice of its own. The API first has the target take it in (`absorbUpdate`).
+ */
+export const mergeIntoUpdate = defineUpdate<
+  StaffUpdateResult,
+  [StaffAction & { into: string; reason?: string }]
+>('mergeInto');
+/**
+ * Take in an incident merged into this one: recorded with its actor, its services join the affected
+ * ones, its people are told when this one is resolved, and a higher severity raises this one's.
+ */
+export const absorbUpdate = defineUpdate<
+  StaffUpdateResult,
+  [
+    StaffAction & {
+      from: {
+        id: string;
+        serviceId: string;
+        serviceName: string;
+        severity: Severity;
+        openedAt: string;
+        reason: string;
+        affected: AffectedService[];
+        recipients: Recipient[];
+      };
+      reason?: string;
+      /** The rule of the merged incident's severity, used when it raises this one's. */
+      rule: { autoPublish: boolean; postmortemDueDays: number; communicationDeadlineMs?: number };
+    },
+  ]
+>('absorb');
 export const noteUpdate = defineUpdate<StaffUpdateResult, [StaffAction & { text: string }]>('note');
 export const publishStatusUpdate = defineUpdate<
   StaffUpdateResult,

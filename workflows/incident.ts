@@ -88,6 +88,8 @@ import {
   changeSeverityUpdate,
   addResponderUpdate,
   snoozeUpdate,
+  mergeIntoUpdate,
+  absorbUpdate,
   viewQuery,
   recoveredUpdate,
   type StaffAction,
@@ -95,6 +97,7 @@ import {
 import { postmortemWorkflow } from './postmortem.js';
 import { addResponder } from '../domain/responders.js';
 import { snoozeDecision } from '../domain/snooze.js';
+import { absorbedText, mergedIntoText } from '../domain/merge.js';
 
 const probes = proxyActivities<Activities>({
   // A probe reports failure as a result; retrying it here would only hide what it saw.
@@ -797,6 +800,75 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     },
   );
 
+  setHandler(
+    mergeIntoUpdate,
+    ({ actor, into, reason }) => {
+      // Asked only when it is merged, so histories without a merge carry no marker.
+      patched('merge');
+      view.mergedInto = into;
+      return answer(
+        dispatch({ type: 'merge', actor, detail: mergedIntoText(actor, into, reason), now: lifecycleNow() }),
+      );
+    },
+    {
+      validator: (a) => {
+        rejectIfOther(a);
+        if (typeof a.into !== 'string' || a.into === '' || a.into === id)
+          throw ApplicationFailure.nonRetryable('into: name another open incident', rejection.invalid);
+        if (a.reason !== undefined && (typeof a.reason !== 'string' || a.reason.length > maxNoteLength))
+          throw ApplicationFailure.nonRetryable(
+            `reason: at most ${maxNoteLength} characters`,
+            rejection.invalid,
+          );
+      },
+    },
+  );
+
+  setHandler(
+    absorbUpdate,
+    ({ actor, from, reason, rule }) => {
+      patched('merge');
+      if ((view.merged ?? []).some((m) => m.id === from.id)) return answer(0);
+      (view.merged ??= []).push({
+        id: from.id,
+        serviceId: from.serviceId,
+        serviceName: from.serviceName,
+        at: now(),
+        by: actor,
+      });
+      for (const a of from.affected)
+        if (!view.affected.some((x) => x.id === a.id)) view.affected.push({ ...a, root: false });
+      input.affected = view.affected;
+      // Told when this one is resolved, like everyone paged for it (not paged again now).
+      for (const r of from.recipients) if (!pagedRecipients.has(r.id)) pagedRecipients.set(r.id, r);
+      touch();
+      let s = record('merged', actor, absorbedText({ actor, from, reason }));
+      if (compareSeverity(from.severity, view.severity) < 0)
+        s = applySeverity(
+          'system',
+          from.severity,
+          rule,
+          `the merged incident ${from.id} is ${from.severity}`,
+        );
+      return answer(s);
+    },
+    {
+      validator: (a) => {
+        rejectIfOther(a);
+        if (!a.from || typeof a.from.id !== 'string' || a.from.id === id)
+          throw ApplicationFailure.nonRetryable(
+            'into: an incident cannot be merged into itself',
+            rejection.invalid,
+          );
+        if (a.reason !== undefined && (typeof a.reason !== 'string' || a.reason.length > maxNoteLength))
+          throw ApplicationFailure.nonRetryable(
+            `reason: at most ${maxNoteLength} characters`,
+            rejection.invalid,
+          );
+      },
+    },
+  );
+
   // ---- helpers --------------------------------------------------------------------------------
   /**
    * Pages a contact staff added as a responder, at once, the way a level pages: their notification
@@ -1467,6 +1539,12 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
     await Promise.race([Promise.allSettled(pending), sleep(60_000)]);
   } else {
     await Promise.allSettled(pending);
+  }
+  if (view.mergedInto) {
+    // Merged into another incident: that one's postmortem covers the outage.
+    await condition(drained);
+    await condition(allHandlersFinished);
+    return view;
   }
   record('postmortem', 'system', `postmortem draft scheduled for ${input.owner.name}`);
   // The postmortem reads the record from the store: everything must be there first.

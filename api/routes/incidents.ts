@@ -265,6 +265,40 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{
   );
 
   app.post(
+    '/api/incidents/:id/merge',
+    {
+      ...staff,
+      config: { role: 'responder', action: 'Merging incidents' },
+      schema: {
+        ...staff.schema,
+        tags: ['incidents'],
+        summary:
+          'Merge this open incident into another open incident of a different service (responder or higher). The target records "<actor> merged <id> (<service> …) into this incident", lists its services as affected, tells its people when it is resolved and takes its severity if higher; this one closes as merged, with no postmortem or resolved notice of its own. Unknown target 404, a closed one or a closed source 409',
+        params: Params,
+        body: Type.Object(
+          {
+            into: Type.String({
+              minLength: 1,
+              maxLength: 200,
+              description: 'the id of the incident to merge into',
+            }),
+            reason: Type.Optional(Type.String({ maxLength: maxNoteLength })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object(
+            { merged: Type.String(), into: Type.String(), state: Type.String() },
+            { additionalProperties: false },
+          ),
+          ...errors,
+        },
+      },
+    },
+    async (req) => o.incidents.merge(req.params.id, req.actor!, req.body.into, req.body.reason),
+  );
+
+  app.post(
     '/api/incidents/:id/responders',
     {
       ...staff,

@@ -349,6 +349,37 @@ describe('resolve and recovery', () => {
     },
   );
 
+  it.each([
+    ['triggered (nobody answered)', [verified()]],
+    ['acknowledged', [verified(), ack('kari', 1)]],
+    [
+      'resolving, with a probe round out',
+      [
+        verified(),
+        ack('kari', 1),
+        { type: 'resolve-request', actor: 'kari', now: at(2) },
+        { type: 'recovery-start', now: at(2) },
+      ],
+    ],
+  ] as [string, LifecycleEvent[]][])(
+    'merge from %s: closed at once as merged, by its actor, with no publish and no resolved notice',
+    (_name, before) => {
+      const start = play(initialState(rules({ autoPublish: true, notifyResolved: true }), []), before).state;
+      const detail = 'ola merged this incident into web.r2; it has no postmortem of its own';
+      const { state, last } = play(start, [{ type: 'merge', actor: 'ola', detail, now: at(5) }]);
+      expect(state.state).toBe('resolved');
+      expect(last).toContainEqual({ kind: 'resolve', detail, proof: 'merged' });
+      expect(last).toContainEqual({ kind: 'record', event: 'merged', actor: 'ola', detail });
+      // The incident it joined carries the public story and tells everyone when it is over.
+      expect(kinds(last)).not.toContain('publish');
+      expect(kinds(last)).not.toContain('notify-resolved');
+      expect(pages(last)).toEqual([]);
+      expect(kinds(last).filter((k) => k === 'timer')).toEqual([]);
+      expect(play(state, [{ type: 'merge', actor: 'kari', detail, now: at(6) }]).last).toEqual([]);
+      expect(play(state, [{ type: 'probe-result', probes: 1, failures: '', now: at(6) }]).last).toEqual([]);
+    },
+  );
+
   it('N passing rounds in a row resolve it; a failure in between starts the count again', () => {
     const resolving = play(acked, [
       { type: 'resolve-request', actor: 'kari', now: at(2) },
