@@ -346,6 +346,7 @@ export interface ConsoleIncidentStrings {
   responder: { label: string; why: string; button: string; everyonePaged: string };
   snooze: { label: string; button: string };
   forceResolve: { label: string; placeholder: string; button: string };
+  merge: { label: string; why: string; button: string; none: string; mergedInto: string };
   /** The banner after an action (the `done=` of its redirect). */
   done: Record<ConsoleIncidentDone, string>;
   paged: string;
@@ -379,6 +380,7 @@ export const consoleIncidentDone = [
   'responder-added',
   'snoozed',
   'reopened',
+  'merged',
 ] as const;
 export type ConsoleIncidentDone = (typeof consoleIncidentDone)[number];
 
@@ -444,6 +446,13 @@ export const consoleIncidentStrings: Record<Lang, ConsoleIncidentStrings> = {
       placeholder: 'e.g. the probe target no longer exists',
       button: 'Force-resolve',
     },
+    merge: {
+      label: 'Merge this incident into (the same outage)',
+      why: 'Why (optional)',
+      button: 'Merge',
+      none: 'No other open incident to merge this one into.',
+      mergedInto: 'Merged into',
+    },
     done: {
       acknowledged: 'Acknowledged: escalation has stopped.',
       noted: 'Note added to the timeline.',
@@ -454,6 +463,8 @@ export const consoleIncidentStrings: Record<Lang, ConsoleIncidentStrings> = {
       'responder-added': 'Responder added: they are paged now, and told when it is resolved.',
       snoozed: 'Snoozed: at the end of the snooze it is paged again, unless it is resolved.',
       reopened: 'Reopened: this new incident pages now; its reason names the one it reopens.',
+      merged:
+        'Merged: the other incident is closed into this one; its people are told when this one is resolved.',
     },
     paged: 'Paged',
     nobodyPaged: 'Nobody has been paged.',
@@ -540,6 +551,13 @@ export const consoleIncidentStrings: Record<Lang, ConsoleIncidentStrings> = {
       placeholder: 'f.eks. sjekkens mål finnes ikke lenger',
       button: 'Tvangsløs',
     },
+    merge: {
+      label: 'Slå sammen denne hendelsen med (samme driftsavbrudd)',
+      why: 'Hvorfor (valgfritt)',
+      button: 'Slå sammen',
+      none: 'Ingen annen åpen hendelse å slå denne sammen med.',
+      mergedInto: 'Slått sammen med',
+    },
     done: {
       acknowledged: 'Kvittert: eskaleringen er stoppet.',
       noted: 'Notatet er lagt til i tidslinjen.',
@@ -551,6 +569,8 @@ export const consoleIncidentStrings: Record<Lang, ConsoleIncidentStrings> = {
       'responder-added': 'Tilkalt: personen varsles nå, og får beskjed når hendelsen er løst.',
       snoozed: 'Utsatt: når utsettelsen er over, varsles det igjen, med mindre hendelsen er løst.',
       reopened: 'Gjenåpnet: denne nye hendelsen varsler nå; årsaken nevner hendelsen den gjenåpner.',
+      merged:
+        'Slått sammen: den andre hendelsen er lukket inn i denne; de som ble varslet for den, får beskjed når denne er løst.',
     },
     paged: 'Varslet',
     nobodyPaged: 'Ingen er varslet.',

@@ -493,7 +493,26 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
    * The incident page in the request's language. `carry` keeps an explicit `?lang=` on the action
    * forms and their redirects; without one each request picks its own from Accept-Language.
    */
-  function incidentPage(req: FastifyRequest, v: IncidentView, flash?: { ok: boolean; text: string }): string {
+  /** The incident page, with the other open incidents it could be merged into. */
+  async function renderIncident(
+    req: FastifyRequest,
+    v: IncidentView,
+    flash?: { ok: boolean; text: string },
+  ): Promise<string> {
+    const others = closedStates.includes(v.state)
+      ? []
+      : (await o.incidents.list({ open: true, limit: 200 })).filter(
+          (i) => i.id !== v.id && i.service !== v.service.id && services.has(i.service),
+        );
+    return incidentPage(req, v, flash, others);
+  }
+
+  function incidentPage(
+    req: FastifyRequest,
+    v: IncidentView,
+    flash: { ok: boolean; text: string } | undefined,
+    others: { id: string; service: string; severity: string; state: string }[],
+  ): string {
     const { l, carry } = consoleLang(req);
     const t = consoleIncidentStrings[l];
     /** A status message's state: as the public page words it in nb, the API's word in en. */
@@ -524,6 +543,14 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     const candidates = o.config.contacts.filter((c) => !v.paged.some((p) => p.recipient.id === c.id));
     const actions = closed
       ? html`<p class="banner info">${t.closedBanner(v.state)}</p>
+          ${
+            v.mergedInto
+              ? html`<p id="merged-into">
+                  ${t.merge.mergedInto}
+                  <a href="/console/incidents/${v.mergedInto}${carry}">${v.mergedInto}</a>
+                </p>`
+              : ''
+          }
           ${v.state === 'resolved' && o.postmortems ? html`<p><a href="${base}/postmortem${carry}">${t.postmortem}</a></p>` : ''}
           <section class="actions" aria-label="${t.actions}">
             ${actionForm(
@@ -633,6 +660,26 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
                     <button type="submit">${t.snooze.button}</button>`,
                 )
               : ''
+          }
+          ${
+            others.length === 0
+              ? html`<p class="card muted" id="merge-none">${t.merge.none}</p>`
+              : actionForm(
+                  'merge',
+                  'responder',
+                  html`<label for="merge-into">${t.merge.label}</label>
+                    <select id="merge-into" name="into" required>
+                      ${others.map(
+                        (i) =>
+                          html`<option value="${i.id}">
+                            ${services.get(i.service)?.name ?? i.service} (${i.severity}, ${i.state})
+                          </option>`,
+                      )}
+                    </select>
+                    <label for="merge-reason">${t.merge.why}</label>
+                    <input type="text" id="merge-reason" name="reason" maxlength="2000" />
+                    <button type="submit">${t.merge.button}</button>`,
+                )
           }
           ${actionForm(
             'force-resolve',
@@ -795,7 +842,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
         done && (consoleIncidentDone as readonly string[]).includes(done)
           ? { ok: true, text: t.done[done] }
           : undefined;
-      return sendHtml(reply, 200, incidentPage(req, view, flash));
+      return sendHtml(reply, 200, await renderIncident(req, view, flash));
     },
   );
 
@@ -1367,7 +1414,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     } catch (e) {
       if (!(e instanceof HttpError) || (e.statusCode !== 400 && e.statusCode !== 409)) throw e;
       const view = await o.incidents.get(id);
-      return sendHtml(reply, e.statusCode, incidentPage(req, view, { ok: false, text: e.message }));
+      return sendHtml(reply, e.statusCode, await renderIncident(req, view, { ok: false, text: e.message }));
     }
     const { l, carry } = consoleLang(req);
     return reply.redirect(
@@ -1470,7 +1517,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       } catch (e) {
         if (!(e instanceof HttpError) || e.statusCode !== 409) throw e;
         const view = await o.incidents.get(req.params.id);
-        return sendHtml(reply, 409, incidentPage(req, view, { ok: false, text: e.message }));
+        return sendHtml(reply, 409, await renderIncident(req, view, { ok: false, text: e.message }));
       }
     },
   );
@@ -1536,6 +1583,39 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       act(req, req.params.id, reply, 'snoozed', (actor) =>
         o.incidents.snooze(req.params.id, actor, req.body.until),
       ),
+  );
+  app.post(
+    '/console/incidents/:id/merge',
+    {
+      ...action,
+      config: { ...action.config, role: 'responder', action: 'Merging incidents' },
+      schema: {
+        hide: true,
+        params: Params,
+        querystring: LangQuery,
+        body: Type.Object({
+          ...Csrf,
+          into: Type.String({ maxLength: 200 }),
+          reason: Type.Optional(Type.String({ maxLength: 2000 })),
+        }),
+      },
+    },
+    async (req, reply) => {
+      noStore(reply);
+      try {
+        const r = await o.incidents.merge(req.params.id, req.actor!, req.body.into, req.body.reason);
+        const { l, carry } = consoleLang(req);
+        // On to the incident that carries the outage now.
+        return reply.redirect(
+          `/console/incidents/${encodeURIComponent(r.into)}?done=merged${carry ? `&lang=${l}` : ''}`,
+          303,
+        );
+      } catch (e) {
+        if (!(e instanceof HttpError) || ![400, 404, 409].includes(e.statusCode)) throw e;
+        const view = await o.incidents.get(req.params.id);
+        return sendHtml(reply, e.statusCode, await renderIncident(req, view, { ok: false, text: e.message }));
+      }
+    },
   );
   app.post(
     '/console/incidents/:id/responders',

@@ -5,7 +5,13 @@
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+} from 'playwright-core';
 
 export const chromiumPath = '/usr/bin/chromium';
 
@@ -30,4 +36,25 @@ export function launchChromium(): Promise<Browser> {
 export async function listen(app: FastifyInstance): Promise<string> {
   await app.listen({ host: '127.0.0.1', port: 0 });
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+}
+
+/**
+ * Signs `contact` in through the login form with its test token (`token-<id>`, as the harness makes
+ * them) in a new context, which goes into `contexts` for the test to close; answers on /console.
+ */
+export async function signIn(
+  browser: Browser,
+  base: string,
+  contact: string,
+  contexts: BrowserContext[],
+  options: BrowserContextOptions = {},
+): Promise<Page> {
+  const context = await browser.newContext(options);
+  contexts.push(context);
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Staff token').fill(`token-${contact}`);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`${base}/console`);
+  return page;
 }

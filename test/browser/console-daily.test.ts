@@ -13,7 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { validateConfig } from '../../config/load.js';
 import { testConfig } from '../helpers/config.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
-import { launchChromium, listen } from './chromium.js';
+import { launchChromium, listen, signIn as signInAs } from './chromium.js';
 
 const shots = path.resolve('test-results/screenshots');
 
@@ -83,18 +83,14 @@ describe('console for daily use in Chromium', () => {
   });
 
   /** A browser signed in as the contact, optionally as a 390 px phone. */
-  const signIn = async (contact: string, phone = false): Promise<Page> => {
-    const context = await browser.newContext(
+  const signIn = (contact: string, phone = false): Promise<Page> =>
+    signInAs(
+      browser,
+      base,
+      contact,
+      contexts,
       phone ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true } : {},
     );
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(`${base}/login`);
-    await page.getByLabel('Staff token').fill(`token-${contact}`);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${base}/console`);
-    return page;
-  };
 
   const noSideScroll = async (page: Page, name: string) => {
     await page.screenshot({ path: path.join(shots, `${name}-390.png`), fullPage: true });

@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { validateConfig } from '../../config/load.js';
 import { testConfig } from '../helpers/config.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
-import { launchChromium, listen } from './chromium.js';
+import { launchChromium, listen, signIn as signInAs } from './chromium.js';
 
 describe('force-resolve in Chromium', () => {
   let h: Harness;
@@ -48,16 +48,7 @@ describe('force-resolve in Chromium', () => {
     await h?.close();
   });
 
-  const signIn = async (contact: string): Promise<Page> => {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(`${base}/login`);
-    await page.getByLabel('Staff token').fill(`token-${contact}`);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${base}/console`);
-    return page;
-  };
+  const signIn = (contact: string): Promise<Page> => signInAs(browser, base, contact, contexts);
 
   it('a responder acknowledges, and is refused force-resolve with a 403 page naming the admin role', async () => {
     const page = await signIn('ola');

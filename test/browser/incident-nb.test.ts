@@ -14,7 +14,7 @@ import { validateConfig } from '../../config/load.js';
 import { testConfig } from '../helpers/config.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 import { startSmtpServer } from '../helpers/smtp-server.js';
-import { launchChromium, listen } from './chromium.js';
+import { launchChromium, listen, signIn as signInAs } from './chromium.js';
 
 const shots = path.resolve('test-results/screenshots');
 
@@ -61,21 +61,13 @@ describe('the incident page in nb, and a snooze from it, in Chromium', () => {
   });
 
   /** A 390 px phone signed in as the contact; `locale` sets the browser's Accept-Language. */
-  const signIn = async (contact: string, locale?: string): Promise<Page> => {
-    const context = await browser.newContext({
+  const signIn = (contact: string, locale?: string): Promise<Page> =>
+    signInAs(browser, base, contact, contexts, {
       viewport: { width: 390, height: 844 },
       deviceScaleFactor: 1,
       isMobile: true,
       ...(locale ? { locale } : {}),
     });
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(`${base}/login`);
-    await page.getByLabel('Staff token').fill(`token-${contact}`);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${base}/console`);
-    return page;
-  };
 
   const noSideScroll = async (page: Page, name: string) => {
     await page.screenshot({ path: path.join(shots, `${name}-390.png`), fullPage: true });

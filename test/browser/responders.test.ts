@@ -10,7 +10,7 @@ import { validateConfig } from '../../config/load.js';
 import { testConfig } from '../helpers/config.js';
 import { eventually, startHarness, type Harness } from '../helpers/harness.js';
 import { startSmtpServer } from '../helpers/smtp-server.js';
-import { launchChromium, listen } from './chromium.js';
+import { launchChromium, listen, signIn as signInAs } from './chromium.js';
 
 describe('add responder in Chromium', () => {
   let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
@@ -48,16 +48,7 @@ describe('add responder in Chromium', () => {
     await smtp?.close();
   });
 
-  const signIn = async (contact: string): Promise<Page> => {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(`${base}/login`);
-    await page.getByLabel('Staff token').fill(`token-${contact}`);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${base}/console`);
-    return page;
-  };
+  const signIn = (contact: string): Promise<Page> => signInAs(browser, base, contact, contexts);
 
   it('someone without a role is refused with a 403 page naming the responder role', async () => {
     const page = await signIn('per');
