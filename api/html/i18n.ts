@@ -593,3 +593,59 @@ export const consoleIncidentStrings: Record<Lang, ConsoleIncidentStrings> = {
     timeline: 'Tidslinje',
   },
 };
+
+/** The console's postmortem page of one incident. Its draft (Markdown) is a record and stays as written. */
+export interface ConsolePostmortemStrings {
+  back: string;
+  otherLanguage: string;
+  heading: (service: string) => string;
+  facts: { state: string; owner: string; due: string; meeting: string; document: string };
+  followUps: string;
+  noFollowUps: string;
+  cols: { task: string; owner: string; due: string; state: string };
+  done: string;
+  open: string;
+  reminded: string;
+  reminderOnDueDate: string;
+  markDone: string;
+  needsResponder: string;
+  markedDone: (id: string) => string;
+  draft: string;
+}
+
+export const consolePostmortemStrings: Record<Lang, ConsolePostmortemStrings> = {
+  en: {
+    back: '← the incident',
+    otherLanguage: 'Norsk',
+    heading: (service) => `Postmortem: ${service}`,
+    facts: { state: 'State', owner: 'Owner', due: 'Due', meeting: 'Meeting', document: 'Document' },
+    followUps: 'Follow-up tasks',
+    noFollowUps: 'No follow-up tasks recorded.',
+    cols: { task: 'Task', owner: 'Owner', due: 'Due', state: 'State' },
+    done: 'done',
+    open: 'open',
+    reminded: 'reminded',
+    reminderOnDueDate: 'reminder on the due date',
+    markDone: 'Mark done',
+    needsResponder: 'Needs the responder role.',
+    markedDone: (id) => `Follow-up ${id} marked done.`,
+    draft: 'Draft',
+  },
+  nb: {
+    back: '← hendelsen',
+    otherLanguage: 'English',
+    heading: (service) => `Etterarbeid: ${service}`,
+    facts: { state: 'Tilstand', owner: 'Eier', due: 'Frist', meeting: 'Møte', document: 'Dokument' },
+    followUps: 'Oppfølgingsoppgaver',
+    noFollowUps: 'Ingen oppfølgingsoppgaver er registrert.',
+    cols: { task: 'Oppgave', owner: 'Eier', due: 'Frist', state: 'Tilstand' },
+    done: 'ferdig',
+    open: 'åpen',
+    reminded: 'påminnet',
+    reminderOnDueDate: 'påminnelse på fristen',
+    markDone: 'Merk som ferdig',
+    needsResponder: 'Krever rollen responder.',
+    markedDone: (id) => `Oppfølging ${id} er merket som ferdig.`,
+    draft: 'Utkast',
+  },
+};

@@ -35,6 +35,7 @@ import { registerConsolePages } from './console-pages.js';
 import {
   consoleIncidentDone,
   consoleIncidentStrings,
+  consolePostmortemStrings,
   pickLanguage,
   statusPageStrings,
   type ConsoleIncidentDone,
@@ -851,6 +852,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     pm: Awaited<ReturnType<PostmortemService['get']>>,
     flash?: { ok: boolean; text: string },
   ) => {
+    const { l, carry } = consoleLang(req);
+    const t = consolePostmortemStrings[l];
     const csrf = csrfField(req);
     const canMark = allowed(req.actor ? app.staffRoles(req.actor) : [], 'responder');
     const base = `/console/incidents/${encodeURIComponent(pm.incidentId)}`;
@@ -858,10 +861,10 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       ? html`<table class="stack" id="follow-ups">
           <thead>
             <tr>
-              <th>Task</th>
-              <th>Owner</th>
-              <th>Due</th>
-              <th>State</th>
+              <th>${t.cols.task}</th>
+              <th>${t.cols.owner}</th>
+              <th>${t.cols.due}</th>
+              <th>${t.cols.state}</th>
               <th></th>
             </tr>
           </thead>
@@ -869,26 +872,26 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
             ${pm.followUps.map(
               (f) =>
                 html`<tr data-follow-up="${f.id}">
-                  <td data-label="Task">${f.title}</td>
-                  <td data-label="Owner">${f.owner.name}</td>
-                  <td data-label="Due">${f.dueDate}</td>
-                  <td data-label="State">
+                  <td data-label="${t.cols.task}">${f.title}</td>
+                  <td data-label="${t.cols.owner}">${f.owner.name}</td>
+                  <td data-label="${t.cols.due}">${f.dueDate}</td>
+                  <td data-label="${t.cols.state}">
                     ${
                       f.doneAt
-                        ? html`<span class="badge pm-completed">done</span> ${when(f.doneAt)} by
-                            ${f.doneBy ?? ''}`
-                        : html`<span class="badge pm-due">open</span>
-                            <small>${f.remindedAt ? 'reminded' : 'reminder on the due date'}</small>`
+                        ? html`<span class="badge pm-completed">${t.done}</span> ${when(f.doneAt)}
+                            ${consoleIncidentStrings[l].by} ${f.doneBy ?? ''}`
+                        : html`<span class="badge pm-due">${t.open}</span>
+                            <small>${f.remindedAt ? t.reminded : t.reminderOnDueDate}</small>`
                     }
                   </td>
                   <td>
                     ${
                       !f.doneAt
                         ? canMark
-                          ? html`<form method="post" action="${base}/follow-ups/${f.id}/done">
-                              ${csrf}<button type="submit">Mark done</button>
+                          ? html`<form method="post" action="${base}/follow-ups/${f.id}/done${carry}">
+                              ${csrf}<button type="submit">${t.markDone}</button>
                             </form>`
-                          : html`<small class="muted role-hint">Needs the responder role.</small>`
+                          : html`<small class="muted role-hint">${t.needsResponder}</small>`
                         : ''
                     }
                   </td>
@@ -896,31 +899,34 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
             )}
           </tbody>
         </table>`
-      : html`<p class="muted">No follow-up tasks recorded.</p>`;
-    const body = html`<p><a href="${base}">← the incident</a></p>
-      <h1>Postmortem: ${pm.service.name}</h1>
+      : html`<p class="muted">${t.noFollowUps}</p>`;
+    const body = html`<p><a href="${base}${carry}">${t.back}</a></p>
+      <nav class="lang">
+        <a href="${base}/postmortem?lang=${l === 'en' ? 'nb' : 'en'}">${t.otherLanguage}</a>
+      </nav>
+      <h1>${t.heading(pm.service.name)}</h1>
       ${flash ? html`<p class="banner ${flash.ok ? 'ok' : 'bad'}" role="status">${flash.text}</p>` : ''}
       <dl class="facts">
-        <dt>State</dt>
+        <dt>${t.facts.state}</dt>
         <dd id="pm-state">${pm.state}</dd>
-        <dt>Owner</dt>
+        <dt>${t.facts.owner}</dt>
         <dd>${pm.owner.name}</dd>
-        <dt>Due</dt>
+        <dt>${t.facts.due}</dt>
         <dd>${pm.dueDate}</dd>
-        <dt>Meeting</dt>
+        <dt>${t.facts.meeting}</dt>
         <dd>${when(pm.meeting.start)}</dd>
         ${
           pm.url
-            ? html`<dt>Document</dt>
+            ? html`<dt>${t.facts.document}</dt>
                 <dd><a href="${pm.url}">${pm.url}</a></dd>`
             : ''
         }
       </dl>
-      <h2>Follow-up tasks</h2>
+      <h2>${t.followUps}</h2>
       ${followUps}
-      <h2>Draft</h2>
+      <h2>${t.draft}</h2>
       <pre class="postmortem" id="pm-markdown">${pm.markdown}</pre>`;
-    return shell(req, `Postmortem: ${pm.service.name}`, body, []);
+    return shell(req, t.heading(pm.service.name), body, [], l);
   };
 
   app.get(
@@ -931,7 +937,10 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       schema: {
         hide: true,
         params: Params,
-        querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 20 })) }),
+        querystring: Type.Object({
+          done: Type.Optional(Type.String({ maxLength: 20 })),
+          lang: Type.Optional(Type.String({ maxLength: 20 })),
+        }),
       },
     },
     async (req, reply) => {
@@ -939,7 +948,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       if (!o.postmortems) throw new HttpError(404, 'not_found', 'postmortems are not served here');
       const pm = await o.postmortems.get(req.params.id);
       const marked = /^f[0-9]{1,4}$/.test(req.query.done ?? '') ? req.query.done : undefined;
-      const flash = marked ? { ok: true, text: `Follow-up ${marked} marked done.` } : undefined;
+      const t = consolePostmortemStrings[consoleLang(req).l];
+      const flash = marked ? { ok: true, text: t.markedDone(marked) } : undefined;
       return sendHtml(reply, 200, postmortemPage(req, pm, flash));
     },
   );
@@ -952,6 +962,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       schema: {
         hide: true,
         params: Type.Object({ ...Params.properties, followUpId: Type.String({ pattern: '^f[0-9]{1,4}$' }) }),
+        querystring: LangQuery,
         body: Type.Object(Csrf),
       },
     },
@@ -966,8 +977,9 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
         const pm = await o.postmortems.get(id);
         return sendHtml(reply, 409, postmortemPage(req, pm, { ok: false, text: e.message }));
       }
+      const { l, carry } = consoleLang(req);
       return reply.redirect(
-        `/console/incidents/${encodeURIComponent(id)}/postmortem?done=${followUpId}`,
+        `/console/incidents/${encodeURIComponent(id)}/postmortem?done=${followUpId}${carry ? `&lang=${l}` : ''}`,
         303,
       );
     },

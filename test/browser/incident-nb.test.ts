@@ -4,7 +4,9 @@
  * answers to them are in nb, the countdown too, and a 390 px phone does not scroll sideways. A
  * responder acknowledges and snoozes for a few seconds through the snooze form: the page says so in
  * nb (the timeline's entries stay as recorded), and when the snooze is over the incident is
- * triggered again and the acknowledger is paged again. Screenshots in test-results/screenshots/.
+ * triggered again and the acknowledger is paged again. An admin force-resolves it from the nb form,
+ * and the postmortem page is in nb too: a follow-up is marked done from it. Screenshots in
+ * test-results/screenshots/.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -32,7 +34,7 @@ describe('the incident page in nb, and a snooze from it, in Chromium', () => {
     smtp = await startSmtpServer();
     const t = testConfig({ levelTimeout: '10m' });
     const raw = JSON.parse(JSON.stringify(t.config)) as { contacts: { id: string; roles?: string[] }[] };
-    const roles: Record<string, string[]> = { kari: ['responder'], ola: ['responder'], ingrid: [], per: [] };
+    const roles: Record<string, string[]> = { kari: ['admin'], ola: ['responder'], ingrid: [], per: [] };
     for (const c of raw.contacts) c.roles = roles[c.id];
     [h, browser] = await Promise.all([
       startHarness({ config: validateConfig(raw, 'incident-nb'), smtpUrl: smtp.url }),
@@ -173,5 +175,56 @@ describe('the incident page in nb, and a snooze from it, in Chromium', () => {
     expect(
       await page.locator('#timeline tbody tr', { hasText: 'is over and it is not resolved' }).count(),
     ).toBe(1);
+  });
+
+  it('force-resolved from the nb form, and the postmortem page in nb: a follow-up marked done from it', async () => {
+    const page = await signIn('kari');
+    await page.goto(`${base}/console/incidents/${incidentId}?lang=nb`);
+    await page
+      .getByLabel('Tvangsløs nå, uten bevis fra sjekkene (hvorfor?)')
+      .fill('Eksporten er flyttet til en ny vert');
+    await page.getByRole('button', { name: 'Tvangsløs' }).click();
+    await page.waitForURL(/done=force-resolved&lang=nb/);
+    expect(await page.getByRole('status').innerText()).toBe(
+      'Løst uten bevis fra sjekkene; etterarbeidet starter.',
+    );
+    expect(await page.locator('.banner.info').innerText()).toBe(
+      'Denne hendelsen er resolved; her kan ingenting mer gjøres.',
+    );
+    expect(
+      await page.getByLabel('Er problemet tilbake? Gjenåpne det som en ny hendelse som varsler nå').count(),
+    ).toBe(1);
+    expect(await page.getByRole('button', { name: 'Gjenåpne' }).count()).toBe(1);
+
+    await eventually(
+      async () =>
+        (
+          await h.app.inject({
+            url: `/api/incidents/${incidentId}/postmortem`,
+            headers: { ...h.auth('per'), accept: 'application/json' },
+          })
+        ).statusCode === 200 || undefined,
+      30_000,
+      'the postmortem started',
+    );
+    const follow = await h.app.inject({
+      method: 'POST',
+      url: `/api/incidents/${incidentId}/follow-ups`,
+      headers: h.auth('kari'),
+      payload: { title: 'Varsle når eksporten stopper', owner: 'ola', dueDate: '2099-01-31' },
+    });
+    expect(follow.statusCode, follow.body).toBe(201);
+    await page.goto(`${base}/console/incidents/${incidentId}?lang=nb`);
+    await page.getByRole('link', { name: 'Etterarbeidet' }).click();
+    await page.waitForURL(/\/postmortem\?lang=nb$/);
+    expect(await page.locator('main h1').innerText()).toBe('Etterarbeid: FS → Canvas integration');
+    expect(await page.locator('main h2').allInnerTexts()).toEqual(['Oppfølgingsoppgaver', 'Utkast']);
+    const row = page.locator('#follow-ups tbody tr', { hasText: 'Varsle når eksporten stopper' });
+    expect(await row.locator('td[data-label="Frist"]').innerText()).toBe('2099-01-31');
+    await noSideScroll(page, 'console-postmortem-nb');
+    await row.getByRole('button', { name: 'Merk som ferdig' }).click();
+    await page.waitForURL(/done=f1&lang=nb/);
+    expect(await page.getByRole('status').innerText()).toBe('Oppfølging f1 er merket som ferdig.');
+    expect(await row.locator('td[data-label="Tilstand"]').innerText()).toMatch(/^ferdig .* av kari$/);
   });
 });
