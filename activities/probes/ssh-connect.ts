@@ -10,6 +10,7 @@ import type { AuthenticationType, Client as SshClient, ConnectConfig } from 'ssh
 import type { SshCheck } from '../../domain/config-schema.js';
 import { ProbeError, errnoOf, errorMessage, hostPort, networkError, withDeadline } from './common.js';
 import type { ProbeContext } from './types.js';
+import { probeLookups } from './dns-cache.js';
 
 const { Client, utils } = ssh2;
 
@@ -181,8 +182,14 @@ export function withSsh<T>(
       };
       signal.addEventListener('abort', onAbort, { once: true });
 
+      // The name is looked up through the worker's shared cache (activities/probes/dns-cache.ts).
+      step = 'looking up the host name';
+      const address = await probeLookups.resolve(target.host).catch((e: Error) => {
+        throw networkError(e, target.host, target.port) ?? e;
+      });
+      step = 'connecting (TCP)';
       const config: ConnectConfig = {
-        host: target.host,
+        host: address,
         port: target.port,
         // Our own deadline ends the probe; ssh2's must not fire first with a vaguer message.
         readyTimeout: ctx.timeoutMs + 5000,

@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { TcpCheck } from '../../domain/config-schema.js';
 import { ProbeError, errorMessage, hostPort, networkError, timed, withDeadline } from './common.js';
 import type { Probe } from './types.js';
+import { probeLookups } from './dns-cache.js';
 
 /** Opens a TCP connection to `host:port` and closes it again. */
 export const tcpProbe: Probe<TcpCheck> = {
@@ -15,7 +16,8 @@ export const tcpProbe: Probe<TcpCheck> = {
           `no answer from ${where} within ${limit} (a firewall may be dropping packets, or the host is down)`,
         (signal) =>
           new Promise<string>((resolve, reject) => {
-            const socket = net.connect({ host: check.host, port: check.port });
+            // The name is looked up through the worker's shared cache (activities/probes/dns-cache.ts).
+            const socket = net.connect({ host: check.host, port: check.port, lookup: probeLookups.lookup });
             const onAbort = (): void => {
               socket.destroy();
             };
