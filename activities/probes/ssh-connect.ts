@@ -4,6 +4,7 @@
  * and the connection always closed afterwards.
  */
 import { createHash } from 'node:crypto';
+import net from 'node:net';
 import { readFile } from 'node:fs/promises';
 import ssh2 from 'ssh2';
 import type { AuthenticationType, Client as SshClient, ConnectConfig } from 'ssh2';
@@ -182,14 +183,12 @@ export function withSsh<T>(
       };
       signal.addEventListener('abort', onAbort, { once: true });
 
-      // The name is looked up through the worker's shared cache (activities/probes/dns-cache.ts).
-      step = 'looking up the host name';
-      const address = await probeLookups.resolve(target.host).catch((e: Error) => {
-        throw networkError(e, target.host, target.port) ?? e;
-      });
-      step = 'connecting (TCP)';
       const config: ConnectConfig = {
-        host: address,
+        // Our own socket, so the name is looked up through the worker's shared cache
+        // (activities/probes/dns-cache.ts) with Node's happy-eyeballs connect; ssh2 reports its
+        // errors as its own ('client-socket'), mapped below like any other.
+        sock: net.connect({ host: target.host, port: target.port, lookup: probeLookups.lookup }),
+        host: target.host,
         port: target.port,
         // Our own deadline ends the probe; ssh2's must not fire first with a vaguer message.
         readyTimeout: ctx.timeoutMs + 5000,
