@@ -649,3 +649,48 @@ export const consolePostmortemStrings: Record<Lang, ConsolePostmortemStrings> = 
     draft: 'Utkast',
   },
 };
+
+/** The console's login page and its answers (an OpenID provider's refusal is said as it comes). */
+export interface ConsoleLoginStrings {
+  title: string;
+  heading: string;
+  token: string;
+  button: string;
+  /** Before `(Authorization: Bearer …)`. */
+  sameAsApi: string;
+  oidc: (provider: string) => string;
+  staleForm: string;
+  unknownToken: string;
+  signedInTitle: string;
+  signedIn: string;
+  continue: string;
+}
+
+export const consoleLoginStrings: Record<Lang, ConsoleLoginStrings> = {
+  en: {
+    title: 'Log in — incident console',
+    heading: 'Incident console',
+    token: 'Staff token',
+    button: 'Log in',
+    sameAsApi: 'The same token as for the API',
+    oidc: (provider) => `Sign in with ${provider}`,
+    staleForm: 'This login form is out of date or did not come from this site. Try again.',
+    unknownToken: 'Unknown or revoked token.',
+    signedInTitle: 'Signed in — incident console',
+    signedIn: 'Signed in',
+    continue: 'Continue to the console',
+  },
+  nb: {
+    title: 'Logg inn — hendelseskonsoll',
+    heading: 'Hendelseskonsoll',
+    token: 'Tilgangsnøkkel',
+    button: 'Logg inn',
+    sameAsApi: 'Samme nøkkel som for API-et',
+    oidc: (provider) => `Logg inn med ${provider}`,
+    staleForm: 'Dette innloggingsskjemaet er utdatert eller kom ikke fra dette nettstedet. Prøv igjen.',
+    unknownToken: 'Ukjent eller tilbakekalt nøkkel.',
+    signedInTitle: 'Logget inn — hendelseskonsoll',
+    signedIn: 'Logget inn',
+    continue: 'Fortsett til konsollet',
+  },
+};

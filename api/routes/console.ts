@@ -35,6 +35,7 @@ import { registerConsolePages } from './console-pages.js';
 import {
   consoleIncidentDone,
   consoleIncidentStrings,
+  consoleLoginStrings,
   consolePostmortemStrings,
   pickLanguage,
   statusPageStrings,
@@ -121,7 +122,9 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     const session = await liveSession(req);
     if (!session) {
       if (req.method === 'GET') {
-        await reply.redirect(`/login?next=${encodeURIComponent(req.url.split('?')[0]!)}`, 303);
+        const { l, carry } = consoleLang(req);
+        const lang = carry ? `&lang=${l}` : '';
+        await reply.redirect(`/login?next=${encodeURIComponent(req.url.split('?')[0]!)}${lang}`, 303);
         return reply;
       }
       throw new HttpError(401, 'unauthorized', 'Your session has ended. Log in again.');
@@ -219,15 +222,17 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
   });
 
   // ---- login ------------------------------------------------------------------------------------
-  const loginPage = (csrf: string, error?: string, next?: string) =>
-    page({
-      lang: 'en',
-      title: 'Log in — incident console',
+  const loginPage = (req: FastifyRequest, csrf: string, error?: string, next?: string) => {
+    const { l, carry } = consoleLang(req);
+    const t = consoleLoginStrings[l];
+    return page({
+      lang: l,
+      title: t.title,
       body: html`<main>
-        <h1>Incident console</h1>
+        <h1>${t.heading}</h1>
         ${error ? html`<p class="banner bad" role="alert">${error}</p>` : ''}
-        <form class="card" method="post" action="/login">
-          <label for="token">Staff token</label>
+        <form class="card" method="post" action="/login${carry}">
+          <label for="token">${t.token}</label>
           <input
             type="password"
             id="token"
@@ -238,9 +243,9 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
           />
           <input type="hidden" name="next" value="${safeNext(next)}" />
           <input type="hidden" name="_csrf" value="${csrf}" />
-          <button class="primary" type="submit">Log in</button>
+          <button class="primary" type="submit">${t.button}</button>
         </form>
-        <p class="muted">The same token as for the API (<code>Authorization: Bearer …</code>).</p>
+        <p class="muted">${t.sameAsApi} (<code>Authorization: Bearer …</code>).</p>
         ${
           o.oidc
             ? html`<p class="card">
@@ -248,19 +253,27 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
                   class="button primary"
                   id="oidc-login"
                   href="/login/oidc?next=${encodeURIComponent(safeNext(next))}"
-                  >Sign in with ${o.oidc.label}</a
+                  >${t.oidc(o.oidc.label)}</a
                 >
               </p>`
             : ''
         }
       </main>`,
     });
+  };
 
   /** The login form with a new CSRF token, and the cookie that holds it (login CSRF). */
-  const freshLoginPage = (reply: FastifyReply, status: number, error?: string, next?: string) => {
+  const freshLoginPage = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    error?: (t: (typeof consoleLoginStrings)[Lang]) => string,
+    next?: string,
+  ) => {
     const { token, setCookie } = o.sessions.loginCsrf();
     reply.header('set-cookie', setCookie);
-    return sendHtml(reply, status, loginPage(token, error, next));
+    const t = consoleLoginStrings[consoleLang(req).l];
+    return sendHtml(reply, status, loginPage(req, token, error?.(t), next));
   };
 
   /** A form posted from another site (Origin or Fetch Metadata say so). */
@@ -282,13 +295,16 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     {
       schema: {
         hide: true,
-        querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 300 })) }),
+        querystring: Type.Object({
+          next: Type.Optional(Type.String({ maxLength: 300 })),
+          lang: Type.Optional(Type.String({ maxLength: 20 })),
+        }),
       },
     },
     async (req, reply) => {
       noStore(reply);
       if (await liveSession(req)) return reply.redirect(safeNext(req.query.next), 303);
-      return freshLoginPage(reply, 200, undefined, req.query.next);
+      return freshLoginPage(req, reply, 200, undefined, req.query.next);
     },
   );
 
@@ -298,6 +314,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       config: { rateLimit: app.rateLimits.login },
       schema: {
         hide: true,
+        querystring: LangQuery,
         body: Type.Object({
           token: Type.String({ maxLength: 500 }),
           next: Type.Optional(Type.String({ maxLength: 300 })),
@@ -310,18 +327,13 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       // Login CSRF: another site must not log this browser in (as the other site's person).
       if (crossSite(req) || !o.sessions.checkLoginCsrf(req.headers.cookie, req.body._csrf)) {
         req.log.info('console login refused: no valid login form token');
-        return freshLoginPage(
-          reply,
-          403,
-          'This login form is out of date or did not come from this site. Try again.',
-          req.body.next,
-        );
+        return freshLoginPage(req, reply, 403, (t) => t.staleForm, req.body.next);
       }
       const token = req.body.token.trim();
       const actor = app.staffContact(token);
       if (!actor) {
         req.log.info('console login refused: unknown token');
-        return freshLoginPage(reply, 401, 'Unknown or revoked token.', req.body.next);
+        return freshLoginPage(req, reply, 401, (t) => t.unknownToken, req.body.next);
       }
       const { setCookie } = o.sessions.issue(actor, sha256(token));
       req.log.info({ actor }, 'console login');
@@ -334,10 +346,10 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
   // ---- OpenID Connect sign-in (api/oidc.ts) ---------------------------------------------------------
   if (o.oidc) {
     const oidc = o.oidc;
-    const refused = (reply: FastifyReply, e: unknown, next?: string) => {
+    const refused = (req: FastifyRequest, reply: FastifyReply, e: unknown, next?: string) => {
       if (!(e instanceof OidcRefusal)) throw e;
       reply.header('set-cookie', `${oidcCookie}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`);
-      return freshLoginPage(reply, e.status, e.message, next);
+      return freshLoginPage(req, reply, e.status, () => e.message, next);
     };
     app.get(
       '/login/oidc',
@@ -354,7 +366,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
           const { url, setCookie } = await oidc.start(safeNext(req.query.next));
           return reply.header('set-cookie', setCookie).redirect(url, 302);
         } catch (e) {
-          return refused(reply, e, req.query.next);
+          return refused(req, reply, e, req.query.next);
         }
       },
     );
@@ -369,13 +381,15 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
           signedIn = await oidc.finish(q >= 0 ? req.url.slice(q + 1) : '', req.headers.cookie);
         } catch (e) {
           req.log.info({ reason: (e as Error).message }, 'console OIDC sign-in refused');
-          return refused(reply, e);
+          return refused(req, reply, e);
         }
         const { setCookie } = o.sessions.issue(signedIn.actor, oidc.sessionBinding);
         req.log.info({ actor: signedIn.actor }, 'console login (OIDC)');
         // The provider's redirect is a cross-site navigation, which carries no SameSite=Strict cookie:
         // this page moves on itself (a same-site navigation), so the new session goes along.
         const next = safeNext(signedIn.next);
+        const l = consoleLang(req).l;
+        const t = consoleLoginStrings[l];
         return reply
           .header('set-cookie', [
             setCookie,
@@ -384,12 +398,12 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
           .type('text/html; charset=utf-8')
           .send(
             page({
-              lang: 'en',
-              title: 'Signed in — incident console',
+              lang: l,
+              title: t.signedInTitle,
               head: html`<meta http-equiv="refresh" content="0;url=${next}" />`,
               body: html`<main>
-                <h1>Signed in</h1>
-                <p><a href="${next}" id="continue">Continue to the console</a></p>
+                <h1>${t.signedIn}</h1>
+                <p><a href="${next}" id="continue">${t.continue}</a></p>
               </main>`,
             }),
           );

@@ -1,7 +1,7 @@
 /**
  * The pages' words: every English word has its Norwegian (bokmål) one — the same keys, the same
  * kind (text, or a function of the same arguments), nothing empty — for the status page, the
- * acknowledge page, the console's incident and postmortem pages and its daily-use pages. And the incident page's
+ * acknowledge page, the console's login, incident and postmortem pages and its daily-use pages. And the incident page's
  * nb words are not English left over.
  */
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import {
   ackPageStrings,
   consoleIncidentDone,
   consoleIncidentStrings,
+  consoleLoginStrings,
   consolePostmortemStrings,
   pickLanguage,
   statusPageStrings,
@@ -42,6 +43,7 @@ const tables = {
   'acknowledge page': ackPageStrings,
   'console incident page': consoleIncidentStrings,
   'console postmortem page': consolePostmortemStrings,
+  'console login page': consoleLoginStrings,
   'console daily pages': consolePagesWords,
 };
 
