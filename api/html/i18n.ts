@@ -694,3 +694,64 @@ export const consoleLoginStrings: Record<Lang, ConsoleLoginStrings> = {
     continue: 'Fortsett til konsollet',
   },
 };
+
+/** Error pages' headings by status. */
+export const errorHeadings: Record<Lang, Record<number, string>> = {
+  en: {
+    400: 'Bad request',
+    401: 'Not logged in',
+    403: 'Forbidden',
+    404: 'Not found',
+    409: 'Conflict',
+    413: 'Too large',
+    415: 'Unsupported form',
+    429: 'Too many requests',
+    503: 'Temporarily unavailable',
+  },
+  nb: {
+    400: 'Ugyldig forespørsel',
+    401: 'Ikke logget inn',
+    403: 'Ingen tilgang',
+    404: 'Finnes ikke',
+    409: 'Konflikt',
+    413: 'For stort',
+    415: 'Ukjent skjemaformat',
+    429: 'For mange forespørsler',
+    503: 'Midlertidig utilgjengelig',
+  },
+};
+
+/**
+ * The console's refusals in nb (in en they are the API's own words, domain/access.ts): a missing
+ * role names the action (each console route's `config.action`), what it needs and what the person
+ * has; an ended session and a stale form say what to do.
+ */
+export const consoleRefusalsNb = {
+  actions: {
+    Acknowledging: 'Å kvittere',
+    'Adding a note': 'Å legge til et notat',
+    'Adding a responder': 'Å tilkalle en til',
+    'Changing the severity': 'Å endre alvorligheten',
+    'Deleting an on-call override': 'Å slette et vaktbytte',
+    'Force-resolving': 'Å tvangsløse',
+    'Making an on-call override': 'Å lage et vaktbytte',
+    'Marking a follow-up done': 'Å merke en oppfølging som ferdig',
+    'Merging incidents': 'Å slå sammen hendelser',
+    'Pausing a monitor (maintenance)': 'Å pause en sjekk (vedlikehold)',
+    'Publishing a status message': 'Å publisere en driftsmelding',
+    'Reopening an incident': 'Å gjenåpne en hendelse',
+    Resolving: 'Å løse',
+    'Resuming a monitor (maintenance)': 'Å gjenoppta en sjekk (vedlikehold)',
+    Snoozing: 'Å utsette',
+  } as Record<string, string>,
+  missingRole: (actorName: string, roles: readonly string[], needed: string, action?: string): string => {
+    const what = (action && consoleRefusalsNb.actions[action]) ?? 'Dette';
+    const have =
+      roles.length === 0
+        ? 'ingen rolle (kun lesing)'
+        : `${roles.length > 1 ? 'rollene' : 'rollen'} ${roles.join(', ')}`;
+    return `${what} krever rollen ${needed}; ${actorName} har ${have}.`;
+  },
+  sessionEnded: 'Økten din er avsluttet. Logg inn igjen.',
+  staleForm: 'Dette skjemaet er utdatert eller kom ikke fra konsollet. Last siden på nytt og prøv igjen.',
+};

@@ -4,7 +4,9 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { HttpError } from '../errors.js';
+import type { FastifyRequest } from 'fastify';
 import { html, type Html } from './escape.js';
+import { errorHeadings, pickLanguage, type Lang } from './i18n.js';
 import { page } from './layout.js';
 
 export function sendHtml(reply: FastifyReply, status: number, document: string): FastifyReply {
@@ -26,9 +28,15 @@ export function acceptForms(app: FastifyInstance): void {
   );
 }
 
-export function errorPage(status: number, heading: string, message: string, extra?: Html): string {
+export function errorPage(
+  status: number,
+  heading: string,
+  message: string,
+  extra?: Html,
+  lang: Lang = 'en',
+): string {
   return page({
-    lang: 'en',
+    lang,
     title: heading,
     body: html`<main>
       <h1>${heading}</h1>
@@ -38,26 +46,28 @@ export function errorPage(status: number, heading: string, message: string, extr
   });
 }
 
-const headings: Record<number, string> = {
-  400: 'Bad request',
-  401: 'Not logged in',
-  403: 'Forbidden',
-  404: 'Not found',
-  409: 'Conflict',
-  413: 'Too large',
-  415: 'Unsupported form',
-  429: 'Too many requests',
-  503: 'Temporarily unavailable',
-};
-
-/** Errors of this plugin's routes as HTML pages; 5xx never show internals. */
-export function htmlErrors(app: FastifyInstance): void {
+/**
+ * Errors of this plugin's routes as HTML pages, headed in the request's language (`?lang=`, then
+ * Accept-Language); 5xx never show internals. `say` may word a refusal in that language (else the
+ * error's own message).
+ */
+export function htmlErrors(
+  app: FastifyInstance,
+  say?: (err: HttpError, req: FastifyRequest, lang: Lang) => string | undefined,
+): void {
   app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
+    const lang = pickLanguage(
+      (req.query as { lang?: unknown } | undefined)?.lang,
+      req.headers['accept-language'],
+    );
     let status = 500;
-    let message = 'Something went wrong on our side. Try again in a moment.';
+    let message =
+      lang === 'nb'
+        ? 'Noe gikk galt hos oss. Prøv igjen om litt.'
+        : 'Something went wrong on our side. Try again in a moment.';
     if (err instanceof HttpError) {
       status = err.statusCode;
-      if (status < 500 || status === 503) message = err.message;
+      if (status < 500 || status === 503) message = say?.(err, req, lang) ?? err.message;
     } else if ((err as FastifyError).validation) {
       status = 400;
       const first = (err as FastifyError).validation?.[0];
@@ -70,6 +80,7 @@ export function htmlErrors(app: FastifyInstance): void {
       message = err.message;
     }
     if (status >= 500 && status !== 503) req.log.error(err);
-    return sendHtml(reply, status, errorPage(status, headings[status] ?? 'Error', message));
+    const heading = errorHeadings[lang][status] ?? (lang === 'nb' ? 'Feil' : 'Error');
+    return sendHtml(reply, status, errorPage(status, heading, message, undefined, lang));
   });
 }

@@ -36,6 +36,7 @@ import {
   consoleIncidentDone,
   consoleIncidentStrings,
   consoleLoginStrings,
+  consoleRefusalsNb,
   consolePostmortemStrings,
   pickLanguage,
   statusPageStrings,
@@ -96,7 +97,16 @@ function safeNext(next: unknown): string {
 
 export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (app, o) => {
   acceptForms(app);
-  htmlErrors(app);
+  // Refusals in nb: what is missing, for whom (the role names stay as configured).
+  htmlErrors(app, (err, req, lang) => {
+    if (lang !== 'nb') return undefined;
+    if (err.code === 'csrf') return consoleRefusalsNb.staleForm;
+    if (err.code === 'unauthorized' && !req.headers.authorization) return consoleRefusalsNb.sessionEnded;
+    if (err.code !== 'forbidden') return undefined;
+    const route = req.routeOptions.config as { role?: StaffRole; action?: string };
+    if (!route.role || !req.actor) return undefined;
+    return consoleRefusalsNb.missingRole(who(req.actor), app.staffRoles(req.actor), route.role, route.action);
+  });
   app.decorateRequest('staffSession', undefined);
   const services = new Map(o.config.services.map((s) => [s.id, s]));
   const who = (id: string | undefined) => (id ? (contactById(o.config, id)?.name ?? id) : '');

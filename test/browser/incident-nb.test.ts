@@ -117,6 +117,19 @@ describe('the incident page in nb, and a snooze from it, in Chromium', () => {
     for (const en of ['Acknowledge', 'Timeline', 'Add note', 'Next escalation', 'Needs the'])
       expect(main, en).not.toContain(en);
     await noSideScroll(page, 'console-incident-nb');
+    // Posted anyway: the 403 page says in nb what is missing.
+    await page.getByLabel('Tekst (tom: standardteksten for tilstanden)').fill('Vi ser på det.');
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/status') && r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Publiser' }).click(),
+    ]);
+    expect(refused.status()).toBe(403);
+    await page.waitForLoadState();
+    expect(await page.locator('html').getAttribute('lang')).toBe('nb');
+    expect(await page.locator('h1').innerText()).toBe('Ingen tilgang');
+    expect(await page.locator('.banner').innerText()).toBe(
+      'Å publisere en driftsmelding krever rollen communicator; Ola Hansen har rollen responder.',
+    );
 
     // A Norwegian browser, sent to the login page by the incident's link: nb from the start.
     const context = await browser.newContext({ locale: 'nb-NO', viewport: { width: 390, height: 844 } });
