@@ -27,7 +27,24 @@ export interface AckLinks {
   url(incidentId: string, recipientId: string): string;
   sign(incidentId: string, recipientId: string): string;
   verify(token: string): AckVerification;
+  /**
+   * Where a gateway reports that a page reached the phone (Twilio's `StatusCallback`, an SMS
+   * gateway's delivery webhook): `<base>/api/receipts/<token>`, the token binding the incident, the
+   * recipient and the channel under the same secret (a different purpose in the MAC), for 7 days.
+   */
+  receiptUrl(incidentId: string, recipientId: string, channel: string): string;
+  verifyReceipt(token: string): ReceiptVerification;
 }
+
+export interface ReceiptClaims {
+  incidentId: string;
+  recipientId: string;
+  channel: string;
+}
+export type ReceiptVerification =
+  { ok: true; claims: ReceiptClaims } | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
+
+export const receiptTtlMs = 7 * 24 * 60 * 60 * 1000;
 
 export interface AckLinkOptions {
   /** ACK_LINK_SECRET: the worker and the API must share it. At least 16 characters. */
@@ -52,7 +69,18 @@ export function createAckLinks(o: AckLinkOptions): AckLinks {
   const ttl = o.ttlMs ?? defaultAckLinkTtlMs;
   const now = o.now ?? Date.now;
   const base = o.baseUrl.replace(/\/+$/, '');
-  const mac = (payload: string) => createHmac('sha256', o.secret).update(`ack-link\n${payload}`).digest();
+  const mac = (payload: string, purpose = 'ack-link') =>
+    createHmac('sha256', o.secret).update(`${purpose}\n${payload}`).digest();
+  /** Checks `<payload>.<mac>` for `purpose`; the payload's `~`-joined parts, or why not. */
+  const open = (token: string, purpose: string): string[] | 'malformed' | 'forged' => {
+    const m = /^([A-Za-z0-9_-]{1,600})\.([A-Za-z0-9_-]{43})$/.exec(token);
+    if (!m) return 'malformed';
+    const payload = Buffer.from(m[1]!, 'base64url').toString('utf8');
+    const given = Buffer.from(m[2]!, 'base64url');
+    const expected = mac(payload, purpose);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'forged';
+    return payload.split('~');
+  };
 
   const sign = (incidentId: string, recipientId: string) => {
     if (!idPattern.test(incidentId) || !idPattern.test(recipientId))
@@ -67,14 +95,8 @@ export function createAckLinks(o: AckLinkOptions): AckLinks {
     sign,
     url: (incidentId, recipientId) => `${base}/ack/${sign(incidentId, recipientId)}`,
     verify(token) {
-      const m = /^([A-Za-z0-9_-]{1,600})\.([A-Za-z0-9_-]{43})$/.exec(token);
-      if (!m) return { ok: false, reason: 'malformed' };
-      const payload = Buffer.from(m[1]!, 'base64url').toString('utf8');
-      const given = Buffer.from(m[2]!, 'base64url');
-      const expected = mac(payload);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected))
-        return { ok: false, reason: 'forged' };
-      const parts = payload.split('~');
+      const parts = open(token, 'ack-link');
+      if (typeof parts === 'string') return { ok: false, reason: parts };
       const [v, incidentId, recipientId, iat, exp] = parts;
       if (
         parts.length !== 5 ||
@@ -88,6 +110,29 @@ export function createAckLinks(o: AckLinkOptions): AckLinks {
       const claims = { incidentId, recipientId, issuedAt: Number(iat) * 1000, expiresAt: Number(exp) * 1000 };
       if (now() >= claims.expiresAt) return { ok: false, reason: 'expired', claims };
       return { ok: true, claims };
+    },
+    receiptUrl(incidentId, recipientId, channel) {
+      if (!idPattern.test(incidentId) || !idPattern.test(recipientId) || !idPattern.test(channel))
+        throw new Error('receipt link: incident, recipient and channel must be plain ids');
+      const expiresAt = Math.floor((now() + receiptTtlMs) / 1000);
+      const payload = ['r1', incidentId, recipientId, channel, expiresAt].join('~');
+      return `${base}/api/receipts/${b64(payload)}.${b64(mac(payload, 'delivery-receipt'))}`;
+    },
+    verifyReceipt(token) {
+      const parts = open(token, 'delivery-receipt');
+      if (typeof parts === 'string') return { ok: false, reason: parts };
+      const [v, incidentId, recipientId, channel, exp] = parts;
+      if (
+        parts.length !== 5 ||
+        v !== 'r1' ||
+        !incidentId ||
+        !recipientId ||
+        !channel ||
+        !/^\d+$/.test(exp ?? '')
+      )
+        return { ok: false, reason: 'malformed' };
+      if (now() >= Number(exp) * 1000) return { ok: false, reason: 'expired' };
+      return { ok: true, claims: { incidentId, recipientId, channel } };
     },
   };
 }

@@ -11,7 +11,7 @@ import type { Records } from '../store/records.js';
 import type { AckLinks } from './ack-links.js';
 import type { ChannelMessage, ChannelNotifier, ChannelResult } from './notifiers/types.js';
 
-export interface Delivery extends Omit<ChannelMessage, 'ackUrl'> {
+export interface Delivery extends Omit<ChannelMessage, 'ackUrl' | 'receiptUrl'> {
   kind: ChannelKind;
   /** Add the signed one-time acknowledge link for this recipient. */
   ackLink?: boolean;
@@ -25,7 +25,7 @@ export interface DeliverDeps {
   /** The channels, built from the worker's current config (read at each call: a reload applies). */
   channels: () => Record<ChannelKind, ChannelNotifier>;
   records?: Pick<Records, 'ledgerGet' | 'ledgerPut'>;
-  ackLinks?: Pick<AckLinks, 'url'>;
+  ackLinks?: Pick<AckLinks, 'url'> & Partial<Pick<AckLinks, 'receiptUrl'>>;
   workerName?: string;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -49,7 +49,17 @@ export function createDeliverActivity(deps: DeliverDeps) {
       }
       const ackUrl =
         ackLink && deps.ackLinks ? deps.ackLinks.url(d.page.incidentId, d.recipient.id) : undefined;
-      const result = await deps.channels()[kind].send({ ...message, ...(ackUrl ? { ackUrl } : {}) });
+      let receiptUrl: string | undefined;
+      try {
+        receiptUrl = deps.ackLinks?.receiptUrl?.(d.page.incidentId, d.recipient.id, kind);
+      } catch {
+        // An id the link cannot carry: the page goes without a receipt link.
+      }
+      const result = await deps.channels()[kind].send({
+        ...message,
+        ...(ackUrl ? { ackUrl } : {}),
+        ...(receiptUrl ? { receiptUrl } : {}),
+      });
       if (deps.records) {
         try {
           await deps.records.ledgerPut({

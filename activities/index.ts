@@ -43,7 +43,7 @@ export interface ActivityDeps {
   /** How monitors open and recover incidents (a Temporal client and the configuration). */
   incidents?: IncidentClientOptions;
   /** Signs one-click acknowledge links (ACK_LINK_SECRET); without it, page mails carry none. */
-  ackLinks?: Pick<AckLinks, 'url'>;
+  ackLinks?: Pick<AckLinks, 'url'> & Partial<Pick<AckLinks, 'receiptUrl'>>;
   /** The record store: timelines, pages, postmortems, and the sent ledger every worker shares. */
   records?: Records;
   /** Names this worker in the sent ledger (host and pid). */

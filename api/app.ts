@@ -24,6 +24,7 @@ import { createStatusBoard } from './status-board.js';
 import { statusPageRoutes } from './routes/status-page.js';
 import { consoleRoutes } from './routes/console.js';
 import { ackRoutes } from './routes/ack.js';
+import { receiptRoutes } from './routes/receipts.js';
 import { assetRoutes } from './routes/assets.js';
 import { createMonitorReader, monitorRoutes } from './routes/monitors.js';
 import { eventRoutes } from './routes/events.js';
@@ -55,7 +56,7 @@ export interface AppOptions {
   staffTokens: Map<string, string>;
   logger?: boolean | object;
   /** Verifies one-click acknowledge links (ACK_LINK_SECRET); unset → /ack pages say it is not set up. */
-  ackLinks?: Pick<AckLinks, 'verify'>;
+  ackLinks?: Pick<AckLinks, 'verify' | 'verifyReceipt'>;
   /** Signs the console's session cookie (SESSION_SECRET); unset → a random key per process. */
   sessionSecret?: string;
   /** Absolute links in the Atom feed (PUBLIC_BASE_URL); unset → from the request. */
@@ -168,6 +169,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     oncall,
   });
   await app.register(ackRoutes, { incidents: o.incidents, config: o.config, ackLinks: o.ackLinks });
+  await app.register(receiptRoutes, { incidents: o.incidents, ackLinks: o.ackLinks });
   await app.register(chatActionRoutes, {
     incidents: o.incidents,
     config: o.config,

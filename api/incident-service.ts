@@ -23,6 +23,8 @@ import {
   forceResolveUpdate,
   absorbUpdate,
   mergeIntoUpdate,
+  deliveryReceiptSignal,
+  type DeliveryReceipt,
   changeSeverityUpdate,
   addResponderUpdate,
   snoozeUpdate,
@@ -384,6 +386,20 @@ export function createIncidentService(o: IncidentServiceOptions) {
         }),
       );
       return { merged: source.id, into: target!.id, state: r.state };
+    },
+    /**
+     * Records what a channel's service reported about a page (the signed receipt URL's claims and
+     * its reading). False when the incident's run is gone (closed): there is nothing to record into.
+     */
+    async deliveryReceipt(id: string, receipt: DeliveryReceipt): Promise<boolean> {
+      const h = latestHandle(id);
+      try {
+        await call(`incident "${id}"`, () => h.signal(deliveryReceiptSignal, { ...receipt, incidentId: id }));
+        return true;
+      } catch (e) {
+        if (e instanceof HttpError && e.statusCode === 404) return false;
+        throw e;
+      }
     },
     note: (id: string, actor: string, text: string) =>
       update(id, (h) => h.executeUpdate(noteUpdate, { args: [{ actor, text, incidentId: id }] })),

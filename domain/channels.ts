@@ -49,8 +49,9 @@ export const channelSettings = {
   ),
   /**
    * One generic HTTP request per message, for any SMS gateway (SMSEagle, an Android SMS gateway app,
-   * Twilio's form API). `url`, `headers` and `body` are templates over `{{to}}`, `{{message}}` and
-   * `{{secret}}` (`{{secret|base64}}` for Basic auth); substituted values are encoded for where they
+   * Twilio's form API). `url`, `headers` and `body` are templates over `{{to}}`, `{{message}}`,
+   * `{{secret}}` (`{{secret|base64}}` for Basic auth) and `{{receiptUrl}}` (where the gateway reports
+   * delivery: Twilio's `StatusCallback`, a gateway's delivery webhook); substituted values are encoded for where they
    * stand: URL-encoded in `url` and in a `form` body, as JSON strings in a `json` body.
    */
   sms: Type.Object(

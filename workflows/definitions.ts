@@ -2,7 +2,7 @@
  * Names shared by the workflows and their callers (API, tests): updates, queries, search attributes.
  * Importing this from Node code is safe: it only defines names.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type {
   AffectedService,
@@ -127,6 +127,23 @@ export const publishStatusUpdate = defineUpdate<
   StaffUpdateResult,
   [StaffAction & { state: StatusState; message?: string }]
 >('publishStatus');
+
+/**
+ * A channel's service reported what became of a page (Twilio's status callback, an SMS gateway's
+ * delivery webhook), through the signed receipt URL the page carried: recorded as a delivery attempt.
+ */
+export interface DeliveryReceipt {
+  /** The incident the receipt URL names; a newer incident of the service (same workflow id) ignores it. */
+  incidentId?: string;
+  recipientId: string;
+  channel: string;
+  status: 'delivered' | 'failed';
+  /** The service's message id, when it gave one (a receipt repeated for it is recorded once). */
+  messageId?: string;
+  /** The service's own words for a failure (`30003 Unreachable destination handset`). */
+  detail?: string;
+}
+export const deliveryReceiptSignal = defineSignal<[DeliveryReceipt]>('deliveryReceipt');
 
 export const taskQueueDefault = 'incidents';
 

@@ -90,6 +90,7 @@ import {
   snoozeUpdate,
   mergeIntoUpdate,
   absorbUpdate,
+  deliveryReceiptSignal,
   viewQuery,
   recoveredUpdate,
   type StaffAction,
@@ -868,6 +869,30 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       },
     },
   );
+
+  /** Receipts seen in this run: a service that reports the same thing twice is recorded once. */
+  const receipts = new Set<string>();
+  setHandler(deliveryReceiptSignal, (r) => {
+    if (r.incidentId !== undefined && r.incidentId !== id) return;
+    const key = `${r.recipientId}/${r.channel}/${r.status}/${r.messageId ?? ''}`;
+    if (receipts.has(key)) return;
+    receipts.add(key);
+    // Asked only when a receipt arrives, so histories without one carry no marker.
+    patched('delivery-receipt');
+    const who =
+      pagedRecipients.get(r.recipientId)?.name ??
+      view.paged.find((p) => p.recipient.id === r.recipientId)?.recipient.name ??
+      r.recipientId;
+    const what = `${r.channel === 'sms' ? 'SMS' : r.channel} page to ${who}`;
+    record(
+      r.status === 'delivered' ? 'paged' : 'page-failed',
+      'system',
+      r.status === 'delivered'
+        ? `${what} delivered (the service reports it)`
+        : `${what} not delivered, the service reports${r.detail ? `: ${r.detail}` : ''}`,
+      { attempt: { channel: r.channel, recipientId: r.recipientId, outcome: r.status } },
+    );
+  });
 
   // ---- helpers --------------------------------------------------------------------------------
   /**

@@ -52,6 +52,8 @@ export interface ChannelMessage extends IdempotentMessage {
   };
   /** The signed one-time acknowledge link (added by `deliver`, never in workflow input). */
   ackUrl?: string;
+  /** Where the channel's service may report delivery (`{{receiptUrl}}` in the SMS templates; added by `deliver`). */
+  receiptUrl?: string;
 }
 
 /** What a channel reports: `accepted` (the service took it), `delivered` (it says it reached the person). */

@@ -54,6 +54,24 @@ describe('ack link signing', () => {
     expect(() => links.sign('svc.1', 'kari~x')).toThrow();
   });
 
+  it('signs receipt links for their own purpose: an ack token is no receipt, nor the reverse', () => {
+    const url = links.receiptUrl('svc.r1', 'kari', 'sms');
+    expect(url).toMatch(new RegExp(`^${base}/api/receipts/[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{43}$`));
+    const token = url.split('/').pop()!;
+    expect(links.verifyReceipt(token)).toEqual({
+      ok: true,
+      claims: { incidentId: 'svc.r1', recipientId: 'kari', channel: 'sms' },
+    });
+    expect(links.verifyReceipt(links.sign('svc.r1', 'kari'))).toMatchObject({ ok: false, reason: 'forged' });
+    expect(links.verify(token)).toMatchObject({ ok: false, reason: 'forged' });
+    const old = createAckLinks({ secret, baseUrl: base, now: () => Date.now() - 8 * 24 * 60 * 60 * 1000 });
+    expect(links.verifyReceipt(old.receiptUrl('svc.r1', 'kari', 'sms').split('/').pop()!)).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
+    expect(links.verifyReceipt('garbage')).toEqual({ ok: false, reason: 'malformed' });
+  });
+
   it('puts the link where the page mail offers acknowledging, once', () => {
     const text = [
       'Hi Kari,',

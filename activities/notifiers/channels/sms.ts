@@ -16,7 +16,7 @@ export function createSmsChannel(deps: ChannelDeps): ChannelNotifier {
       if (secret === undefined) throw misconfigured(`sms: ${s.secretEnv} is not set`);
       const message = smsText(`[${m.page.severity}] ${m.page.title}`, m.ackUrl);
       const enc = smsEncoding(message);
-      const values = { to: m.to, message, secret };
+      const values = { to: m.to, message, secret, receiptUrl: m.receiptUrl ?? '' };
       const contentType = s.contentType ?? 'json';
       let url: string, headers: Record<string, string>, body: string | undefined;
       try {
