@@ -4,7 +4,7 @@
  * unknown falls back to English.
  */
 import type { StatusLanguage } from '../../domain/templates.js';
-import type { StatusState } from '../../domain/incident.js';
+import type { IncidentState, StatusState } from '../../domain/incident.js';
 
 export type Lang = StatusLanguage;
 export const languages: readonly Lang[] = ['en', 'nb'];
@@ -755,3 +755,28 @@ export const consoleRefusalsNb = {
   sessionEnded: 'Økten din er avsluttet. Logg inn igjen.',
   staleForm: 'Dette skjemaet er utdatert eller kom ikke fra konsollet. Last siden på nytt og prøv igjen.',
 };
+
+/** An incident's state as the console shows it: the API's word in en, bokmål in nb. */
+export const incidentStateWords: Record<Lang, Record<IncidentState, string>> = {
+  en: {
+    verifying: 'verifying',
+    dismissed: 'dismissed',
+    triggered: 'triggered',
+    acknowledged: 'acknowledged',
+    resolving: 'resolving',
+    resolved: 'resolved',
+  },
+  nb: {
+    verifying: 'sjekkes',
+    dismissed: 'avvist',
+    triggered: 'utløst',
+    acknowledged: 'kvittert',
+    resolving: 'løses',
+    resolved: 'løst',
+  },
+};
+
+/** A state from the API or the record store in the console's words; an unknown one as it is. */
+export function incidentStateWord(lang: Lang, state: string): string {
+  return (incidentStateWords[lang] as Record<string, string | undefined>)[state] ?? state;
+}

@@ -12,7 +12,7 @@ import { incidentStates } from '../../domain/incident.js';
 import { HttpError } from '../errors.js';
 import type { IncidentService } from '../incident-service.js';
 import { html, type Html } from '../html/escape.js';
-import { pickLanguage, type Lang } from '../html/i18n.js';
+import { incidentStateWord, pickLanguage, type Lang } from '../html/i18n.js';
 import { sendHtml } from '../html/respond.js';
 import { shortDuration } from '../html/time.js';
 import type { PostmortemService } from '../postmortem-service.js';
@@ -241,7 +241,8 @@ export function registerConsolePages(app: FastifyInstance, c: ConsolePagesContex
           <div>
             <label for="f-state">${t.state}</label>
             <select id="f-state" name="state">
-              ${option('', t.any, state)} ${incidentStates.map((s) => option(s, s, state))}
+              ${option('', t.any, state)}
+              ${incidentStates.map((s) => option(s, incidentStateWord(l, s), state))}
             </select>
           </div>
           <div>
@@ -286,7 +287,9 @@ export function registerConsolePages(app: FastifyInstance, c: ConsolePagesContex
                             >
                           </td>
                           <td data-label="${t.severity}">${i.severity}</td>
-                          <td data-label="${t.state}"><span class="badge st-${i.state}">${i.state}</span></td>
+                          <td data-label="${t.state}">
+                            <span class="badge st-${i.state}">${incidentStateWord(l, i.state)}</span>
+                          </td>
                           <td data-label="${t.opened}">${c.when(i.openedAt)}</td>
                           <td data-label="${t.closed}">
                             ${i.closedAt ? c.when(i.closedAt) : html`<span class="muted">${t.open}</span>`}

@@ -37,6 +37,7 @@ import {
   consoleIncidentStrings,
   consoleLoginStrings,
   consoleRefusalsNb,
+  incidentStateWord,
   consolePostmortemStrings,
   pickLanguage,
   statusPageStrings,
@@ -478,7 +479,9 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
               ><br /><small>${i.id}</small>
             </td>
             <td data-label="${t.severity}">${i.severity}</td>
-            <td data-label="${t.state}"><span class="badge st-${i.state}">${i.state}</span></td>
+            <td data-label="${t.state}">
+              <span class="badge st-${i.state}">${incidentStateWord(l, i.state)}</span>
+            </td>
             <td data-label="${t.opened}">${when(i.openedAt)}</td>
           </tr>`,
       );
@@ -567,7 +570,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
     // Whom "Add responder" offers: contacts not paged for it yet.
     const candidates = o.config.contacts.filter((c) => !v.paged.some((p) => p.recipient.id === c.id));
     const actions = closed
-      ? html`<p class="banner info">${t.closedBanner(v.state)}</p>
+      ? html`<p class="banner info">${t.closedBanner(incidentStateWord(l, v.state))}</p>
           ${
             v.mergedInto
               ? html`<p id="merged-into">
@@ -694,12 +697,11 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
                   'responder',
                   html`<label for="merge-into">${t.merge.label}</label>
                     <select id="merge-into" name="into" required>
-                      ${others.map(
-                        (i) =>
-                          html`<option value="${i.id}">
-                            ${services.get(i.service)?.name ?? i.service} (${i.severity}, ${i.state})
-                          </option>`,
-                      )}
+                      ${others.map((i) => {
+                        const name = services.get(i.service)?.name ?? i.service;
+                        const label = `${name} (${i.severity}, ${incidentStateWord(l, i.state)})`;
+                        return html`<option value="${i.id}">${label}</option>`;
+                      })}
                     </select>
                     <label for="merge-reason">${t.merge.why}</label>
                     <input type="text" id="merge-reason" name="reason" maxlength="2000" />
@@ -729,7 +731,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleOptions> = async (a
       </nav>
       <h2>
         ${v.service.name} <span class="badge">${v.severity}</span>
-        <span class="badge st-${v.state}" id="state">${v.state}</span>
+        <span class="badge st-${v.state}" id="state">${incidentStateWord(l, v.state)}</span>
       </h2>
       ${flash ? html`<p class="banner ${flash.ok ? 'ok' : 'bad'}" role="status">${flash.text}</p>` : ''}
       <p class="message">${v.reason}</p>

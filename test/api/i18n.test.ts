@@ -13,6 +13,7 @@ import {
   consoleLoginStrings,
   consoleRefusalsNb,
   errorHeadings,
+  incidentStateWords,
   consolePostmortemStrings,
   pickLanguage,
   statusPageStrings,
@@ -48,6 +49,7 @@ const tables = {
   'console postmortem page': consolePostmortemStrings,
   'console login page': consoleLoginStrings,
   'error page headings': errorHeadings,
+  'incident states': incidentStateWords,
   'console daily pages': consolePagesWords,
 };
 

@@ -159,7 +159,7 @@ describe('the incident page in nb, and a snooze from it, in Chromium', () => {
     await page.getByRole('button', { name: 'Kvitter' }).click();
     await page.waitForURL(/done=acknowledged&lang=nb/);
     expect(await page.getByRole('status').innerText()).toBe('Kvittert: eskaleringen er stoppet.');
-    expect(await page.locator('#state').innerText()).toBe('acknowledged');
+    expect(await page.locator('#state').innerText()).toBe('kvittert');
     expect(await page.locator('#next-escalation').innerText()).toBe('ingen planlagt');
 
     const before = smtp.messages.filter(toKari).length;
@@ -188,7 +188,7 @@ describe('the incident page in nb, and a snooze from it, in Chromium', () => {
     await eventually(
       async () => {
         await page.goto(`${base}/console/incidents/${incidentId}?lang=nb`);
-        return (await page.locator('#state').innerText()) === 'triggered' || undefined;
+        return (await page.locator('#state').innerText()) === 'utløst' || undefined;
       },
       15_000,
       'triggered again',
@@ -214,7 +214,7 @@ describe('the incident page in nb, and a snooze from it, in Chromium', () => {
       'Løst uten bevis fra sjekkene; etterarbeidet starter.',
     );
     expect(await page.locator('.banner.info').innerText()).toBe(
-      'Denne hendelsen er resolved; her kan ingenting mer gjøres.',
+      'Denne hendelsen er løst; her kan ingenting mer gjøres.',
     );
     expect(
       await page.getByLabel('Er problemet tilbake? Gjenåpne det som en ny hendelse som varsler nå').count(),
