@@ -37,6 +37,7 @@ import { detectionBench } from './detection.js';
 import { monitorLoadBench } from './monitor-load.js';
 import { readsBench } from './reads.js';
 import { fanoutBench } from './fanout.js';
+import { workerKillBench } from './worker-kill.js';
 
 type Bench = (ctx: BenchContext, o: BenchOptions) => Promise<BenchResult>;
 
@@ -50,6 +51,7 @@ const benches: [string, Bench][] = [
   ['escalation', escalationBench],
   ['fanout', fanoutBench],
   ['monitors', monitorLoadBench],
+  ['worker-kill', workerKillBench],
   ['capacity', capacityBench],
 ];
 
