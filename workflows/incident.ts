@@ -19,6 +19,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, CheckResult } from '../activities/index.js';
 import type { OutgoingMail } from '../activities/notifiers/email.js';
+import type { Delivery } from '../activities/deliver.js';
 import { deliveryWorkflow } from './delivery.js';
 import { nextStep, waitAfter, whoIsNext } from '../domain/escalation.js';
 import {
@@ -250,6 +251,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
   let sendSeq = resume?.sendSeq ?? 0;
   const pending: Promise<unknown>[] = [];
   const resolvedNotices: OutgoingMail[] = [];
+  const resolvedDeliveries: Delivery[] = [];
 
   // ---- the record (store mode) ------------------------------------------------------------------
   let seq = resume?.seq ?? 0;
@@ -987,6 +989,24 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       );
       return;
     }
+    // Through the one outbound port, as the same mail under the same key (older histories: sendEmail).
+    const viaDeliver = patched('deliver-everywhere');
+    const delivery: Delivery = {
+      kind: 'email',
+      idempotencyKey: message.idempotencyKey,
+      to: to.email,
+      recipient: { id: to.id, name: to.name },
+      page: {
+        incidentId: id,
+        title: subject.replace(/^\[[^\]]*\]\s*/, ''),
+        text,
+        severity: input.severity,
+        service: input.service.name,
+        consoleUrl: links.consoleUrl,
+      },
+      mail: { subject, kind: ackLink ? 'page' : key === 'resolved' ? 'resolved' : 'notice' },
+      ackLink,
+    };
     pending.push(
       (async () => {
         // Retried here rather than by the activity's policy, so every failed attempt is in the timeline.
@@ -994,7 +1014,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
         let delay = pageRetryInitialMs;
         for (let attempt = 1; ; attempt++) {
           try {
-            const r = await mailOnce.sendEmail(message);
+            const r = viaDeliver ? await deliverOnce.deliver(delivery) : await mailOnce.sendEmail(message);
             sent(attempt, r.duplicate);
             return;
           } catch (e) {
@@ -1526,6 +1546,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
 
   function notifyResolved() {
     const handOff = patched('resolved-notice-delivery');
+    const viaDeliver = handOff && patched('deliver-everywhere');
     const seen = new Set<string>();
     const everyone = useStore ? [...pagedRecipients.values()] : view.paged.map((p) => p.recipient);
     for (const recipient of everyone) {
@@ -1533,31 +1554,52 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       seen.add(recipient.id);
       const p = { recipient };
       const m = resolvedMail(view, p.recipient, links);
-      if (handOff)
-        resolvedNotices.push({
-          idempotencyKey: `${info.workflowId}/${info.runId}/resolved/${p.recipient.id}`,
-          to: [p.recipient],
-          subject: m.subject,
-          text: m.text,
+      const idempotencyKey = `${info.workflowId}/${info.runId}/resolved/${p.recipient.id}`;
+      if (handOff && viaDeliver) {
+        // Through the one outbound port: the same mail, key and ledger as every page.
+        resolvedDeliveries.push({
+          kind: 'email',
+          idempotencyKey,
+          to: p.recipient.email,
+          recipient: { id: p.recipient.id, name: p.recipient.name },
+          page: {
+            incidentId: id,
+            title: m.subject.replace(/^\[[^\]]*\]\s*/, ''),
+            text: m.text,
+            severity: input.severity,
+            service: input.service.name,
+            consoleUrl: links.consoleUrl,
+          },
+          mail: { subject: m.subject, kind: 'resolved' },
         });
+        // In the incident's deliveries (not a timeline line: the hand-off below says it once).
+        record(
+          'resolved-notice',
+          'system',
+          `resolved notice to ${p.recipient.name} <${p.recipient.email}> by email queued`,
+          { attempt: { channel: 'email', recipientId: p.recipient.id, outcome: 'queued' }, hidden: true },
+        );
+      } else if (handOff)
+        resolvedNotices.push({ idempotencyKey, to: [p.recipient], subject: m.subject, text: m.text });
       else sendTracked('resolved', p.recipient, m.subject, m.text, 'resolved notice sent to');
     }
   }
 
   // ---- hand-off and postmortem ------------------------------------------------------------------
-  if (resolvedNotices.length > 0) {
+  if (resolvedNotices.length > 0 || resolvedDeliveries.length > 0) {
     // Delivered by a child that outlives this workflow, so the incident closes now and a new report
     // of the service can open a new incident even while a mail server is down.
     await startChild(deliveryWorkflow, {
       workflowId: `resolved-notice-${id}`,
-      args: [{ mails: resolvedNotices }],
+      args: [
+        resolvedDeliveries.length > 0
+          ? { mails: [], deliveries: resolvedDeliveries }
+          : { mails: resolvedNotices },
+      ],
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
-    record(
-      'resolved-notice',
-      'system',
-      `resolved notice on its way to ${resolvedNotices.map((m) => m.to[0]!.email).join(', ')}`,
-    );
+    const to = [...resolvedNotices.map((m) => m.to[0]!.email), ...resolvedDeliveries.map((d) => d.to)];
+    record('resolved-notice', 'system', `resolved notice on its way to ${to.join(', ')}`);
   }
   if (patched('bounded-close')) {
     // Pages still being retried no longer matter once it is resolved; give chat updates a minute.

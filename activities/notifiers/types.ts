@@ -54,6 +54,13 @@ export interface ChannelMessage extends IdempotentMessage {
   ackUrl?: string;
   /** Where the channel's service may report delivery (`{{receiptUrl}}` in the SMS templates; added by `deliver`). */
   receiptUrl?: string;
+  /**
+   * Email only: a mail the workflow wrote whole (a page to a contact without rules, a responder or
+   * deadline notice, a resolved notice). It goes with this subject and `page.text` as they are, the
+   * acknowledge link put where the text has its place for it, the HTML part rendered as `kind`:
+   * the same mail `sendEmail` sent. Other channels ignore it.
+   */
+  mail?: { subject: string; kind: import('./mail-html.js').MailKind };
 }
 
 /** What a channel reports: `accepted` (the service took it), `delivered` (it says it reached the person). */
