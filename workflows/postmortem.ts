@@ -20,6 +20,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { OutgoingMail } from '../activities/notifiers/email.js';
+import type { Delivery } from '../activities/deliver.js';
 import {
   endOfLocalDay,
   isLocalDate,
@@ -74,7 +75,7 @@ import {
   type PostmortemView,
 } from './postmortem-definitions.js';
 
-const { sendEmail } = proxyActivities<Activities>({
+const { sendEmail, deliver } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
@@ -239,9 +240,43 @@ export async function postmortemWorkflow(input: PostmortemInput): Promise<Postmo
     ...(completed ? { completedAt: completed.at, url: completed.url } : {}),
   });
 
+  /** A postmortem mail as a delivery: kind email, every recipient in one mail, its attachments. */
+  const postmortemDelivery = (mail: Omit<OutgoingMail, 'idempotencyKey'>, key: string): Delivery => {
+    const first = mail.to[0];
+    return {
+      kind: 'email',
+      idempotencyKey: key,
+      to: first?.email ?? '',
+      recipient: {
+        id: (first as { id?: string } | undefined)?.id ?? first?.email ?? '',
+        name: first?.name ?? first?.email ?? '',
+      },
+      page: {
+        incidentId: view.id,
+        title: mail.subject,
+        text: mail.text,
+        severity: view.severity,
+        service: view.service.name,
+      },
+      mail: {
+        subject: mail.subject,
+        // As sendEmail tells them apart (activities/notifiers/mail-html.ts mailKindOf).
+        kind: /\/(draft|invite)$/.test(key) ? 'postmortem' : 'notice',
+        to: mail.to,
+        ...(mail.attachments ? { attachments: mail.attachments } : {}),
+        ...(mail.headers ? { headers: mail.headers } : {}),
+      },
+    };
+  };
+
   const send = (mail: Omit<OutgoingMail, 'idempotencyKey'>, key: string, what: string) => {
+    const idempotencyKey = `${info.workflowId}/${key}`;
+    // Through the one outbound port (the shared sent ledger), the same mail; older histories: sendEmail.
+    const sending = patched('deliver-everywhere')
+      ? deliver(postmortemDelivery(mail, idempotencyKey))
+      : sendEmail({ ...mail, idempotencyKey });
     // Never blocks the schedule: a mail server that is down must not delay the next reminder.
-    const p = sendEmail({ ...mail, idempotencyKey: `${info.workflowId}/${key}` }).catch((e: unknown) =>
+    const p = sending.catch((e: unknown) =>
       log.warn(`postmortem: could not send ${what}`, { error: (e as Error).message ?? String(e) }),
     );
     pending.push(p);

@@ -60,7 +60,14 @@ export interface ChannelMessage extends IdempotentMessage {
    * acknowledge link put where the text has its place for it, the HTML part rendered as `kind`:
    * the same mail `sendEmail` sent. Other channels ignore it.
    */
-  mail?: { subject: string; kind: import('./mail-html.js').MailKind };
+  mail?: {
+    subject: string;
+    kind: import('./mail-html.js').MailKind;
+    /** Every recipient of one mail (a postmortem invitation to the attendees); default: `to`. */
+    to?: { name?: string; email: string }[];
+    attachments?: { filename: string; content: string; contentType: string }[];
+    headers?: Record<string, string>;
+  };
 }
 
 /** What a channel reports: `accepted` (the service took it), `delivered` (it says it reached the person). */

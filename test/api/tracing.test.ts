@@ -54,6 +54,8 @@ describe('tracing', () => {
       for (const s of exporter.getFinishedSpans()) byId.set(s.spanContext().spanId, s);
       page = [...byId.values()].find((s) => /^RunActivity:(deliver|sendEmail)$/.test(s.name));
       expect(page, `spans: ${[...new Set([...byId.values()].map((s) => s.name))].join(', ')}`).toBeDefined();
+      // The workflow's schedule span reaches the exporter after the activity's own (through a sink).
+      expect(byId.get(page!.parentSpanId ?? ''), `the parent of ${page!.name}`).toBeDefined();
       return true;
     }, 30_000);
     const trace = '0af7651916cd43dd8448eb211c80319c';

@@ -220,6 +220,24 @@ describe('postmortem: the Friday-afternoon incident', () => {
     });
     expect(result.markdown).toContain('| Completed |');
     const history = await handle.fetchHistory();
+    // Its mails went through the one outbound port: `deliver`, each in the shared sent ledger as email.
+    const scheduled = (history.events ?? []).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes?.activityType?.name
+        ? [e.activityTaskScheduledEventAttributes.activityType.name]
+        : [],
+    );
+    expect(scheduled).toContain('deliver');
+    expect(scheduled).not.toContain('sendEmail');
+    const ledger = await h.store.db.query<{ idempotency_key: string; channel: string }>(
+      'SELECT idempotency_key, channel FROM sent_ledger WHERE idempotency_key LIKE $1 ORDER BY idempotency_key',
+      [`${postmortemWorkflowId(view.id)}/%`],
+    );
+    expect(ledger.rows).toEqual(
+      expect.arrayContaining([
+        { idempotency_key: `${postmortemWorkflowId(view.id)}/draft`, channel: 'email' },
+        { idempotency_key: `${postmortemWorkflowId(view.id)}/invite`, channel: 'email' },
+      ]),
+    );
     if (process.env.RECORD_POSTMORTEM_HISTORY) {
       // RECORD_POSTMORTEM_HISTORY=<file> keeps this run's history as a replay fixture (test/fixtures/).
       const json = execFileSync(inject('temporalCli'), [

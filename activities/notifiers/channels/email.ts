@@ -18,9 +18,11 @@ export function createEmailChannel(deps: ChannelDeps): ChannelNotifier {
         const text = m.ackUrl ? insertAckUrl(m.page.text, m.ackUrl) : m.page.text;
         const r = await deps.email.send({
           idempotencyKey: m.idempotencyKey,
-          to: [{ name: m.recipient.name, email: m.to }],
+          to: m.mail.to ?? [{ name: m.recipient.name, email: m.to }],
           subject: m.mail.subject,
           text,
+          ...(m.mail.attachments ? { attachments: m.mail.attachments } : {}),
+          ...(m.mail.headers ? { headers: m.mail.headers } : {}),
           html: renderMailHtml({ kind: m.mail.kind, subject: m.mail.subject, text, ackUrl: m.ackUrl }),
         });
         return { messageId: r.messageId, duplicate: r.duplicate, status: 'accepted' };
