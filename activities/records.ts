@@ -4,7 +4,7 @@
  * retrying, and once it is back every event is there exactly once.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { IncidentView } from '../domain/incident.js';
+import type { IncidentView, StoredEvent } from '../domain/incident.js';
 import type { RecordBatch, Records, StoredPostmortem } from '../store/records.js';
 
 export function createRecordActivities(records: Records | undefined) {
@@ -24,6 +24,14 @@ export function createRecordActivities(records: Records | undefined) {
       if (!view)
         throw ApplicationFailure.retryable(`incident ${i.incidentId} is not in the record store yet`);
       return view;
+    },
+
+    /** Events of an incident whose workflow closed (the resolved notices' outcomes); idempotent on seq. */
+    async appendIncidentEvents(i: {
+      incidentId: string;
+      events: StoredEvent[];
+    }): Promise<{ inserted: number }> {
+      return need().appendEvents(i.incidentId, i.events);
     },
 
     async recordPostmortem(p: StoredPostmortem): Promise<void> {

@@ -123,6 +123,71 @@ const ttaSql = `SELECT i.severity, extract(epoch FROM (min(t.at) - i.opened_at))
   FROM incidents i JOIN timeline_events t ON t.incident_id = i.id AND t.kind = 'acknowledged'
   GROUP BY i.id, i.severity, i.opened_at`;
 
+/** Writes events (timeline lines, status messages, pages, attempts, reports); ones present stay. */
+async function insertEvents(
+  c: { query: Db['query'] },
+  incidentId: string,
+  runId: string,
+  events: StoredEvent[],
+): Promise<number> {
+  let inserted = 0;
+  const lines = events.filter((e) => !e.hidden);
+  if (lines.length > 0) {
+    const r = await c.query(
+      `INSERT INTO timeline_events (incident_id, seq, run_id, at, actor, kind, detail)
+       SELECT $1, e.seq, $2, e.at, e.actor, e.kind, e.detail
+       FROM jsonb_to_recordset($3::jsonb) AS e(seq bigint, at timestamptz, actor text, kind text, detail text)
+       ON CONFLICT DO NOTHING`,
+      [
+        incidentId,
+        runId,
+        JSON.stringify(lines.map(({ seq, at, actor, kind, detail }) => ({ seq, at, actor, kind, detail }))),
+      ],
+    );
+    inserted = r.rowCount ?? 0;
+  }
+  const status = events.filter((e) => e.status);
+  if (status.length > 0)
+    await c.query(
+      `INSERT INTO status_messages (incident_id, seq, at, state, message, author)
+       SELECT $1, e.seq, e.at, e.state, e.message, e.author
+       FROM jsonb_to_recordset($2::jsonb) AS e(seq bigint, at timestamptz, state text, message text, author text)
+       ON CONFLICT DO NOTHING`,
+      [incidentId, JSON.stringify(status.map((e) => ({ seq: e.seq, at: e.at, ...e.status })))],
+    );
+  const pages = events.filter((e) => e.page);
+  if (pages.length > 0)
+    await c.query(
+      `INSERT INTO pages (incident_id, seq, at, level, cycle, reason, recipient_id, recipient)
+       SELECT $1, e.seq, e.at, e.level, e.cycle, e.reason, e.recipient->>'id', e.recipient
+       FROM jsonb_to_recordset($2::jsonb) AS e(seq bigint, at timestamptz, level int, cycle int, reason text, recipient jsonb)
+       ON CONFLICT DO NOTHING`,
+      [incidentId, JSON.stringify(pages.map((e) => ({ seq: e.seq, at: e.at, ...e.page })))],
+    );
+  const attempts = events.filter((e) => e.attempt);
+  if (attempts.length > 0)
+    await c.query(
+      `INSERT INTO delivery_attempts (incident_id, seq, at, channel, recipient_id, outcome, detail, method, level, attempt)
+       SELECT $1, e.seq, e.at, e.channel, e."recipientId", e.outcome, e.detail, e.method, e.level, e.attempt
+       FROM jsonb_to_recordset($2::jsonb) AS e(seq bigint, at timestamptz, channel text, "recipientId" text, outcome text, detail text, method text, level int, attempt int)
+       ON CONFLICT DO NOTHING`,
+      [
+        incidentId,
+        JSON.stringify(attempts.map((e) => ({ seq: e.seq, at: e.at, detail: e.detail, ...e.attempt }))),
+      ],
+    );
+  const reports = events.filter((e) => e.report);
+  if (reports.length > 0)
+    await c.query(
+      `INSERT INTO reports (incident_id, seq, at, source, actor, reason, contact, from_service)
+       SELECT $1, e.seq, e.at, e.source, e.actor, e.reason, e.contact, e."fromService"
+       FROM jsonb_to_recordset($2::jsonb) AS e(seq bigint, at timestamptz, source text, actor text, reason text, contact text, "fromService" text)
+       ON CONFLICT DO NOTHING`,
+      [incidentId, JSON.stringify(reports.map((e) => ({ seq: e.seq, at: e.at, ...e.report })))],
+    );
+  return inserted;
+}
+
 export function createRecords(db: Db) {
   return {
     db,
@@ -155,63 +220,31 @@ export function createRecords(db: Db) {
             b.version,
           ],
         );
-        let inserted = 0;
-        const lines = b.events.filter((e) => !e.hidden);
-        if (lines.length > 0) {
-          const r = await c.query(
-            `INSERT INTO timeline_events (incident_id, seq, run_id, at, actor, kind, detail)
-             SELECT $1, e.seq, $2, e.at, e.actor, e.kind, e.detail
-             FROM jsonb_to_recordset($3::jsonb) AS e(seq bigint, at timestamptz, actor text, kind text, detail text)
-             ON CONFLICT DO NOTHING`,
-            [
-              s.id,
-              b.runId,
-              JSON.stringify(
-                lines.map(({ seq, at, actor, kind, detail }) => ({ seq, at, actor, kind, detail })),
-              ),
-            ],
-          );
-          inserted = r.rowCount ?? 0;
-        }
-        const status = b.events.filter((e) => e.status);
-        if (status.length > 0)
-          await c.query(
-            `INSERT INTO status_messages (incident_id, seq, at, state, message, author)
-             SELECT $1, e.seq, e.at, e.state, e.message, e.author
-             FROM jsonb_to_recordset($2::jsonb) AS e(seq bigint, at timestamptz, state text, message text, author text)
-             ON CONFLICT DO NOTHING`,
-            [s.id, JSON.stringify(status.map((e) => ({ seq: e.seq, at: e.at, ...e.status })))],
-          );
-        const pages = b.events.filter((e) => e.page);
-        if (pages.length > 0)
-          await c.query(
-            `INSERT INTO pages (incident_id, seq, at, level, cycle, reason, recipient_id, recipient)
-             SELECT $1, e.seq, e.at, e.level, e.cycle, e.reason, e.recipient->>'id', e.recipient
-             FROM jsonb_to_recordset($2::jsonb) AS e(seq bigint, at timestamptz, level int, cycle int, reason text, recipient jsonb)
-             ON CONFLICT DO NOTHING`,
-            [s.id, JSON.stringify(pages.map((e) => ({ seq: e.seq, at: e.at, ...e.page })))],
-          );
-        const attempts = b.events.filter((e) => e.attempt);
-        if (attempts.length > 0)
-          await c.query(
-            `INSERT INTO delivery_attempts (incident_id, seq, at, channel, recipient_id, outcome, detail, method, level, attempt)
-             SELECT $1, e.seq, e.at, e.channel, e."recipientId", e.outcome, e.detail, e.method, e.level, e.attempt
-             FROM jsonb_to_recordset($2::jsonb) AS e(seq bigint, at timestamptz, channel text, "recipientId" text, outcome text, detail text, method text, level int, attempt int)
-             ON CONFLICT DO NOTHING`,
-            [
-              s.id,
-              JSON.stringify(attempts.map((e) => ({ seq: e.seq, at: e.at, detail: e.detail, ...e.attempt }))),
-            ],
-          );
-        const reports = b.events.filter((e) => e.report);
-        if (reports.length > 0)
-          await c.query(
-            `INSERT INTO reports (incident_id, seq, at, source, actor, reason, contact, from_service)
-             SELECT $1, e.seq, e.at, e.source, e.actor, e.reason, e.contact, e."fromService"
-             FROM jsonb_to_recordset($2::jsonb) AS e(seq bigint, at timestamptz, source text, actor text, reason text, contact text, "fromService" text)
-             ON CONFLICT DO NOTHING`,
-            [s.id, JSON.stringify(reports.map((e) => ({ seq: e.seq, at: e.at, ...e.report })))],
-          );
+        const inserted = await insertEvents(c, s.id, b.runId, b.events);
+        await c.query('COMMIT');
+        return { inserted };
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        c.release();
+      }
+    },
+
+    /**
+     * Adds events to an incident after its workflow closed (the resolved notices' outcomes, sent by
+     * the hand-off workflow): lines and attempts only, the snapshot stays. Idempotent on `seq`.
+     */
+    async appendEvents(incidentId: string, events: StoredEvent[]): Promise<{ inserted: number }> {
+      const c = await db.connect();
+      try {
+        await c.query('BEGIN');
+        const r = await c.query<{ run_id: string }>('SELECT run_id FROM incidents WHERE id = $1', [
+          incidentId,
+        ]);
+        const runId = r.rows[0]?.run_id;
+        if (!runId) throw new Error(`incident ${incidentId} is not in the record store`);
+        const inserted = await insertEvents(c, incidentId, runId, events);
         await c.query('COMMIT');
         return { inserted };
       } catch (e) {

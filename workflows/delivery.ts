@@ -7,6 +7,7 @@
  */
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { failureMessage } from './failures.js';
 import type { Delivery } from '../activities/deliver.js';
 import type { OutgoingMail } from '../activities/notifiers/email.js';
 
@@ -17,6 +18,11 @@ const retrying = {
 } as const;
 const { sendEmail } = proxyActivities<Activities>(retrying);
 const { deliver } = proxyActivities<Activities>(retrying);
+const { appendIncidentEvents } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '1 day',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
 
 export interface DeliveryResult {
   sent: string[];
@@ -28,6 +34,11 @@ export interface DeliveryInput {
   mails: OutgoingMail[];
   /** What a newer run hands over: deliveries for the `deliver` activity. */
   deliveries?: Delivery[];
+  /**
+   * Where each delivery's outcome goes: the incident's record (its timeline and deliveries), under
+   * `firstSeq + i` for delivery i, a range the closed incident never reaches.
+   */
+  record?: { incidentId: string; firstSeq: number };
 }
 
 /**
@@ -66,6 +77,30 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     if (d) deliveries.push(d);
     else mails.push(m);
   }
+  /** The delivery's outcome in the incident's record, when the incident asked for it. */
+  const outcome = async (i: number, d: Delivery, o: 'sent' | 'duplicate' | 'failed', why?: string) => {
+    if (!input.record) return;
+    const who = `${d.recipient.name} <${d.to}>`;
+    await appendIncidentEvents({
+      incidentId: input.record.incidentId,
+      events: [
+        {
+          seq: input.record.firstSeq + i,
+          at: new Date().toISOString(),
+          actor: 'system',
+          kind: 'resolved-notice',
+          detail:
+            o === 'failed'
+              ? `resolved notice to ${who} could not be sent: ${why ?? 'unknown error'}`
+              : `resolved notice sent to ${who} by email${o === 'duplicate' ? ' (already sent)' : ''}`,
+          attempt: { channel: d.kind, recipientId: d.recipient.id, outcome: o },
+          // The timeline already says it is on its way (and the postmortem draft has the timeline):
+          // a sent notice is in the deliveries only; one that could not be sent is said in both.
+          ...(o === 'failed' ? {} : { hidden: true }),
+        },
+      ],
+    }).catch(() => undefined);
+  };
   const done = (to: string) => () => result.sent.push(to);
   const failed = (to: string) => (e: unknown) => result.failed.push({ to, error: (e as Error).message });
   await Promise.all([
@@ -73,7 +108,18 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
       const to = m.to.map((t) => t.email).join(', ');
       return sendEmail(m).then(done(to), failed(to));
     }),
-    ...deliveries.map((d) => deliver(d).then(done(d.to), failed(d.to))),
+    ...deliveries.map((d, i) =>
+      deliver(d).then(
+        async (out) => {
+          done(d.to)();
+          await outcome(i, d, out.duplicate ? 'duplicate' : 'sent');
+        },
+        async (e: unknown) => {
+          failed(d.to)(e);
+          await outcome(i, d, 'failed', failureMessage(e));
+        },
+      ),
+    ),
   ]);
   return result;
 }

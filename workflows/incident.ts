@@ -3,7 +3,6 @@
  * recovery proof → schedule the postmortem. Decisions live in domain/; this file only sequences them.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
   condition,
   patched,
@@ -21,6 +20,7 @@ import type { Activities, CheckResult } from '../activities/index.js';
 import type { OutgoingMail } from '../activities/notifiers/email.js';
 import type { Delivery } from '../activities/deliver.js';
 import { deliveryWorkflow } from './delivery.js';
+import { failureMessage, isPermanent } from './failures.js';
 import { nextStep, waitAfter, whoIsNext } from '../domain/escalation.js';
 import {
   decide,
@@ -123,16 +123,6 @@ const pageRetryLimitMs = 60 * 60_000;
 
 /** How long a probe-less customer report waits, unverified, for a confirmation (L7). */
 const unverifiedReportTimeout = '24 hours';
-
-function failureMessage(e: unknown): string {
-  const cause = e instanceof ActivityFailure ? e.cause : e;
-  return (cause as Error | undefined)?.message ?? String(e);
-}
-
-function isPermanent(e: unknown): boolean {
-  const cause = e instanceof ActivityFailure ? e.cause : undefined;
-  return cause instanceof ApplicationFailure && cause.nonRetryable === true;
-}
 
 /** The wait a service asked for (429 Retry-After), as the channel's message states it. */
 function retryAfterMs(e: unknown): number {
@@ -1593,7 +1583,14 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentVi
       workflowId: `resolved-notice-${id}`,
       args: [
         resolvedDeliveries.length > 0
-          ? { mails: [], deliveries: resolvedDeliveries }
+          ? {
+              mails: [],
+              deliveries: resolvedDeliveries,
+              // Each notice's outcome into the record, far past anything this run still records.
+              ...(useStore && patched('resolved-notice-outcome')
+                ? { record: { incidentId: id, firstSeq: seq + 100_000 } }
+                : {}),
+            }
           : { mails: resolvedNotices },
       ],
       parentClosePolicy: ParentClosePolicy.ABANDON,

@@ -146,12 +146,27 @@ describe('every message through deliver', () => {
       'the closed incident in the store',
     );
     expect(v.timeline.map((e) => e.detail)).toContain('resolved notice on its way to kari@test.local');
+    // Queued at the hand-off, then its outcome from the hand-off workflow, after the incident closed.
+    v = await eventually(
+      async () => {
+        const x = await view(id);
+        return (x.deliveries?.length ?? 0) >= 3 ? x : undefined;
+      },
+      20_000,
+      "the resolved notice's outcome in the deliveries",
+    );
     expect(v.deliveries!.map((d) => `${d.recipientId}:${d.channel}:${d.outcome}`)).toEqual([
       'kari:email:sent',
       'kari:email:queued',
+      'kari:email:sent',
     ]);
     expect(v.deliveries![1]!.detail).toBe(
       'resolved notice to Kari Nordmann <kari@test.local> by email queued',
+    );
+    expect(v.deliveries![2]!.detail).toBe('resolved notice sent to Kari Nordmann <kari@test.local> by email');
+    // Not a second timeline line: the timeline said it is on its way.
+    expect(v.timeline.map((e) => e.detail)).not.toContain(
+      'resolved notice sent to Kari Nordmann <kari@test.local> by email',
     );
     const rows = await eventually(
       async () => {
@@ -182,6 +197,48 @@ describe('every message through deliver', () => {
     await replay(handOff, `resolved-notice-${id}`);
     keep(workflowId, 'deliver-everywhere.history.json');
     keep(`resolved-notice-${id}`, 'resolved-notice-deliver.child-history.json');
+  }, 90_000);
+
+  it('a resolved notice the mail server refuses for good: failed in the deliveries and said in the timeline', async () => {
+    const declared = await post(
+      '/api/incidents',
+      { service: `${serviceId}-host`, reason: 'the host does not answer', skipVerify: true },
+      'kari',
+    );
+    expect(declared.statusCode, declared.body).toBe(201);
+    const { id } = (declared.json() as { incident: IncidentView }).incident;
+    await smtp.waitFor(
+      (m) => m.to.includes('kari@test.local') && /host does not answer|level 1/.test(m.subject + m.text),
+      30_000,
+    );
+    await eventually(
+      async () => (await view(id)).deliveries?.some((d) => d.outcome === 'sent'),
+      20_000,
+      'the page',
+    );
+    // The next message (the resolved notice) is refused at RCPT with a permanent 550.
+    smtp.rejectNext(550, '5.1.1 mailbox unavailable', 'rcpt');
+    const done = await post(`/api/incidents/${id}/force-resolve`, { reason: 'host replaced' }, 'kari');
+    expect(done.statusCode, done.body).toBe(200);
+    const v = await eventually(
+      async () => {
+        const x = await view(id);
+        return x.deliveries?.some((d) => d.outcome === 'failed') ? x : undefined;
+      },
+      30_000,
+      "the resolved notice's failure",
+    );
+    const failed = v.deliveries!.filter((d) => d.outcome === 'failed');
+    expect(failed).toEqual([
+      expect.objectContaining({
+        channel: 'email',
+        recipientId: 'kari',
+        detail: expect.stringMatching(
+          /^resolved notice to Kari Nordmann <kari@test\.local> could not be sent: .*550/,
+        ),
+      }),
+    ]);
+    expect(v.timeline.map((e) => e.detail)).toContain(failed[0]!.detail);
   }, 90_000);
 
   it("a hand-off an older run started (mails, not deliveries) goes through deliver under the mails' keys", async () => {
