@@ -168,9 +168,10 @@ describe('every message through deliver', () => {
     expect(v.timeline.map((e) => e.detail)).not.toContain(
       'resolved notice sent to Kari Nordmann <kari@test.local> by email',
     );
+    // The page and the notice (the postmortem's draft to Kari, the owner, may be there as well).
     const rows = await eventually(
       async () => {
-        const r = await ledger();
+        const r = (await ledger()).filter((x) => /\/(page-1|resolved)\/kari$/.test(x.idempotency_key));
         return r.length === 2 ? r : undefined;
       },
       10_000,
@@ -180,7 +181,9 @@ describe('every message through deliver', () => {
       idempotency_key: expect.stringMatching(/\/resolved\/kari$/),
       channel: 'email',
     });
-    expect(smtp.messages.filter((m) => m.to.includes('kari@test.local'))).toHaveLength(2);
+    expect(
+      smtp.messages.filter((m) => m.to.includes('kari@test.local') && !/postmortem/i.test(m.subject)),
+    ).toHaveLength(2);
 
     // The histories: deliver, never sendEmail, behind the marker; both replay.
     const incident = await h.client.workflow.getHandle(workflowId).fetchHistory();
