@@ -38,6 +38,7 @@ import { monitorLoadBench } from './monitor-load.js';
 import { readsBench } from './reads.js';
 import { fanoutBench } from './fanout.js';
 import { workerKillBench } from './worker-kill.js';
+import { reconcileBench } from './reconcile.js';
 
 type Bench = (ctx: BenchContext, o: BenchOptions) => Promise<BenchResult>;
 
@@ -52,6 +53,7 @@ const benches: [string, Bench][] = [
   ['fanout', fanoutBench],
   ['monitors', monitorLoadBench],
   ['worker-kill', workerKillBench],
+  ['reconcile', reconcileBench],
   ['capacity', capacityBench],
 ];
 
