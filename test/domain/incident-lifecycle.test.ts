@@ -305,7 +305,8 @@ describe('resolve and recovery', () => {
     expect(play(state, [{ type: 'resolve-request', actor: 'ola', now: at(3) }]).last).toEqual([]);
   });
 
-  it.each([
+  /** Open states staff can close it from at once (force-resolve, merge): how it got there. */
+  const openStates = (): [string, LifecycleEvent[]][] => [
     ['triggered (nobody answered)', [verified()]],
     ['acknowledged', [verified(), ack('kari', 1)]],
     [
@@ -317,7 +318,9 @@ describe('resolve and recovery', () => {
         { type: 'recovery-start', now: at(2) },
       ],
     ],
-  ] as [string, LifecycleEvent[]][])(
+  ];
+
+  it.each(openStates())(
     'force-resolve from %s: resolved at once, by its actor, "without probe proof"',
     (_name, before) => {
       const start = play(initialState(rules({ autoPublish: true, notifyResolved: true }), []), before).state;
@@ -349,19 +352,7 @@ describe('resolve and recovery', () => {
     },
   );
 
-  it.each([
-    ['triggered (nobody answered)', [verified()]],
-    ['acknowledged', [verified(), ack('kari', 1)]],
-    [
-      'resolving, with a probe round out',
-      [
-        verified(),
-        ack('kari', 1),
-        { type: 'resolve-request', actor: 'kari', now: at(2) },
-        { type: 'recovery-start', now: at(2) },
-      ],
-    ],
-  ] as [string, LifecycleEvent[]][])(
+  it.each(openStates())(
     'merge from %s: closed at once as merged, by its actor, with no publish and no resolved notice',
     (_name, before) => {
       const start = play(initialState(rules({ autoPublish: true, notifyResolved: true }), []), before).state;
