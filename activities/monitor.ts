@@ -1,11 +1,12 @@
 /**
- * The monitor's probe loop, as one long-lived heartbeating activity: it probes every interval and
- * returns only when the check changes state (or after `maxRunMs`), so a healthy check writes almost
- * nothing to workflow history. Heartbeats carry liveness only (no details): they are sent on a timer
- * (a third of the heartbeat timeout, the SDK throttles them to 0.8 of it), independent of probes, so
- * a dead worker is noticed within the heartbeat timeout the monitor sets (`probeLivenessMs`). Every
- * probe's start and result go to the record store's `monitor_status` row (what the API shows),
- * written in the background, latest wins; a retried loop takes its streak back from that row.
+ * The monitors' probe loops. Since `patched('probe-shards')` they run in shards (`probeShard`): one
+ * long-lived activity holds the loops of many checks (domain/probe-shards.ts), sends liveness-only
+ * heartbeats on a timer (a third of the heartbeat timeout; the SDK throttles them to 0.8 of it), so a
+ * dead worker is noticed within `probeLivenessMs`, and signals a check's monitor only when the check
+ * changes state. Each probe's start and result go to the record store's `monitor_status` rows (what
+ * the API shows), written in batches, latest wins; a retried shard takes each check's streak back from
+ * its row. `watchCheck` is the older one-activity-per-check loop, kept for monitors whose history
+ * predates the shards: it returns on a state change (or after `maxRunMs`).
  */
 import { Context } from '@temporalio/activity';
 import type { ProbeCheck } from '../domain/config-schema.js';
@@ -14,6 +15,12 @@ import { observe, type ThresholdState, type Thresholds } from '../domain/thresho
 import { runProbe } from './probes/index.js';
 import { createSecretResolver, type SecretResolver } from './secrets.js';
 import type { MonitorStatus, MonitorStatusWrite } from '../store/monitor-status.js';
+import { hashId, probePlan, type ProbePlan } from '../domain/probe-shards.js';
+import { monitorWorkflowId, probeChangedSignal, type ProbeChange } from '../workflows/monitor.js';
+
+/** What the probe loops need of the record store's `monitor_status`. */
+export type MonitorStatusPort = Pick<MonitorStatus, 'put'> &
+  Partial<Pick<MonitorStatus, 'get' | 'getMany' | 'putMany'>>;
 
 export interface WatchInput {
   check: ProbeCheck;
@@ -50,9 +57,7 @@ export interface WatchResult extends WatchProgress {
  * of a loop that started off-phase is never much shorter or longer than the interval.
  */
 export function untilNextSlot(checkId: string, intervalMs: number, nowMs: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < checkId.length; i++) h = Math.imul(h ^ checkId.charCodeAt(i), 0x01000193) >>> 0;
-  const phase = h % intervalMs;
+  const phase = hashId(checkId) % intervalMs;
   let wait = (((phase - nowMs) % intervalMs) + intervalMs) % intervalMs;
   if (wait < intervalMs / 2) wait += intervalMs;
   return wait;
@@ -102,7 +107,7 @@ export function createMonitorActivities(deps: {
   /** Credentials only from the worker's config (without one, a check that authenticates is refused). */
   secrets?: SecretResolver;
   /** The live state for the API (`monitor_status`); unset → not written. */
-  status?: Pick<MonitorStatus, 'put'> & Partial<Pick<MonitorStatus, 'get'>>;
+  status?: MonitorStatusPort;
   log?: { warn(message: string): void };
   /** Probes in flight at once on this worker (default `defaultProbeConcurrency`). */
   probeConcurrency?: number;
@@ -159,65 +164,264 @@ export function createMonitorActivities(deps: {
       return fresh;
     }
   }
+  /**
+   * One check's probe loop: probes every interval (at the check's phase, see `untilNextSlot`), feeds
+   * the results to the threshold state machine and writes the live state. `onChange` decides whether
+   * the loop ends at a state change (the per-check `watchCheck`) or goes on (a shard). Ends when
+   * `timeUp()` holds after a probe, or throws when `signal` aborts.
+   */
+  async function probeLoop(o: {
+    check: ProbeCheck;
+    plan: ProbePlan;
+    progress: WatchProgress;
+    signal: AbortSignal;
+    sleep: (ms: number) => Promise<void>;
+    live: (w: MonitorStatusWrite) => void;
+    timeUp: () => boolean;
+    onChange: (p: WatchProgress) => Promise<'return' | 'continue'>;
+  }): Promise<WatchResult> {
+    let progress = o.progress;
+    const live = (p: WatchProgress, extra: Partial<MonitorStatusWrite>) =>
+      o.live({
+        checkId: o.check.id,
+        ...(p.lastResult ? { lastResult: p.lastResult } : {}),
+        health: p.state.health,
+        streak: p.state.streak,
+        probes: p.probes,
+        ...extra,
+      });
+    for (;;) {
+      live(progress, { probingSince: new Date().toISOString() });
+      const run = secrets.checkToRun(o.check);
+      const result =
+        'refused' in run
+          ? run.refused
+          : await slots.run(() =>
+              runProbe(run.check, { env: deps.env, timeoutMs: o.plan.timeoutMs, signal: o.signal }),
+            );
+      o.signal.throwIfAborted();
+      const at = new Date().toISOString();
+      const ob = observe(progress.state, result.ok, o.plan.thresholds);
+      const streakSince =
+        ob.state.streak === 0 ? undefined : progress.state.streak === 0 ? at : progress.streakSince;
+      progress = {
+        state: ob.state,
+        lastResult: { ...result, at },
+        streakSince: ob.changed ? (progress.streakSince ?? at) : streakSince,
+        probes: progress.probes + 1,
+      };
+      if (ob.changed) {
+        if ((await o.onChange(progress)) === 'return') {
+          live(progress, {});
+          return { ...progress, changed: true };
+        }
+        // The change is told; the next streak starts from nothing.
+        progress = { ...progress, streakSince: undefined };
+      }
+      if (o.timeUp()) {
+        // The monitor starts the next loop at once: its first probe writes `probingSince`.
+        live(progress, {});
+        return { ...progress, changed: false };
+      }
+      const wait = ob.reprobeNow ? 0 : untilNextSlot(o.check.id, o.plan.intervalMs, Date.now());
+      progress.nextProbeAt = new Date(Date.now() + wait).toISOString();
+      live(progress, { nextProbeAt: progress.nextProbeAt });
+      if (wait > 0) await o.sleep(wait);
+    }
+  }
+
+  /** Running shards on this worker, by shard workflow id: a newer run of the same shard replaces it. */
+  const shardRuns = new Map<string, AbortController>();
+
   return {
     async watchCheck(input: WatchInput): Promise<WatchResult> {
       const ctx = Context.current();
-      let progress = await resumeProgress(ctx, input);
+      const progress = await resumeProgress(ctx, input);
       const started = Date.now();
       // Liveness only: an empty heartbeat, whether a probe runs, waits or sleeps.
       const beatEveryMs = Math.max(1000, (ctx.info.heartbeatTimeoutMs ?? 60_000) / 3);
       ctx.heartbeat();
       const beat = setInterval(() => ctx.heartbeat(), beatEveryMs);
       try {
-        return await loop();
+        return await probeLoop({
+          check: input.check,
+          plan: { thresholds: input.thresholds, intervalMs: input.intervalMs, timeoutMs: input.timeoutMs },
+          progress,
+          signal: ctx.cancellationSignal,
+          sleep: (ms) => ctx.sleep(ms),
+          live: publish,
+          timeUp: () => Date.now() - started >= input.maxRunMs,
+          onChange: async () => 'return',
+        });
       } finally {
         clearInterval(beat);
       }
-      async function loop(): Promise<WatchResult> {
-        const live = (p: WatchProgress, extra: Partial<MonitorStatusWrite>) =>
-          publish({
-            checkId: input.check.id,
-            ...(p.lastResult ? { lastResult: p.lastResult } : {}),
-            health: p.state.health,
-            streak: p.state.streak,
-            probes: p.probes,
-            ...extra,
-          });
+    },
+
+    /**
+     * A shard: every check's probe loop in this one activity. Heartbeats carry liveness only; a state
+     * change is signalled to the check's monitor (retried until it is accepted: the monitor ignores a
+     * repeat); the live state goes to `monitor_status` in batches. Returns after `maxRunMs`.
+     */
+    async probeShard(input: ProbeShardRun): Promise<{ probes: number }> {
+      const ctx = Context.current();
+      const key = ctx.info.workflowExecution?.workflowId ?? `shard-${input.shard}`;
+      shardRuns.get(key)?.abort(new Error('replaced by a newer run of the shard'));
+      const own = new AbortController();
+      shardRuns.set(key, own);
+      const signal = AbortSignal.any([ctx.cancellationSignal, own.signal]);
+      const started = Date.now();
+      const beatEveryMs = Math.max(1000, (ctx.info.heartbeatTimeoutMs ?? 60_000) / 3);
+      ctx.heartbeat();
+      const beat = setInterval(() => ctx.heartbeat(), beatEveryMs);
+      const batch = statusBatch(deps.status, deps.log);
+      const client = ctx.client;
+      const warned = new Set<string>();
+      const tell = async (checkId: string, change: ProbeChange) => {
+        let delay = 1000;
         for (;;) {
-          live(progress, { probingSince: new Date().toISOString() });
-          const run = secrets.checkToRun(input.check);
-          const result =
-            'refused' in run
-              ? run.refused
-              : await slots.run(() =>
-                  runProbe(run.check, {
-                    env: deps.env,
-                    timeoutMs: input.timeoutMs,
-                    signal: ctx.cancellationSignal,
-                  }),
-                );
-          ctx.cancellationSignal.throwIfAborted();
-          const at = new Date().toISOString();
-          const o = observe(progress.state, result.ok, input.thresholds);
-          const streakSince =
-            o.state.streak === 0 ? undefined : progress.state.streak === 0 ? at : progress.streakSince;
-          progress = {
-            state: o.state,
-            lastResult: { ...result, at },
-            streakSince: o.changed ? (progress.streakSince ?? at) : streakSince,
-            probes: progress.probes + 1,
-          };
-          if (o.changed || Date.now() - started >= input.maxRunMs) {
-            // The monitor starts the next loop at once: its first probe writes `probingSince`.
-            live(progress, {});
-            return { ...progress, changed: o.changed };
+          try {
+            await client.workflow.getHandle(monitorWorkflowId(checkId)).signal(probeChangedSignal, change);
+            warned.delete(checkId);
+            return;
+          } catch (e) {
+            signal.throwIfAborted();
+            if (!warned.has(checkId)) {
+              warned.add(checkId);
+              deps.log?.warn(
+                `monitor ${checkId}: state change (${change.health}) not yet told to its monitor, retrying: ${(e as Error).message}`,
+              );
+            }
+            await abortableSleep(delay, signal);
+            delay = Math.min(delay * 2, 30_000);
           }
-          const wait = o.reprobeNow ? 0 : untilNextSlot(input.check.id, input.intervalMs, Date.now());
-          progress.nextProbeAt = new Date(Date.now() + wait).toISOString();
-          live(progress, { nextProbeAt: progress.nextProbeAt });
-          if (wait > 0) await ctx.sleep(wait);
         }
+      };
+      let probes = 0;
+      try {
+        const seeds = await seedProgress(input.checks.map((c) => c.id));
+        await Promise.all(
+          input.checks.map(async (check) => {
+            const start: WatchProgress = seeds.get(check.id) ?? {
+              state: { health: 'healthy', streak: 0 },
+              probes: 0,
+            };
+            const plan = probePlan(check);
+            try {
+              // Each check takes up at its own phase (not all of a shard's checks at once), except one
+              // half-way through a fault, which probes at once.
+              if (start.state.streak === 0)
+                await abortableSleep(
+                  untilNextSlot(check.id, plan.intervalMs, Date.now()) % plan.intervalMs,
+                  signal,
+                );
+              const r = await probeLoop({
+                check,
+                plan,
+                progress: start,
+                signal,
+                sleep: (ms) => abortableSleep(ms, signal),
+                live: batch.put,
+                timeUp: () => Date.now() - started >= input.maxRunMs,
+                onChange: async (p) => {
+                  await tell(check.id, {
+                    health: p.state.health,
+                    ...(p.lastResult ? { lastResult: p.lastResult } : {}),
+                    ...(p.streakSince ? { streakSince: p.streakSince } : {}),
+                  });
+                  return 'continue';
+                },
+              });
+              probes += r.probes - start.probes;
+            } catch (e) {
+              if (!signal.aborted) throw e;
+            }
+          }),
+        );
+      } finally {
+        clearInterval(beat);
+        if (shardRuns.get(key) === own) shardRuns.delete(key);
+        await batch.close();
       }
+      ctx.cancellationSignal.throwIfAborted();
+      return { probes };
+    },
+  };
+
+  /** Where each check of a (re)started shard takes up: its `monitor_status` row, else from nothing. */
+  async function seedProgress(ids: string[]): Promise<Map<string, WatchProgress>> {
+    const out = new Map<string, WatchProgress>();
+    if (!deps.status?.getMany || ids.length === 0) return out;
+    try {
+      for (const row of await deps.status.getMany(ids))
+        out.set(row.checkId, {
+          state: { health: row.health, streak: row.streak },
+          ...(row.lastResult ? { lastResult: row.lastResult } : {}),
+          ...(row.streak > 0 && row.lastResult ? { streakSince: row.lastResult.at } : {}),
+          probes: row.probes,
+        });
+    } catch (e) {
+      deps.log?.warn(`probe shard: live state not read back, starting from nothing: ${(e as Error).message}`);
+    }
+    return out;
+  }
+}
+
+export interface ProbeShardRun {
+  shard: number;
+  checks: ProbeCheck[];
+  maxRunMs: number;
+}
+
+/** `setTimeout` that rejects with the signal's reason when it aborts. */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** How often a shard writes its checks' live state (one statement for all rows changed since). */
+export const statusFlushMs = 1000;
+
+/**
+ * The live state of a shard's checks, written in batches: the newest write per check since the last
+ * flush, all in one statement every `statusFlushMs` (1,000 checks at 30 s: ~1 statement a second
+ * instead of ~70 single-row writes).
+ */
+function statusBatch(status: MonitorStatusPort | undefined, log?: { warn(message: string): void }) {
+  const pending = new Map<string, MonitorStatusWrite>();
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    if (!status || pending.size === 0) return flushing;
+    const rows = [...pending.values()];
+    pending.clear();
+    flushing = flushing.then(async () => {
+      try {
+        if (status.putMany) await status.putMany(rows);
+        else for (const r of rows) await status.put(r);
+      } catch (e) {
+        log?.warn(`probe shard: ${rows.length} live state row(s) not written: ${(e as Error).message}`);
+      }
+    });
+    return flushing;
+  };
+  const timer = setInterval(() => void flush(), statusFlushMs);
+  return {
+    put(w: MonitorStatusWrite) {
+      if (status) pending.set(w.checkId, { ...w, updatedAt: new Date().toISOString() });
+    },
+    async close() {
+      clearInterval(timer);
+      await flush();
     },
   };
 }

@@ -1,9 +1,12 @@
 /**
- * Keeps one monitor workflow per configured check: starts missing ones, sends changed configuration
- * to running ones, stops monitors whose check was removed. Idempotent: run it at every start.
+ * Keeps one monitor per configured check and the probe shards that probe them: starts missing ones,
+ * sends changed configuration to running ones, stops monitors whose check was removed and ends
+ * shards left empty. Idempotent: run it at every start.
  */
 import type { Client } from '@temporalio/client';
-import type { Check, Config } from '../domain/config-schema.js';
+import type { Check, Config, ProbeCheck } from '../domain/config-schema.js';
+import { assignShards, defaultProbeShards, shardOf, shardWorkflowId } from '../domain/probe-shards.js';
+import { assignSignal } from '../workflows/probe-shard.js';
 import { allOccurrences, covers, maintenanceHorizonMs } from '../domain/maintenance.js';
 import {
   configureSignal,
@@ -32,7 +35,18 @@ export function monitorConfigFor(config: Config, check: Check, nowMs = Date.now(
 export interface ReconcileResult {
   configured: string[];
   stopped: string[];
+  /** The probe shards' workflow ids that hold checks now. */
+  shards: string[];
 }
+
+export interface ReconcileOptions {
+  /** Probe shards per task queue (default `defaultProbeShards`, or PROBE_SHARDS for the worker). */
+  shards?: number;
+  /** The live probe state of removed checks is forgotten here (the worker passes the record store). */
+  status?: { remove(checkIds: string[]): Promise<void> };
+}
+
+const isProbe = (c: Check): c is ProbeCheck => c.kind !== 'heartbeat';
 
 /**
  * Start/signal calls in flight at once. One at a time, 2,500 checks took 381 s (a round trip each);
@@ -53,9 +67,17 @@ export async function reconcileMonitors(
   client: Client,
   config: Config,
   taskQueue: string,
+  o: ReconcileOptions = {},
 ): Promise<ReconcileResult> {
+  const shardCount = o.shards ?? defaultProbeShards;
+  // Before anything starts: a shard too big for its payload is refused here, with what to change.
+  const byShard = assignShards(config.checks.filter(isProbe), shardCount);
+  // Monitors first, so that a shard's first change signal finds its monitor.
   await eachLimited(config.checks, reconcileConcurrency, async (check) => {
-    const mc = monitorConfigFor(config, check);
+    const mc: MonitorConfig = {
+      ...monitorConfigFor(config, check),
+      ...(isProbe(check) ? { shard: shardOf(check.id, shardCount) } : {}),
+    };
     await client.workflow.signalWithStart('monitorWorkflow', {
       workflowId: monitorWorkflowId(check.id),
       taskQueue,
@@ -63,6 +85,28 @@ export async function reconcileMonitors(
       signal: configureSignal,
       signalArgs: [mc],
     });
+  });
+  const shards = [...byShard.keys()].sort((a, b) => a - b);
+  await eachLimited(shards, reconcileConcurrency, async (k) => {
+    const checks = byShard.get(k)!;
+    await client.workflow.signalWithStart('probeShardWorkflow', {
+      workflowId: shardWorkflowId(taskQueue, k),
+      taskQueue,
+      args: [{ shard: k, checks }],
+      signal: assignSignal,
+      signalArgs: [{ checks }],
+    });
+  });
+  const wantedShards = new Set(shards.map((k) => shardWorkflowId(taskQueue, k)));
+  const emptied: string[] = [];
+  for await (const w of client.workflow.list({
+    query: `WorkflowType = 'probeShardWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue.replace(/'/g, '')}'`,
+  })) {
+    if (!wantedShards.has(w.workflowId)) emptied.push(w.workflowId);
+  }
+  // An empty assignment ends the shard (its checks were removed, or moved with a new shard count).
+  await eachLimited(emptied, reconcileConcurrency, async (id) => {
+    await client.workflow.getHandle(id).signal(assignSignal, { checks: [] });
   });
   const configured = config.checks.map((c) => c.id);
   const wanted = new Set(config.checks.map((c) => monitorWorkflowId(c.id)));
@@ -75,5 +119,7 @@ export async function reconcileMonitors(
   await eachLimited(unwanted, reconcileConcurrency, async (id) => {
     await client.workflow.getHandle(id).signal(stopSignal);
   });
-  return { configured, stopped: unwanted };
+  const stoppedChecks = unwanted.map((id) => id.replace(/^monitor-/, ''));
+  await o.status?.remove(stoppedChecks.filter((id) => !configured.includes(id)));
+  return { configured, stopped: unwanted, shards: [...wantedShards] };
 }

@@ -7,8 +7,11 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Connection } from '@temporalio/client';
 import { searchAttributeNames, taskQueueDefault } from '../workflows/definitions.js';
 import { minSecretLength } from '../domain/config-schema.js';
+import { defaultProbeShards } from '../domain/probe-shards.js';
 
 export interface RuntimeSettings {
+  /** PROBE_SHARDS: probe shards per task queue (domain/probe-shards.ts). */
+  probeShards: number;
   configPath: string;
   dataDir: string;
   outboxDir: string;
@@ -61,7 +64,17 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env, cwd = proc
       env.WORKER_METRICS_ADDRESS === undefined ? '127.0.0.1:9464' : env.WORKER_METRICS_ADDRESS || undefined,
     temporalMetricsAddress:
       env.TEMPORAL_METRICS_ADDRESS === undefined ? 'auto' : env.TEMPORAL_METRICS_ADDRESS || undefined,
+    probeShards: probeShardsSetting(env.PROBE_SHARDS),
   };
+}
+
+/** PROBE_SHARDS: how many probe shards hold the checks (default 16; every worker must agree). */
+function probeShardsSetting(value: string | undefined): number {
+  if (!value) return defaultProbeShards;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1024)
+    throw new Error(`PROBE_SHARDS: "${value}" is not a whole number from 1 to 1024`);
+  return n;
 }
 
 /** A signing key from the environment: unset → undefined; too short to be safe → a start-up error. */

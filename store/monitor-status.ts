@@ -80,6 +80,61 @@ export function createMonitorStatus(db: Db) {
       );
     },
 
+    /**
+     * Many rows in one statement (a probe shard's batch), each with its own `updatedAt`; the same
+     * rule as `put`: a row older than the stored one changes nothing.
+     */
+    async putMany(rows: MonitorStatusWrite[]): Promise<void> {
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        const values: unknown[] = [];
+        const tuples = chunk.map((s, j) => {
+          const r = s.lastResult;
+          values.push(
+            s.checkId,
+            r?.ok ?? null,
+            r?.code ?? null,
+            r ? r.message.slice(0, 2000) : null,
+            r ? Math.round(r.latencyMs) : null,
+            r?.at ?? null,
+            s.nextProbeAt ?? null,
+            s.probingSince ?? null,
+            s.streak,
+            s.health,
+            s.probes,
+            s.updatedAt ?? new Date().toISOString(),
+          );
+          const b = j * 12;
+          return `($${b + 1}, $${b + 2}::boolean, $${b + 3}, $${b + 4}, $${b + 5}::integer, $${b + 6}::timestamptz, $${b + 7}::timestamptz, $${b + 8}::timestamptz, $${b + 9}::integer, $${b + 10}, $${b + 11}::bigint, $${b + 12}::timestamptz)`;
+        });
+        await db.query(
+          `INSERT INTO monitor_status AS m (check_id, last_ok, last_code, last_detail, last_latency_ms, last_at,
+             next_probe_at, probing_since, streak, health, probes, updated_at)
+           VALUES ${tuples.join(', ')}
+           ON CONFLICT (check_id) DO UPDATE SET
+             last_ok = excluded.last_ok, last_code = excluded.last_code, last_detail = excluded.last_detail,
+             last_latency_ms = excluded.last_latency_ms, last_at = excluded.last_at,
+             next_probe_at = excluded.next_probe_at, probing_since = excluded.probing_since,
+             streak = excluded.streak, health = excluded.health, probes = excluded.probes,
+             updated_at = excluded.updated_at
+           WHERE m.updated_at <= excluded.updated_at`,
+          values,
+        );
+      }
+    },
+
+    async getMany(checkIds: string[]): Promise<MonitorStatusRow[]> {
+      if (checkIds.length === 0) return [];
+      const r = await db.query('SELECT * FROM monitor_status WHERE check_id = ANY($1::text[])', [checkIds]);
+      return r.rows.map((x) => fromRow(x as Record<string, unknown>));
+    },
+
+    /** Forgets removed checks: a check added again later starts from nothing, as its new monitor does. */
+    async remove(checkIds: string[]): Promise<void> {
+      if (checkIds.length === 0) return;
+      await db.query('DELETE FROM monitor_status WHERE check_id = ANY($1::text[])', [checkIds]);
+    },
+
     async get(checkId: string): Promise<MonitorStatusRow | undefined> {
       const r = await db.query('SELECT * FROM monitor_status WHERE check_id = $1', [checkId]);
       return r.rows[0] ? fromRow(r.rows[0] as Record<string, unknown>) : undefined;

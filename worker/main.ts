@@ -15,6 +15,7 @@ import { withoutHarmlessWarnings } from './logger.js';
 import { hostname } from 'node:os';
 import { openRecordStore, redactDbUrl } from '../store/db.js';
 import { createRecords } from '../store/records.js';
+import { createMonitorStatus } from '../store/monitor-status.js';
 import { createScheduleRecords } from '../store/schedules.js';
 import { createHandoffNotices } from './handoff-notices.js';
 import { createSubscriberNotices } from './subscriber-notices.js';
@@ -205,8 +206,9 @@ async function main() {
   };
   process.on('SIGHUP', earlyHup);
   const running = worker.run();
+  const reconcileOptions = { shards: settings.probeShards, status: createMonitorStatus(db) };
   try {
-    const r = await reconcileMonitors(client, config, settings.taskQueue);
+    const r = await reconcileMonitors(client, config, settings.taskQueue, reconcileOptions);
     log(
       `monitors: ${r.configured.length} running${r.stopped.length ? `, stopped ${r.stopped.join(', ')} (removed from config)` : ''}`,
     );
@@ -221,10 +223,12 @@ async function main() {
     log,
     apply: async (next) => {
       incidents.config = next;
-      const r = await reconcileMonitors(client, next, settings.taskQueue).catch((e: unknown) => {
-        log(`could not reconcile the monitors: ${(e as Error).message}`);
-        return undefined;
-      });
+      const r = await reconcileMonitors(client, next, settings.taskQueue, reconcileOptions).catch(
+        (e: unknown) => {
+          log(`could not reconcile the monitors: ${(e as Error).message}`);
+          return undefined;
+        },
+      );
       if (r)
         log(
           `monitors: ${r.configured.length} running${r.stopped.length ? `, stopped ${r.stopped.join(', ')} (removed from config)` : ''}`,
@@ -237,8 +241,9 @@ async function main() {
   // day the monitors are reconciled again, so the horizon moves along.
   const daily = setInterval(() => {
     if (!incidents.config.maintenance.some((m) => m.weekly || m.rrule)) return;
-    void reconcileMonitors(client, incidents.config, settings.taskQueue).catch((e: unknown) =>
-      log(`could not lay out the maintenance windows for the monitors: ${(e as Error).message}`),
+    void reconcileMonitors(client, incidents.config, settings.taskQueue, reconcileOptions).catch(
+      (e: unknown) =>
+        log(`could not lay out the maintenance windows for the monitors: ${(e as Error).message}`),
     );
   }, 86_400_000);
   daily.unref();

@@ -4,3 +4,4 @@ export { postmortemWorkflow } from './postmortem.js';
 export { monitorWorkflow } from './monitor.js';
 export { changeLogWorkflow } from './change-log.js';
 export { deliveryWorkflow } from './delivery.js';
+export { probeShardWorkflow } from './probe-shard.js';

@@ -1,8 +1,11 @@
 /**
- * One monitor per configured check. Probe checks run inside one long-lived heartbeating activity that
- * returns only on a state change; heartbeat checks wait for pings. A failing check opens (or joins)
- * its service's incident; a recovery is reported to it. Maintenance windows and pauses record
- * failures without paging. The workflow continues-as-new to keep its history bounded.
+ * One monitor per configured check. A probe check is probed by its probe shard (workflows/
+ * probe-shard.ts: one long-lived activity probes many checks in-process) which signals the monitor
+ * only when the check changes state; heartbeat checks wait for pings. A failing check opens (or
+ * joins) its service's incident; a recovery is reported to it. Maintenance windows and pauses record
+ * failures without paging. The workflow continues-as-new to keep its history bounded. Monitors whose
+ * history predates the shards (`patched('probe-shards')`) keep their own probe loop until the next
+ * configuration reaches them.
  */
 import {
   CancellationScope,
@@ -11,6 +14,7 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -19,7 +23,8 @@ import type { Activities } from '../activities/index.js';
 import type { TimedResult, WatchResult } from '../activities/monitor.js';
 import type { Check, ProbeCheck } from '../domain/config-schema.js';
 import { durationMs, formatDuration } from '../domain/duration.js';
-import { defaultThresholds, type Health, type Thresholds } from '../domain/thresholds.js';
+import { probePlan } from '../domain/probe-shards.js';
+import type { Health } from '../domain/thresholds.js';
 
 export interface MaintenanceWindow {
   from: string;
@@ -30,6 +35,16 @@ export interface MaintenanceWindow {
 export interface MonitorConfig {
   check: Check;
   windows: MaintenanceWindow[];
+  /** The probe shard that probes this check (reconcile sets it; a probe check without it is older). */
+  shard?: number;
+}
+
+/** A probe shard's word that the check changed state (sent once per change; a repeat is ignored). */
+export interface ProbeChange {
+  health: Health;
+  lastResult?: TimedResult;
+  /** When the streak of results that made the change began (the fault's first failure). */
+  streakSince?: string;
 }
 
 export interface MonitorEvent {
@@ -66,6 +81,7 @@ export const pauseSignal = defineSignal<[{ until: string; reason: string; actor:
 export const resumeSignal = defineSignal<[{ actor: string }]>('resume');
 export const pingSignal = defineSignal<[{ at?: string }]>('ping');
 export const stopSignal = defineSignal('stop');
+export const probeChangedSignal = defineSignal<[ProbeChange]>('probeChanged');
 
 /** `condition` with an optional timeout: resolves true when `fn` holds, false when the time is up. */
 async function waitFor(fn: () => boolean, ms: number | undefined): Promise<boolean> {
@@ -85,8 +101,6 @@ export function monitorWorkflowId(checkId: string): string {
   return `monitor-${checkId}`;
 }
 
-const defaultIntervalMs = 30_000;
-const defaultTimeoutMs = 10_000;
 /** A healthy watch returns after this long: ~6 history events an hour per healthy monitor. */
 const watchMaxRunMs = 60 * 60_000;
 const maxEvents = 50;
@@ -105,6 +119,8 @@ export async function monitorWorkflow(input: MonitorInput): Promise<void> {
   let config = input.config;
   let configVersion = 0;
   let pings = 0;
+  /** State changes from the check's probe shard, in order of arrival. */
+  const changes: ProbeChange[] = [];
   const now = () => new Date().toISOString();
   const state: MonitorState = input.state ?? {
     health: 'healthy',
@@ -141,6 +157,9 @@ export async function monitorWorkflow(input: MonitorInput): Promise<void> {
   });
   setHandler(pingSignal, () => {
     pings++;
+  });
+  setHandler(probeChangedSignal, (c) => {
+    changes.push(c);
   });
   setHandler(stopSignal, () => {
     state.stopped = true;
@@ -225,7 +244,8 @@ export async function monitorWorkflow(input: MonitorInput): Promise<void> {
 
   let iterations = 0;
   while (!state.stopped) {
-    if (iterations++ >= 200 || workflowInfo().continueAsNewSuggested) {
+    // Never with a shard's change still to handle (the next run would not see it).
+    if (changes.length === 0 && (iterations++ >= 200 || workflowInfo().continueAsNewSuggested)) {
       await continueAsNew<typeof monitorWorkflow>({ config, state });
     }
     // A failure recorded during a pause that has ended (resumed, or the window closed) pages now.
@@ -262,12 +282,34 @@ export async function monitorWorkflow(input: MonitorInput): Promise<void> {
     }
 
     const probeCheck = check as ProbeCheck;
-    const thresholds: Thresholds = {
-      failThreshold: check.failThreshold ?? defaultThresholds.failThreshold,
-      recoverThreshold: check.recoverThreshold ?? defaultThresholds.recoverThreshold,
-    };
-    const intervalMs = check.interval ? durationMs(check.interval) : defaultIntervalMs;
-    const timeoutMs = check.timeout ? durationMs(check.timeout) : defaultTimeoutMs;
+    const { thresholds, intervalMs, timeoutMs } = probePlan(probeCheck);
+
+    const failingReason = (r: TimedResult | undefined, since: string | undefined) =>
+      `${r?.code ?? 'failed'} — ${r?.message ?? ''} (failing since ${since ?? r?.at})`;
+    const healthyReason = (r: TimedResult | undefined) =>
+      `${thresholds.recoverThreshold} passing probe(s) in a row (${r?.latencyMs ?? '?'}ms)`;
+
+    if (patched('probe-shards')) {
+      // The check's shard probes it (workflows/probe-shard.ts) and signals only its state changes:
+      // a healthy monitor does nothing here, and writes nothing to its history, until one arrives.
+      const woke = await waitFor(() => changes.length > 0 || interrupted(), windowMs);
+      const c = changes.shift();
+      if (c) {
+        if (c.lastResult) state.lastResult = c.lastResult;
+        if (c.health !== state.health) {
+          if (c.health === 'failing')
+            await becameFailing(
+              failingReason(c.lastResult, c.streakSince),
+              c.streakSince ?? c.lastResult?.at,
+            );
+          else await becameHealthy(healthyReason(c.lastResult));
+        }
+      } else if (!woke) await windowEnded();
+      continue;
+    }
+
+    // Monitors whose history predates the shards: one long-lived probe loop of their own, until the
+    // configuration from a newer reconcile (which names the shard) interrupts it.
     const { watchCheck } = proxyActivities<Activities>({
       taskQueue: probeTaskQueue(workflowInfo().taskQueue),
       startToCloseTimeout: watchMaxRunMs + intervalMs + timeoutMs + 60_000,
@@ -311,14 +353,8 @@ export async function monitorWorkflow(input: MonitorInput): Promise<void> {
       if (result.changed) {
         const r = result.lastResult;
         if (result.state.health === 'failing')
-          await becameFailing(
-            `${r?.code ?? 'failed'} — ${r?.message ?? ''} (failing since ${result.streakSince ?? r?.at})`,
-            result.streakSince ?? r?.at,
-          );
-        else
-          await becameHealthy(
-            `${thresholds.recoverThreshold} passing probe(s) in a row (${r?.latencyMs ?? '?'}ms)`,
-          );
+          await becameFailing(failingReason(r, result.streakSince), result.streakSince ?? r?.at);
+        else await becameHealthy(healthyReason(r));
       }
     }
     if (windowOver) await windowEnded();
