@@ -36,6 +36,8 @@ export interface CreateWorkerOptions {
    * hour-long activity, and their results reach the monitor workflows, which are.
    */
   tracing?: Tracing;
+  /** The workers' identity in Temporal (default pid@host); tests running two in one process set it. */
+  identity?: string;
   /** Extra options for the main worker (benchmarks). */
   mainOptions?: Partial<WorkerOptions>;
 }
@@ -80,6 +82,7 @@ export async function createIncidentWorker(o: CreateWorkerOptions): Promise<Inci
     activities: createActivities(o.deps),
     ...(bundle ? { workflowBundle: bundle } : { workflowsPath: workflowsPath() }),
     shutdownGraceTime,
+    ...(o.identity ? { identity: o.identity } : {}),
     ...(o.tracing ? { plugins: [o.tracing.workerPlugin] } : {}),
     ...o.mainOptions,
   });
@@ -92,6 +95,7 @@ export async function createIncidentWorker(o: CreateWorkerOptions): Promise<Inci
       secrets: secretResolverOf(o.deps),
       status: o.deps.records ? createMonitorStatus(o.deps.records.db) : undefined,
     }),
+    ...(o.identity ? { identity: o.identity } : {}),
     maxConcurrentActivityTaskExecutions: o.probeSlots ?? 5000,
     // Probe loops mostly sleep and keep their progress in heartbeat details: cancel them at once on
     // shutdown (the monitor retries the loop, on another worker or after the restart) rather than

@@ -97,7 +97,7 @@ export async function startHarness(o: {
     running = worker.run();
   }
 
-  if (o.monitors) await reconcileMonitors(client, o.config, taskQueue);
+  const shards = o.monitors ? (await reconcileMonitors(client, o.config, taskQueue)).shards : [];
 
   const tokens = new Map(o.config.contacts.map((c) => [`token-${c.id}`, c.id]));
   const incidents = createIncidentService({
@@ -138,9 +138,14 @@ export async function startHarness(o: {
     async close() {
       await app.close();
       if (o.monitors)
-        for (const c of o.config.checks)
+        for (const id of new Set([
+          ...o.config.checks.map((c) => monitorWorkflowId(c.id)),
+          ...shards,
+          // Shards a later reconcile of the test started (a changed configuration).
+          ...(await runningShards(client, taskQueue)),
+        ]))
           await client.workflow
-            .getHandle(monitorWorkflowId(c.id))
+            .getHandle(id)
             .terminate('test finished')
             .catch(() => undefined);
       // Workers before connections, or the run hangs at the end.
@@ -155,6 +160,19 @@ export async function startHarness(o: {
       rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+async function runningShards(client: Client, taskQueue: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const w of client.workflow.list({
+      query: `WorkflowType = 'probeShardWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`,
+    }))
+      out.push(w.workflowId);
+  } catch {
+    // visibility unavailable: the ids from the first reconcile still go
+  }
+  return out;
 }
 
 /** Polls until `fn` returns a truthy value, or fails with the last value seen. */
