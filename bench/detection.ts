@@ -65,9 +65,10 @@ export async function detectionBench(ctx: BenchContext, o: BenchOptions): Promis
   const opened: number[] = [];
   const mailed: number[] = [];
   const samples: { openedMs: number; mailMs: number; incident: string }[] = [];
+  let shards: string[] = [];
   try {
-    await reconcileMonitors(client, config, taskQueue);
-    // A healthy check's probe loop reports only through heartbeats: give it a few passing probes.
+    shards = (await reconcileMonitors(client, config, taskQueue)).shards;
+    // Give the check's shard a few passing probes.
     await until(
       async () => (await monitor.query(monitorStateQuery)).health === 'healthy',
       30_000,
@@ -180,6 +181,11 @@ export async function detectionBench(ctx: BenchContext, o: BenchOptions): Promis
     };
   } finally {
     await monitor.terminate('bench finished').catch(() => undefined);
+    for (const id of shards)
+      await client.workflow
+        .getHandle(id)
+        .terminate('bench finished')
+        .catch(() => undefined);
     await worker.stop();
     await connection.close();
     await ssh.close();

@@ -172,12 +172,13 @@ export async function monitorLoadBench(ctx: BenchContext, o: BenchOptions): Prom
   };
   const { client, connection } = await connectClient(ctx.address);
   const worker = await startWorker(ctx, { taskQueue, config, ledgerDir });
+  let shards: string[] = [];
   try {
     // Pages with no monitor running (the services' monitors are not started yet).
     const quietPages = await declareSeveral(0, 200);
 
     const t0 = Date.now();
-    await reconcileMonitors(client, config, taskQueue);
+    shards = (await reconcileMonitors(client, config, taskQueue)).shards;
     const reconcileMs = Date.now() - t0;
     ctx.log(`${n} monitors started by reconcileMonitors in ${reconcileMs} ms`);
     const before = [...listeners.counts];
@@ -262,9 +263,9 @@ export async function monitorLoadBench(ctx: BenchContext, o: BenchOptions): Prom
     };
   } finally {
     await worker.stop();
-    await pool(services, 64, (s) =>
+    await pool([...services.map((s) => monitorWorkflowId(`${s}-tcp`)), ...shards], 64, (id) =>
       client.workflow
-        .getHandle(monitorWorkflowId(`${s}-tcp`))
+        .getHandle(id)
         .terminate('bench finished')
         .catch(() => undefined),
     );

@@ -44,13 +44,13 @@ export async function reconcileBench(ctx: BenchContext, o: BenchOptions): Promis
       await reconcileMonitors(client, config, taskQueue);
       const firstMs = Date.now() - t;
       t = Date.now();
-      await reconcileMonitors(client, config, taskQueue);
+      const { shards } = await reconcileMonitors(client, config, taskQueue);
       const againMs = Date.now() - t;
       measured.push({ n, firstMs, againMs });
       ctx.log(`${n} checks: reconciled in ${firstMs} ms from nothing, ${againMs} ms with all running`);
-      await pool(services, 64, (s) =>
+      await pool([...services.map((s) => monitorWorkflowId(`${s}-tcp`)), ...shards], 64, (id) =>
         client.workflow
-          .getHandle(monitorWorkflowId(`${s}-tcp`))
+          .getHandle(id)
           .terminate('bench finished')
           .catch(() => undefined),
       );

@@ -82,9 +82,10 @@ export async function workerKillBench(ctx: BenchContext, o: BenchOptions): Promi
   ];
   const countIncidents = async () =>
     (await client.workflow.count(`WorkflowType = 'incidentWorkflow' AND TaskQueue = '${taskQueue}'`)).count;
+  let shards: string[] = [];
   try {
     const t0 = Date.now();
-    await reconcileMonitors(client, config, taskQueue);
+    shards = (await reconcileMonitors(client, config, taskQueue)).shards;
     const reconcileMs = Date.now() - t0;
     ctx.log(`${n} monitors on two workers, started in ${reconcileMs} ms; warming up ${warmSeconds} s`);
     await sleep(warmSeconds * 1000);
@@ -166,9 +167,9 @@ export async function workerKillBench(ctx: BenchContext, o: BenchOptions): Promi
     };
   } finally {
     for (const w of workers) await w.stop();
-    await pool(services, 64, (s) =>
+    await pool([...services.map((s) => monitorWorkflowId(`${s}-tcp`)), ...shards], 64, (id) =>
       client.workflow
-        .getHandle(monitorWorkflowId(`${s}-tcp`))
+        .getHandle(id)
         .terminate('bench finished')
         .catch(() => undefined),
     );
