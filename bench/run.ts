@@ -39,6 +39,7 @@ import { readsBench } from './reads.js';
 import { fanoutBench } from './fanout.js';
 import { workerKillBench } from './worker-kill.js';
 import { reconcileBench } from './reconcile.js';
+import { costBench } from './cost.js';
 
 type Bench = (ctx: BenchContext, o: BenchOptions) => Promise<BenchResult>;
 
@@ -55,6 +56,7 @@ const benches: [string, Bench][] = [
   ['worker-kill', workerKillBench],
   ['reconcile', reconcileBench],
   ['capacity', capacityBench],
+  ['cost', costBench],
 ];
 
 function parseArgs(argv: string[]) {
