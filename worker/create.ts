@@ -3,9 +3,9 @@
  * it the same way. Two Temporal workers in one process:
  * - the main one (task queue `<taskQueue>`): every workflow and the short activities (pages, chat,
  *   verification probes, incident reports);
- * - the probe-loop one (`<taskQueue>-probes`): the monitors' long-lived `watchCheck` activities, one
- *   per check, each holding an activity slot for up to an hour. Kept apart so 1,000 healthy monitors
- *   never take the slots a page needs.
+ * - the probe one (`<taskQueue>-probes`): the probe shards' long-lived `probeShard` activities (and
+ *   `watchCheck`, one per check, for monitors started before the shards), each holding an activity
+ *   slot for up to an hour. Kept apart so the probe loops never take the slots a page needs.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -97,9 +97,9 @@ export async function createIncidentWorker(o: CreateWorkerOptions): Promise<Inci
     }),
     ...(o.identity ? { identity: o.identity } : {}),
     maxConcurrentActivityTaskExecutions: o.probeSlots ?? 5000,
-    // Probe loops mostly sleep and keep their progress in heartbeat details: cancel them at once on
-    // shutdown (the monitor retries the loop, on another worker or after the restart) rather than
-    // holding the process for the whole grace time.
+    // Probe loops mostly sleep and keep their progress in monitor_status: cancel them at once on
+    // shutdown (the shard is retried, on another worker or after the restart) rather than holding
+    // the process for the whole grace time.
     shutdownGraceTime: 0,
   });
   return {
