@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
-import { createMonitorActivities, type WatchInput } from '../activities/monitor.js';
+import { createMonitorActivities, type ProbeShardRun, type WatchInput } from '../activities/monitor.js';
 import { createEmailNotifier } from '../activities/notifiers/email.js';
 import { openDb } from '../store/db.js';
 import { createRecords } from '../store/records.js';
@@ -98,7 +98,7 @@ async function main() {
     // What worker/create.ts builds, but the probe loop returns after `watchMaxRunMs` instead of an
     // hour (createIncidentWorker has no hook for that).
     const compressed = spec.watchMaxRunMs;
-    const { watchCheck } = createMonitorActivities({ env: process.env });
+    const { watchCheck, probeShard } = createMonitorActivities({ env: process.env });
     const main = await Worker.create({
       connection,
       namespace: 'default',
@@ -111,7 +111,10 @@ async function main() {
       connection,
       namespace: 'default',
       taskQueue: probeTaskQueue(spec.taskQueue),
-      activities: { watchCheck: (input: WatchInput) => watchCheck({ ...input, maxRunMs: compressed }) },
+      activities: {
+        watchCheck: (input: WatchInput) => watchCheck({ ...input, maxRunMs: compressed }),
+        probeShard: (input: ProbeShardRun) => probeShard({ ...input, maxRunMs: compressed }),
+      },
       maxConcurrentActivityTaskExecutions: spec.probeSlots ?? 5000,
       shutdownGraceTime: '2 seconds',
     });
