@@ -175,6 +175,11 @@ export function createMonitorActivities(deps: {
     plan: ProbePlan;
     progress: WatchProgress;
     signal: AbortSignal;
+    /**
+     * Whether the probe itself gets `signal` (watchCheck: its own). A shard's probes do not: each has
+     * its hard timeout, and a thousand probes adding listeners to one signal costs more than waiting.
+     */
+    probeSignal: boolean;
     sleep: (ms: number) => Promise<void>;
     live: (w: MonitorStatusWrite) => void;
     timeUp: () => boolean;
@@ -197,7 +202,11 @@ export function createMonitorActivities(deps: {
         'refused' in run
           ? run.refused
           : await slots.run(() =>
-              runProbe(run.check, { env: deps.env, timeoutMs: o.plan.timeoutMs, signal: o.signal }),
+              runProbe(run.check, {
+                env: deps.env,
+                timeoutMs: o.plan.timeoutMs,
+                ...(o.probeSignal ? { signal: o.signal } : {}),
+              }),
             );
       o.signal.throwIfAborted();
       const at = new Date().toISOString();
@@ -248,6 +257,7 @@ export function createMonitorActivities(deps: {
           plan: { thresholds: input.thresholds, intervalMs: input.intervalMs, timeoutMs: input.timeoutMs },
           progress,
           signal: ctx.cancellationSignal,
+          probeSignal: true,
           sleep: (ms) => ctx.sleep(ms),
           live: publish,
           timeUp: () => Date.now() - started >= input.maxRunMs,
@@ -270,18 +280,20 @@ export function createMonitorActivities(deps: {
       const own = new AbortController();
       shardRuns.set(key, own);
       const signal = AbortSignal.any([ctx.cancellationSignal, own.signal]);
+      const sleeper = sleeps(signal);
       const started = Date.now();
       const beatEveryMs = Math.max(1000, (ctx.info.heartbeatTimeoutMs ?? 60_000) / 3);
       ctx.heartbeat();
       const beat = setInterval(() => ctx.heartbeat(), beatEveryMs);
       const batch = statusBatch(deps.status, deps.log);
-      const client = ctx.client;
       const warned = new Set<string>();
       const tell = async (checkId: string, change: ProbeChange) => {
         let delay = 1000;
         for (;;) {
           try {
-            await client.workflow.getHandle(monitorWorkflowId(checkId)).signal(probeChangedSignal, change);
+            await ctx.client.workflow
+              .getHandle(monitorWorkflowId(checkId))
+              .signal(probeChangedSignal, change);
             warned.delete(checkId);
             return;
           } catch (e) {
@@ -292,7 +304,7 @@ export function createMonitorActivities(deps: {
                 `monitor ${checkId}: state change (${change.health}) not yet told to its monitor, retrying: ${(e as Error).message}`,
               );
             }
-            await abortableSleep(delay, signal);
+            await sleeper.sleep(delay);
             delay = Math.min(delay * 2, 30_000);
           }
         }
@@ -300,7 +312,7 @@ export function createMonitorActivities(deps: {
       let probes = 0;
       try {
         const seeds = await seedProgress(input.checks.map((c) => c.id));
-        await Promise.all(
+        const loops = Promise.all(
           input.checks.map(async (check) => {
             const start: WatchProgress = seeds.get(check.id) ?? {
               state: { health: 'healthy', streak: 0 },
@@ -311,16 +323,14 @@ export function createMonitorActivities(deps: {
               // Each check takes up at its own phase (not all of a shard's checks at once), except one
               // half-way through a fault, which probes at once.
               if (start.state.streak === 0)
-                await abortableSleep(
-                  untilNextSlot(check.id, plan.intervalMs, Date.now()) % plan.intervalMs,
-                  signal,
-                );
+                await sleeper.sleep(untilNextSlot(check.id, plan.intervalMs, Date.now()) % plan.intervalMs);
               const r = await probeLoop({
                 check,
                 plan,
                 progress: start,
                 signal,
-                sleep: (ms) => abortableSleep(ms, signal),
+                probeSignal: false,
+                sleep: sleeper.sleep,
                 live: batch.put,
                 timeUp: () => Date.now() - started >= input.maxRunMs,
                 onChange: async (p) => {
@@ -338,6 +348,18 @@ export function createMonitorActivities(deps: {
             }
           }),
         );
+        // Cancelled or replaced: done at once, without waiting for probes in flight (each ends at its
+        // timeout; its result is dropped).
+        const aborted = new Promise<never>((_, reject) => {
+          if (signal.aborted) reject(signal.reason as Error);
+          else signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+        });
+        aborted.catch(() => undefined);
+        try {
+          await Promise.race([loops, aborted]);
+        } catch (e) {
+          if (!signal.aborted) throw e;
+        }
       } finally {
         clearInterval(beat);
         if (shardRuns.get(key) === own) shardRuns.delete(key);
@@ -373,20 +395,38 @@ export interface ProbeShardRun {
   maxRunMs: number;
 }
 
-/** `setTimeout` that rejects with the signal's reason when it aborts. */
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+/**
+ * Sleeps that all reject with the signal's reason when it aborts: one listener for all of them (a
+ * shard has a sleep per check; a listener each on one signal makes adding and removing them cost
+ * O(checks)).
+ */
+function sleeps(signal: AbortSignal) {
+  const pending = new Set<{ timer: NodeJS.Timeout; reject: (e: unknown) => void }>();
+  signal.addEventListener(
+    'abort',
+    () => {
+      for (const p of pending) {
+        clearTimeout(p.timer);
+        p.reject(signal.reason);
+      }
+      pending.clear();
+    },
+    { once: true },
+  );
+  return {
+    sleep: (ms: number) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal.aborted) return reject(signal.reason as Error);
+        const p = {
+          timer: setTimeout(() => {
+            pending.delete(p);
+            resolve();
+          }, ms),
+          reject,
+        };
+        pending.add(p);
+      }),
+  };
 }
 
 /** How often a shard writes its checks' live state (one statement for all rows changed since). */
