@@ -46,8 +46,15 @@ function start(c: BareCheck) {
     }, wait);
     timers.add(t);
   };
-  // Like a monitor's loop: the first probe at once, then on the check's own phase of the interval.
-  void once();
+  // Like a probe shard: each check takes up at its own phase of the interval (not all at once).
+  const t = setTimeout(
+    () => {
+      timers.delete(t);
+      void once();
+    },
+    untilNextSlot(c.check.id, c.intervalMs, Date.now()) % c.intervalMs,
+  );
+  timers.add(t);
 }
 
 const spec = JSON.parse(readFileSync(process.env.BENCH_BARE_SPEC!, 'utf8')) as BareSpec;
