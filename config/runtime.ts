@@ -10,6 +10,8 @@ import { minSecretLength } from '../domain/config-schema.js';
 import { defaultProbeShards } from '../domain/probe-shards.js';
 
 export interface RuntimeSettings {
+  /** WORKER_CACHED_WORKFLOWS: workflows the worker keeps in memory (unset: worker/create.ts' default). */
+  cachedWorkflows?: number;
   /** PROBE_SHARDS: probe shards per task queue (domain/probe-shards.ts). */
   probeShards: number;
   configPath: string;
@@ -65,7 +67,17 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env, cwd = proc
     temporalMetricsAddress:
       env.TEMPORAL_METRICS_ADDRESS === undefined ? 'auto' : env.TEMPORAL_METRICS_ADDRESS || undefined,
     probeShards: probeShardsSetting(env.PROBE_SHARDS),
+    cachedWorkflows: wholeSetting('WORKER_CACHED_WORKFLOWS', env.WORKER_CACHED_WORKFLOWS, 1, 100_000),
   };
+}
+
+/** A whole number from the environment within bounds; unset → undefined; anything else names the variable. */
+function wholeSetting(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (!value) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${name}: "${value}" is not a whole number from ${min} to ${max}`);
+  return n;
 }
 
 /** PROBE_SHARDS: how many probe shards hold the checks (default 16; every worker must agree). */

@@ -4,15 +4,15 @@
  */
 import { Type, type Static } from 'typebox';
 import { ChannelKindSchema, ChannelsConfig } from './channels.js';
+import { severities, type Severity } from './severities.js';
 
-export const severities = ['P0', 'P1', 'P2', 'P3'] as const;
+export { severities, type Severity };
 
 /**
  * The shortest secret accepted as a credential: staff tokens (STAFF_TOKENS), integration keys and
  * heartbeat tokens given through the environment. Shorter ones are refused at start-up.
  */
 export const minSecretLength = 24;
-export type Severity = (typeof severities)[number];
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', description: 'kebab-case identifier' });
 

@@ -2,7 +2,7 @@
  * Opsgenie Alert API v2 → our incidents, as pure decisions (the route in api/routes/opsgenie.ts does
  * the I/O): priority → severity, which configured service an alert is about, and the reason text.
  */
-import { severities, type Severity } from './config-schema.js';
+import { severities, type Severity } from './severities.js';
 
 export const opsgeniePriorities = ['P1', 'P2', 'P3', 'P4', 'P5'] as const;
 export type OpsgeniePriority = (typeof opsgeniePriorities)[number];

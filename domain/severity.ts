@@ -9,7 +9,7 @@
  * the new severity has one and none ran. While it is still verifying, verification does both.
  */
 import type { Config, Severity } from './config-schema.js';
-import { severities } from './config-schema.js';
+import { severities } from './severities.js';
 import { durationMs } from './duration.js';
 import type { IncidentState } from './incident.js';
 

@@ -137,6 +137,7 @@ async function main() {
     namespace,
     taskQueue: settings.taskQueue,
     tracing,
+    ...(settings.cachedWorkflows ? { maxCachedWorkflows: settings.cachedWorkflows } : {}),
     deps: {
       email,
       env: process.env,

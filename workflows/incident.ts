@@ -55,7 +55,7 @@ import type {
 import { closedStates, statusStates } from '../domain/incident.js';
 import { formatDuration } from '../domain/duration.js';
 import { compareSeverity, severityChange } from '../domain/severity.js';
-import { severities } from '../domain/config-schema.js';
+import { severities } from '../domain/severities.js';
 import type { Severity } from '../domain/config-schema.js';
 import {
   failOver,
