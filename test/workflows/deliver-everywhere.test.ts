@@ -226,10 +226,12 @@ describe('every message through deliver', () => {
     const v = await eventually(
       async () => {
         const x = await view(id);
-        return x.deliveries?.some((d) => d.outcome === 'failed') ? x : undefined;
+        // The delivery row and the timeline line are two writes: wait for both.
+        const f = x.deliveries?.find((d) => d.outcome === 'failed');
+        return f && x.timeline.some((e) => e.detail === f.detail) ? x : undefined;
       },
       30_000,
-      "the resolved notice's failure",
+      "the resolved notice's failure, in the deliveries and the timeline",
     );
     const failed = v.deliveries!.filter((d) => d.outcome === 'failed');
     expect(failed).toEqual([
