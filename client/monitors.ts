@@ -72,7 +72,20 @@ export async function reconcileMonitors(
   const shardCount = o.shards ?? defaultProbeShards;
   // Before anything starts: a shard too big for its payload is refused here, with what to change.
   const byShard = assignShards(config.checks.filter(isProbe), shardCount);
-  // Monitors first, so that a shard's first change signal finds its monitor.
+  // Shards first: probing starts at once, while the worker still creates the monitors (10,000 of
+  // them take minutes of workflow tasks; the shards 16 signal-with-starts).
+  const shards = [...byShard.keys()].sort((a, b) => a - b);
+  await eachLimited(shards, reconcileConcurrency, async (k) => {
+    const checks = byShard.get(k)!;
+    await client.workflow.signalWithStart('probeShardWorkflow', {
+      workflowId: shardWorkflowId(taskQueue, k),
+      taskQueue,
+      args: [{ shard: k, checks }],
+      signal: assignSignal,
+      signalArgs: [{ checks }],
+    });
+  });
+  // Then the monitors: a shard's change signal for a monitor not started yet is retried until it is.
   await eachLimited(config.checks, reconcileConcurrency, async (check) => {
     const mc: MonitorConfig = {
       ...monitorConfigFor(config, check),
@@ -84,17 +97,6 @@ export async function reconcileMonitors(
       args: [{ config: mc }],
       signal: configureSignal,
       signalArgs: [mc],
-    });
-  });
-  const shards = [...byShard.keys()].sort((a, b) => a - b);
-  await eachLimited(shards, reconcileConcurrency, async (k) => {
-    const checks = byShard.get(k)!;
-    await client.workflow.signalWithStart('probeShardWorkflow', {
-      workflowId: shardWorkflowId(taskQueue, k),
-      taskQueue,
-      args: [{ shard: k, checks }],
-      signal: assignSignal,
-      signalArgs: [{ checks }],
     });
   });
   const wantedShards = new Set(shards.map((k) => shardWorkflowId(taskQueue, k)));
