@@ -257,6 +257,9 @@ export async function monitorWorkflow(input: MonitorInput): Promise<void> {
     const windowMs = until !== undefined ? Math.max(1, until - Date.now()) : undefined;
 
     if (check.kind === 'heartbeat') {
+      // A change a shard sent before the check became a heartbeat check no longer applies (and would
+      // hold off continue-as-new for good).
+      changes.length = 0;
       const seen = pings;
       const limit = durationMs(check.period) + (check.grace ? durationMs(check.grace) : 0);
       const last = Date.parse(state.lastPingAt ?? state.since);
