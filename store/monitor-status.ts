@@ -45,25 +45,17 @@ const fromRow = (r: Record<string, unknown>): MonitorStatusRow => ({
 });
 
 export function createMonitorStatus(db: Db) {
-  return {
-    /**
-     * Writes the state as of `updatedAt` (default now). A write older than the stored one changes
-     * nothing, so writes that arrive out of order (or from a loop that was replaced) never go back.
-     */
-    async put(s: MonitorStatusWrite): Promise<void> {
-      const r = s.lastResult;
-      await db.query(
-        `INSERT INTO monitor_status AS m (check_id, last_ok, last_code, last_detail, last_latency_ms, last_at,
-           next_probe_at, probing_since, streak, health, probes, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (check_id) DO UPDATE SET
-           last_ok = excluded.last_ok, last_code = excluded.last_code, last_detail = excluded.last_detail,
-           last_latency_ms = excluded.last_latency_ms, last_at = excluded.last_at,
-           next_probe_at = excluded.next_probe_at, probing_since = excluded.probing_since,
-           streak = excluded.streak, health = excluded.health, probes = excluded.probes,
-           updated_at = excluded.updated_at
-         WHERE m.updated_at <= excluded.updated_at`,
-        [
+  /**
+   * Many rows in one statement (a probe shard's batch), each with its own `updatedAt`; the same
+   * rule as `put`: a row older than the stored one changes nothing.
+   */
+  async function putMany(rows: MonitorStatusWrite[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500);
+      const values: unknown[] = [];
+      const tuples = chunk.map((s, j) => {
+        const r = s.lastResult;
+        values.push(
           s.checkId,
           r?.ok ?? null,
           r?.code ?? null,
@@ -76,52 +68,36 @@ export function createMonitorStatus(db: Db) {
           s.health,
           s.probes,
           s.updatedAt ?? new Date().toISOString(),
-        ],
+        );
+        const b = j * 12;
+        return `($${b + 1}, $${b + 2}::boolean, $${b + 3}, $${b + 4}, $${b + 5}::integer, $${b + 6}::timestamptz, $${b + 7}::timestamptz, $${b + 8}::timestamptz, $${b + 9}::integer, $${b + 10}, $${b + 11}::bigint, $${b + 12}::timestamptz)`;
+      });
+      await db.query(
+        `INSERT INTO monitor_status AS m (check_id, last_ok, last_code, last_detail, last_latency_ms, last_at,
+           next_probe_at, probing_since, streak, health, probes, updated_at)
+         VALUES ${tuples.join(', ')}
+         ON CONFLICT (check_id) DO UPDATE SET
+           last_ok = excluded.last_ok, last_code = excluded.last_code, last_detail = excluded.last_detail,
+           last_latency_ms = excluded.last_latency_ms, last_at = excluded.last_at,
+           next_probe_at = excluded.next_probe_at, probing_since = excluded.probing_since,
+           streak = excluded.streak, health = excluded.health, probes = excluded.probes,
+           updated_at = excluded.updated_at
+         WHERE m.updated_at <= excluded.updated_at`,
+        values,
       );
+    }
+  }
+
+  return {
+    /**
+     * Writes the state as of `updatedAt` (default now). A write older than the stored one changes
+     * nothing, so writes that arrive out of order (or from a loop that was replaced) never go back.
+     */
+    async put(s: MonitorStatusWrite): Promise<void> {
+      await putMany([s]);
     },
 
-    /**
-     * Many rows in one statement (a probe shard's batch), each with its own `updatedAt`; the same
-     * rule as `put`: a row older than the stored one changes nothing.
-     */
-    async putMany(rows: MonitorStatusWrite[]): Promise<void> {
-      for (let i = 0; i < rows.length; i += 500) {
-        const chunk = rows.slice(i, i + 500);
-        const values: unknown[] = [];
-        const tuples = chunk.map((s, j) => {
-          const r = s.lastResult;
-          values.push(
-            s.checkId,
-            r?.ok ?? null,
-            r?.code ?? null,
-            r ? r.message.slice(0, 2000) : null,
-            r ? Math.round(r.latencyMs) : null,
-            r?.at ?? null,
-            s.nextProbeAt ?? null,
-            s.probingSince ?? null,
-            s.streak,
-            s.health,
-            s.probes,
-            s.updatedAt ?? new Date().toISOString(),
-          );
-          const b = j * 12;
-          return `($${b + 1}, $${b + 2}::boolean, $${b + 3}, $${b + 4}, $${b + 5}::integer, $${b + 6}::timestamptz, $${b + 7}::timestamptz, $${b + 8}::timestamptz, $${b + 9}::integer, $${b + 10}, $${b + 11}::bigint, $${b + 12}::timestamptz)`;
-        });
-        await db.query(
-          `INSERT INTO monitor_status AS m (check_id, last_ok, last_code, last_detail, last_latency_ms, last_at,
-             next_probe_at, probing_since, streak, health, probes, updated_at)
-           VALUES ${tuples.join(', ')}
-           ON CONFLICT (check_id) DO UPDATE SET
-             last_ok = excluded.last_ok, last_code = excluded.last_code, last_detail = excluded.last_detail,
-             last_latency_ms = excluded.last_latency_ms, last_at = excluded.last_at,
-             next_probe_at = excluded.next_probe_at, probing_since = excluded.probing_since,
-             streak = excluded.streak, health = excluded.health, probes = excluded.probes,
-             updated_at = excluded.updated_at
-           WHERE m.updated_at <= excluded.updated_at`,
-          values,
-        );
-      }
-    },
+    putMany,
 
     async getMany(checkIds: string[]): Promise<MonitorStatusRow[]> {
       if (checkIds.length === 0) return [];
