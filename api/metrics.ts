@@ -8,7 +8,8 @@
  * metric of that scrape, at most one read a second); when the store does not answer they are left
  * out and `incident_orchestrator_record_store_up` is 0.
  */
-import client, { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../activities/metrics.js';
 import { severities } from '../domain/config-schema.js';
 import { closedStates, incidentStates } from '../domain/incident.js';
 import type { RecordMetrics, Records } from '../store/records.js';
@@ -68,7 +69,7 @@ export interface ApiMetrics {
 
 export function createApiMetrics(o: { records: Records; processMetrics?: boolean }): ApiMetrics {
   const registry = new Registry();
-  if (o.processMetrics !== false) client.collectDefaultMetrics({ register: registry });
+  if (o.processMetrics !== false) collectProcessMetrics(registry);
 
   // One read of the store per scrape (every metric below asks; they share it for a second).
   let cached: { at: number; value: Promise<RecordMetrics | undefined> } | undefined;

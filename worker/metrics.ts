@@ -7,8 +7,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
-import client from 'prom-client';
-import { workerRegistry } from '../activities/metrics.js';
+import { collectProcessMetrics, workerRegistry } from '../activities/metrics.js';
 
 let defaultsCollected = false;
 
@@ -46,7 +45,7 @@ export async function startWorkerMetricsServer(o: {
   processMetrics?: boolean;
 }): Promise<WorkerMetricsServer> {
   if (o.processMetrics !== false && !defaultsCollected) {
-    client.collectDefaultMetrics({ register: workerRegistry });
+    collectProcessMetrics(workerRegistry);
     defaultsCollected = true;
   }
   const temporalUrl = o.temporalMetricsAddress

@@ -217,5 +217,7 @@ describe('/metrics on the worker', () => {
     for (const f of temporal.filter((x) => x.type === 'COUNTER')) expect(f.name).toMatch(/_total$/);
     expect(temporal.some((f) => /_seconds$/.test(f.name))).toBe(true);
     expect(value(fs, 'process_resident_memory_bytes', {})).toBeGreaterThan(0);
+    // The event-loop lag is still there, sampled every 100 ms instead of prom-client's 10 ms.
+    expect(value(fs, 'nodejs_eventloop_lag_p99_seconds', {})).toBeGreaterThan(0);
   }, 120_000);
 });

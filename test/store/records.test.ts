@@ -305,3 +305,28 @@ suite('PGlite (embedded, as npm start runs it)', async () => {
     },
   };
 });
+
+describe('the embedded store (npm start)', () => {
+  it('keeps PostgreSQL’s shared buffers small (they are RSS of start.js) and its records across a restart', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pglite-buffers-'));
+    try {
+      for (const round of [1, 2]) {
+        const store = await startEmbeddedStore({ dataDir: dir, port: await freePortForTests() });
+        const client = new pg.Client({ connectionString: store.url });
+        await client.connect();
+        try {
+          const shown = await client.query<{ shared_buffers: string }>('SHOW shared_buffers');
+          expect(shown.rows[0]!.shared_buffers).toBe('16MB');
+          if (round === 1)
+            await client.query('CREATE TABLE kept (v text); INSERT INTO kept VALUES ($$after restart$$)');
+          else expect((await client.query('SELECT v FROM kept')).rows).toEqual([{ v: 'after restart' }]);
+        } finally {
+          await client.end();
+          await store.stop();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
