@@ -5,6 +5,7 @@
  * driver and SQL they use against a real PostgreSQL server.
  */
 import { mkdirSync } from 'node:fs';
+import v8 from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
@@ -23,6 +24,12 @@ export async function startEmbeddedStore(o: {
   host?: string;
 }): Promise<EmbeddedStore> {
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+  // PostgreSQL compiled to WebAssembly is a large module, and V8 compiles all of it twice: at once
+  // with its baseline compiler (Liftoff), then again, optimised, in the background. The optimised
+  // copy costs ~60 MiB of RSS and seconds of CPU at start, and a team's record store does not need
+  // its speed: Liftoff only (issue #15). The flag is read when a module is compiled, so it applies
+  // to PGlite's, compiled just below; nothing else in this process compiles WebAssembly.
+  v8.setFlagsFromString('--liftoff-only');
   const db = await PGlite.create({
     dataDir: o.dataDir,
     // PostgreSQL's default 128 MB of shared buffers lives inside PGlite's WebAssembly memory, so it
