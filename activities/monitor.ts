@@ -64,6 +64,23 @@ export function untilNextSlot(checkId: string, intervalMs: number, nowMs: number
 }
 
 /**
+ * The wait after a probe that started at `startedMs` and ended at `nowMs`: the slot is chosen from
+ * when the probe *started*, so the time it took is not added to the wait. A probe that used its whole
+ * timeout is not followed by half an interval or more of waiting: a silently dropped port at 5 s × 3
+ * with a 5 s timeout has its third failure 15 s after the first probe started, not 20–25 s (the same
+ * as before the jitter). A probe that outlasts its slot is followed at once. Never more than one probe
+ * start per half interval, apart from the immediate re-probe (which is not timed by this).
+ */
+export function untilNextProbe(
+  checkId: string,
+  intervalMs: number,
+  startedMs: number,
+  nowMs: number,
+): number {
+  return Math.max(0, untilNextSlot(checkId, intervalMs, startedMs) - (nowMs - startedMs));
+}
+
+/**
  * Probes in flight at once per worker. Every probe has a hard timeout, so a slot is busy at most that
  * long; this is sized so that even 1,000 checks at 30 s whose probes all time out at 10 s (~333 in
  * flight) never wait for a slot — unlike a health checker with a few slots, where one timeout queues
@@ -165,7 +182,7 @@ export function createMonitorActivities(deps: {
     }
   }
   /**
-   * One check's probe loop: probes every interval (at the check's phase, see `untilNextSlot`), feeds
+   * One check's probe loop: probes every interval (at the check's phase, see `untilNextProbe`), feeds
    * the results to the threshold state machine and writes the live state. `onChange` decides whether
    * the loop ends at a state change (the per-check `watchCheck`) or goes on (a shard). Ends when
    * `timeUp()` holds after a probe, or throws when `signal` aborts.
@@ -196,7 +213,8 @@ export function createMonitorActivities(deps: {
         ...extra,
       });
     for (;;) {
-      live(progress, { probingSince: new Date().toISOString() });
+      const startedMs = Date.now();
+      live(progress, { probingSince: new Date(startedMs).toISOString() });
       const run = secrets.checkToRun(o.check);
       const result =
         'refused' in run
@@ -232,7 +250,7 @@ export function createMonitorActivities(deps: {
         live(progress, {});
         return { ...progress, changed: false };
       }
-      const wait = ob.reprobeNow ? 0 : untilNextSlot(o.check.id, o.plan.intervalMs, Date.now());
+      const wait = ob.reprobeNow ? 0 : untilNextProbe(o.check.id, o.plan.intervalMs, startedMs, Date.now());
       progress.nextProbeAt = new Date(Date.now() + wait).toISOString();
       live(progress, { nextProbeAt: progress.nextProbeAt });
       if (wait > 0) await o.sleep(wait);

@@ -1,14 +1,14 @@
 /**
  * The cost benchmark's baseline: a bare Node probe loop, in a process of its own (bench/cost.ts
  * compiles it with esbuild and runs it with plain `node`). The same probes (`runProbe`), the same
- * timers and jitter (`untilNextSlot`), the same bounded concurrency (`probeSlots` with
+ * timers and jitter (`untilNextSlot`, `untilNextProbe`), the same bounded concurrency (`probeSlots` with
  * `defaultProbeConcurrency`) and the same thresholds (`observe`, with the immediate re-probe) as the
  * monitors, and nothing else: no Temporal, no store, no mail. Each threshold crossed is reported over
  * IPC (`changed`), which is this loop's "page".
  */
 import { readFileSync } from 'node:fs';
 import { runProbe } from '../activities/probes/index.js';
-import { defaultProbeConcurrency, probeSlots, untilNextSlot } from '../activities/monitor.js';
+import { defaultProbeConcurrency, probeSlots, untilNextProbe, untilNextSlot } from '../activities/monitor.js';
 import { observe, type ThresholdState, type Thresholds } from '../domain/thresholds.js';
 import type { ProbeCheck } from '../domain/config-schema.js';
 
@@ -34,12 +34,13 @@ function start(c: BareCheck) {
   let state: ThresholdState = { health: 'healthy', streak: 0 };
   const once = async () => {
     if (stopping) return;
+    const startedMs = Date.now();
     const result = await slots.run(() => runProbe(c.check, { env: process.env, timeoutMs: c.timeoutMs }));
     const o = observe(state, result.ok, c.thresholds);
     state = o.state;
     if (o.changed)
       process.send?.({ type: 'changed', checkId: c.check.id, health: state.health, at: Date.now() });
-    const wait = o.reprobeNow ? 0 : untilNextSlot(c.check.id, c.intervalMs, Date.now());
+    const wait = o.reprobeNow ? 0 : untilNextProbe(c.check.id, c.intervalMs, startedMs, Date.now());
     const t = setTimeout(() => {
       timers.delete(t);
       void once();
