@@ -265,7 +265,29 @@ const strippedEnv = () =>
     ),
   );
 
+/**
+ * The Temporal dev server takes free ports of its own as it starts (its internal services), so a
+ * port picked for start.js beforehand can be gone by the time start.js listens on it (seen once:
+ * the record store's, EADDRINUSE). Then start again, in a fresh folder, with new ports.
+ */
 async function startSystem(
+  ctx: BenchContext,
+  dir: string,
+  config: Config,
+  smtp: TestSmtpServer,
+): Promise<Side> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startSystemOnce(ctx, attempt === 1 ? dir : `${dir}-${attempt}`, config, smtp);
+    } catch (e) {
+      const line = /.*EADDRINUSE.*/.exec((e as Error).message)?.[0];
+      if (!line || attempt >= 3) throw e;
+      ctx.log(`system start ${attempt}: ${line.trim()}; starting again with new ports`);
+    }
+  }
+}
+
+async function startSystemOnce(
   ctx: BenchContext,
   dir: string,
   config: Config,
