@@ -247,6 +247,13 @@ interface Side {
   spawnedAt: number;
   /** The system's "ready" line (spawn → ready). */
   readyMs?: number;
+  /**
+   * Resolves with when every monitor is running: the worker's "monitors: N running" line, printed
+   * when its reconcile at start has ended (the bare loop: at once). The probe shards start first, so
+   * checks probe before this; the window waits for it, so that it measures the steady state and not
+   * the start-up (10,000 monitors' workflow starts: 49 Temporal CPU-s/min while they ran).
+   */
+  monitorsRunning: Promise<number>;
   roleOf: (p: Proc, parentRole?: string) => string;
   /** Adds the detection checks (the system: a rewritten config file, which the worker reloads). */
   addChecks(config: Config, extra: BareCheck[]): Promise<void>;
@@ -331,10 +338,14 @@ async function startSystemOnce(
     if (tail.length > 40) tail.shift();
   };
   createInterface({ input: child.stderr! }).on('line', keep);
+  let running: (at: number) => void = () => undefined;
+  const monitorsRunning = new Promise<number>((r) => (running = r));
   const ready = new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       keep(line);
       if (line.startsWith('[start] ready')) resolve(Date.now());
+      const m = /^\[worker\] monitors: (\d+) running/.exec(line);
+      if (m && Number(m[1]) >= config.checks.length) running(Date.now());
     });
     child.once('exit', (code) =>
       reject(new Error(`npm start's start.js exited (code ${code}):\n${tail.join('\n')}`)),
@@ -379,6 +390,7 @@ async function startSystemOnce(
     pid,
     spawnedAt,
     readyMs: readyAt - spawnedAt,
+    monitorsRunning,
     roleOf,
     addChecks: async (next) => {
       // The worker polls its config file every second and reconciles the monitors on a change.
@@ -450,6 +462,7 @@ async function startBare(file: string, dir: string, checks: BareCheck[]): Promis
   });
   return {
     kind: 'bare',
+    monitorsRunning: Promise.resolve(spawnedAt),
     pid,
     spawnedAt,
     roleOf: () => 'bare loop',
@@ -647,6 +660,8 @@ interface SideResult {
   readyMs?: number;
   /** Spawn → every check's listener probed at least once (undefined: not all within the limit). */
   allProbingMs?: number;
+  /** Spawn → every monitor running (the system's reconcile at start ended; undefined: not within the limit). */
+  monitorsRunningMs?: number;
   probingBeforeWindow: number;
   window: WindowFigures;
   detection?: { faults: Fault[]; skipped?: string };
@@ -721,6 +736,16 @@ async function runSide(
     ctx.log(
       `${kind} ${n}: ${allProbingMs === undefined ? `only ${probing}/${n} checks probing after ${limitMs / 1000} s` : `every check probing ${(allProbingMs / 1000).toFixed(1)} s after start`}`,
     );
+    const monitorsRunningAt = await Promise.race([
+      side.monitorsRunning,
+      sleep(Math.max(0, side.spawnedAt + limitMs - Date.now())).then(() => undefined),
+    ]);
+    const monitorsRunningMs =
+      monitorsRunningAt === undefined ? undefined : monitorsRunningAt - side.spawnedAt;
+    if (kind === 'system')
+      ctx.log(
+        `${kind} ${n}: ${monitorsRunningMs === undefined ? `the monitors were not all running after ${limitMs / 1000} s` : `every monitor running ${(monitorsRunningMs / 1000).toFixed(1)} s after start`}`,
+      );
     await sleep(1.5 * intervalS * 1000);
     const windowSeconds = o.quick ? 60 : 120;
     const window = await measureWindow(side, windowSeconds, listeners, n);
@@ -732,6 +757,7 @@ async function runSide(
       checks: n,
       ...(side.readyMs !== undefined ? { readyMs: side.readyMs } : {}),
       ...(allProbingMs !== undefined ? { allProbingMs } : {}),
+      ...(kind === 'system' && monitorsRunningMs !== undefined ? { monitorsRunningMs } : {}),
       probingBeforeWindow: probing,
       window,
     };
@@ -803,7 +829,16 @@ async function buildDist(ctx: BenchContext) {
 }
 
 export async function costBench(ctx: BenchContext, o: BenchOptions): Promise<BenchResult> {
-  const sizes = o.quick ? [200, 1000] : [1000, 10000];
+  // BENCH_COST_SIZES=10000 (a comma list) runs only those sizes; detection runs with 1,000.
+  const sizes = process.env.BENCH_COST_SIZES
+    ? process.env.BENCH_COST_SIZES.split(',').map(Number)
+    : o.quick
+      ? [200, 1000]
+      : [1000, 10000];
+  if (sizes.some((x) => !Number.isInteger(x) || x < 1))
+    throw new Error(
+      `BENCH_COST_SIZES: "${process.env.BENCH_COST_SIZES}" is not a comma list of check counts`,
+    );
   const detectAt = 1000;
   const limit = openFileLimit();
   const needed = Math.max(...sizes) + 2 * faultsPerKind + 2_000;
@@ -900,6 +935,14 @@ export async function costBench(ctx: BenchContext, o: BenchOptions): Promise<Ben
         baselineLabel: bareLabel,
         baseline: b.allProbingMs === undefined ? NaN : b.allProbingMs / 1000,
         ...(s.allProbingMs === undefined ? { note: `only ${s.probingBeforeWindow}/${n} probing` } : {}),
+      }),
+      row({
+        bench,
+        metric: 'start → every monitor running (reconcile ended)',
+        value: s.monitorsRunningMs === undefined ? NaN : s.monitorsRunningMs / 1000,
+        unit: 's',
+        baselineLabel: 'start → every check probing',
+        baseline: s.allProbingMs === undefined ? NaN : s.allProbingMs / 1000,
       }),
     );
   }
