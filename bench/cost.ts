@@ -254,6 +254,13 @@ interface Side {
    * the start-up (10,000 monitors' workflow starts: 49 Temporal CPU-s/min while they ran).
    */
   monitorsRunning: Promise<number>;
+  /**
+   * Workflow tasks the worker has run for monitor workflows so far (the SDK's
+   * `temporal_workflow_task_execution_latency_seconds_count{workflow_type="monitorWorkflow"}` on the
+   * worker's /metrics; undefined for the bare loop or when unreadable). After reconcile ends, the
+   * worker still works off the monitors' first workflow tasks; the window waits for that too.
+   */
+  monitorTasks?: () => Promise<number | undefined>;
   roleOf: (p: Proc, parentRole?: string) => string;
   /** Adds the detection checks (the system: a rewritten config file, which the worker reloads). */
   addChecks(config: Config, extra: BareCheck[]): Promise<void>;
@@ -391,6 +398,24 @@ async function startSystemOnce(
     spawnedAt,
     readyMs: readyAt - spawnedAt,
     monitorsRunning,
+    monitorTasks: async () => {
+      try {
+        const r = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, {
+          signal: AbortSignal.timeout(5000),
+        });
+        const text = await r.text();
+        let sum: number | undefined;
+        for (const line of text.split('\n'))
+          if (
+            line.startsWith('temporal_workflow_task_execution_latency_seconds_count{') &&
+            line.includes('workflow_type="monitorWorkflow"')
+          )
+            sum = (sum ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+        return sum;
+      } catch {
+        return undefined;
+      }
+    },
     roleOf,
     addChecks: async (next) => {
       // The worker polls its config file every second and reconciles the monitors on a change.
@@ -662,6 +687,8 @@ interface SideResult {
   allProbingMs?: number;
   /** Spawn → every monitor running (the system's reconcile at start ended; undefined: not within the limit). */
   monitorsRunningMs?: number;
+  /** Spawn → the monitors' workflow tasks settled (see runSide); the window starts after it. */
+  settledMs?: number;
   probingBeforeWindow: number;
   window: WindowFigures;
   detection?: { faults: Fault[]; skipped?: string };
@@ -746,6 +773,25 @@ async function runSide(
       ctx.log(
         `${kind} ${n}: ${monitorsRunningMs === undefined ? `the monitors were not all running after ${limitMs / 1000} s` : `every monitor running ${(monitorsRunningMs / 1000).toFixed(1)} s after start`}`,
       );
+    // Settled: every monitor has had its first workflow task (the count reaches n) and fewer than 1 %
+    // of them got one in the last 15 s. Bounded: past twice the probing limit the window starts anyway.
+    let settledMs: number | undefined;
+    if (side.monitorTasks) {
+      let before = await side.monitorTasks();
+      while (Date.now() - side.spawnedAt < 2 * limitMs) {
+        await sleep(15_000);
+        const now = await side.monitorTasks();
+        if (now === undefined || before === undefined) break;
+        if (now >= n && now - before < Math.max(5, n / 100)) {
+          settledMs = Date.now() - side.spawnedAt;
+          break;
+        }
+        before = now;
+      }
+      ctx.log(
+        `${kind} ${n}: ${settledMs === undefined ? "the monitors' workflow tasks did not settle" : `monitors' first workflow tasks done, settled ${(settledMs / 1000).toFixed(1)} s after start`} (${before ?? '?'} monitor workflow tasks)`,
+      );
+    }
     await sleep(1.5 * intervalS * 1000);
     const windowSeconds = o.quick ? 60 : 120;
     const window = await measureWindow(side, windowSeconds, listeners, n);
@@ -758,6 +804,7 @@ async function runSide(
       ...(side.readyMs !== undefined ? { readyMs: side.readyMs } : {}),
       ...(allProbingMs !== undefined ? { allProbingMs } : {}),
       ...(kind === 'system' && monitorsRunningMs !== undefined ? { monitorsRunningMs } : {}),
+      ...(settledMs !== undefined ? { settledMs } : {}),
       probingBeforeWindow: probing,
       window,
     };
@@ -940,6 +987,14 @@ export async function costBench(ctx: BenchContext, o: BenchOptions): Promise<Ben
         bench,
         metric: 'start → every monitor running (reconcile ended)',
         value: s.monitorsRunningMs === undefined ? NaN : s.monitorsRunningMs / 1000,
+        unit: 's',
+        baselineLabel: 'start → every check probing',
+        baseline: s.allProbingMs === undefined ? NaN : s.allProbingMs / 1000,
+      }),
+      row({
+        bench,
+        metric: "start → monitors' first workflow tasks done (window after it)",
+        value: s.settledMs === undefined ? NaN : s.settledMs / 1000,
         unit: 's',
         baselineLabel: 'start → every check probing',
         baseline: s.allProbingMs === undefined ? NaN : s.allProbingMs / 1000,
