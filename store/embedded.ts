@@ -28,7 +28,8 @@ export async function startEmbeddedStore(o: {
   // with its baseline compiler (Liftoff), then again, optimised, in the background. The optimised
   // copy costs ~60 MiB of RSS and seconds of CPU at start, and a team's record store does not need
   // its speed: Liftoff only (issue #15). The flag is read when a module is compiled, so it applies
-  // to PGlite's, compiled just below; nothing else in this process compiles WebAssembly.
+  // to every module this process compiles from here on: PGlite's, just below, and Node's own HTTP
+  // parser of `fetch` (undici's llhttp) if that is first used later (start.js only polls /readyz).
   v8.setFlagsFromString('--liftoff-only');
   const db = await PGlite.create({
     dataDir: o.dataDir,
